@@ -1,0 +1,302 @@
+"""housing-ledger: the command line, and the only composition root.
+
+It wires the write side (`ledger`), the database adapters and the projections
+(`projections`) from one database URL, lazily: `--help` never touches a database.
+Expected failures are `click.ClickException`s with the exit codes of spec/cli.md:
+1 input rejected, 2 usage, 3 integrity failure, 4 database unavailable or conflict.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
+from typing import IO, Any
+
+import click
+
+from ledger.application import HousingLedger, Recorder, persistence_env
+from ledger.errors import ConcurrencyConflict, DatabaseUnavailable, LedgerError
+from ledger.values import parse_date
+from projections import queries
+from projections.bootstrap import create_schema, ensure_schema
+from projections.catchup import Projector
+from projections.database import Connection, Database
+from projections.eventstore import SqlEventStore, database_error
+from projections.render import FORMATS, Document, render
+
+
+class InputRejected(click.ClickException):
+    exit_code = 1
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(self.message, err=True)
+
+
+class IntegrityProblem(click.ClickException):
+    exit_code = 3
+
+
+class DatabaseProblem(click.ClickException):
+    exit_code = 4
+
+
+@dataclass
+class Session:
+    """Everything a command needs, built from the database URL on first use."""
+
+    url: str | None
+
+    @cached_property
+    def db(self) -> Database:
+        return Database(self.url)
+
+    @cached_property
+    def conn(self) -> Connection:
+        conn = self.db.connect()
+        ensure_schema(self.db, conn)
+        return conn
+
+    @cached_property
+    def store(self) -> SqlEventStore:
+        return SqlEventStore(self.conn)
+
+    @cached_property
+    def projector(self) -> Projector:
+        return Projector(self.conn, self.store)
+
+    @cached_property
+    def recorder(self) -> Recorder:
+        app = HousingLedger(env=persistence_env(self.db.url))
+        return Recorder(app, self.store, queries.ProjectionIndex(self.conn))
+
+    def current(self) -> Connection:
+        """The connection, with the projections caught up with the journal."""
+        if not self.db.read_only:
+            self.projector.catch_up()
+        return self.conn
+
+
+@contextmanager
+def failures() -> Iterator[None]:
+    """Map the ledger's expected failures to exit codes, without tracebacks."""
+    try:
+        yield
+    except (ConcurrencyConflict, DatabaseUnavailable) as e:
+        raise DatabaseProblem(str(e)) from None
+    except LedgerError as e:
+        raise InputRejected(str(e)) from None
+    except click.ClickException:
+        raise
+    except Exception as e:
+        problem = database_error(e)
+        if problem is None:
+            raise
+        raise DatabaseProblem(str(problem)) from None
+
+
+def session(ctx: click.Context) -> Session:
+    obj: Session = ctx.ensure_object(Session)
+    return obj
+
+
+def valid_date(_: Any, __: Any, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return parse_date(value).isoformat()
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+format_option = click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
+                             show_default=True, help="Output format.")
+known_at_option = click.option(
+    "--known-at", type=click.IntRange(min=0), default=None, metavar="POSITION",
+    help="Answer as the ledger stood when its journal ended at POSITION "
+         "(ignores later transactions, including later reversals).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", "db_url", envvar="HOUSING_LEDGER_DB", default=None, metavar="URL",
+              help="Database URL (default sqlite:///housing-ledger.db; or "
+                   "postgresql+psycopg2://user:password@host:5432/dbname). "
+                   "Env: HOUSING_LEDGER_DB.")
+@click.version_option(package_name="housing-ledger")
+@click.pass_context
+def main(ctx: click.Context, db_url: str | None) -> None:
+    """An event-sourced ledger of housing stock transfers.
+
+    Records acquisitions, sales, bare-ownership transfers (nue-propriété), usufruct
+    extinctions, mergers and business divestments as immutable events, and answers
+    holdings as of any date. Mistakes are corrected by reversals, never by edits.
+    """
+    ctx.obj = Session(db_url)
+
+
+@main.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Create the schema (idempotent). Run once before starting several writers."""
+    s = session(ctx)
+    with failures():
+        conn = s.db.connect()
+        create_schema(s.db, conn)
+    click.echo(f"schema ready in {s.db.display}")
+
+
+def _progress_bar(total: int, label: str) -> Any:
+    return click.progressbar(length=total, label=label, file=sys.stderr)
+
+
+@main.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--retries", type=click.IntRange(min=0), default=0, show_default=True,
+              help="On a conflict with a concurrent writer, validate again and retry N times.")
+@click.pass_context
+def import_(ctx: click.Context, files: tuple[str, ...], retries: int) -> None:
+    """Record transaction files (JSON Lines; `-` reads standard input).
+
+    Every line is validated first; if any line is rejected, every error is printed as
+    FILE:LINE: message and nothing is written (exit 1).
+    """
+    s = session(ctx)
+    with failures():
+        contents = [(name, _read(name)) for name in files]
+        for attempt in range(retries + 1):
+            s.current()
+            try:
+                result = _record(s, contents)
+                break
+            except ConcurrencyConflict:
+                if attempt == retries:
+                    raise
+        if result.errors:
+            for error in result.errors:
+                click.echo(error, err=True)
+            raise InputRejected(f"{len(result.errors)} error(s): nothing was recorded")
+        s.projector.catch_up()
+    click.echo(f"recorded {result.recorded} transaction(s) ({result.events} events), "
+               f"{result.already_recorded} already recorded; journal position {result.position}")
+
+
+def _read(name: str) -> bytes:
+    if name == "-":
+        return sys.stdin.buffer.read()
+    try:
+        with open(name, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise InputRejected(f"{name}: cannot read: {e.strerror}") from None
+
+
+def _record(s: Session, contents: list[tuple[str, bytes]]) -> Any:
+    import io
+
+    lines = sum(data.count(b"\n") + 1 for _, data in contents)
+    sources = [(name, io.BytesIO(data)) for name, data in contents]
+    if sys.stderr.isatty() and lines > 2000:
+        with _progress_bar(lines, "validating") as bar:
+            last = [0]
+
+            def step(done: int) -> None:
+                bar.update(done - last[0])
+                last[0] = done
+
+            return s.recorder.record(sources, progress=step)
+    return s.recorder.record(sources)
+
+
+def _emit(doc: Document, fmt: str) -> None:
+    click.echo(render(doc, fmt))
+
+
+@main.command()
+@click.option("--as-of", callback=valid_date, metavar="DATE",
+              help="Legal date YYYY-MM-DD (default: every transaction).")
+@click.option("--entity", metavar="ID", help="Only this entity.")
+@click.option("--by", type=click.Choice(queries.DIMENSIONS), help="Also split by this dimension.")
+@known_at_option
+@format_option
+@click.pass_context
+def holdings(ctx: click.Context, as_of: str | None, entity: str | None, by: str | None,
+             known_at: int | None, fmt: str) -> None:
+    """Units held per entity and right (full ownership, usufruct, bare ownership)."""
+    s = session(ctx)
+    with failures():
+        conn = s.current()
+        rows = queries.holdings(conn, as_of, entity, by, known_at)
+        position = queries.position_at(conn, known_at)
+    keyed = [
+        {"entity": r.entity, **({by: r.key} if by else {}), "full_ownership": r.full_ownership,
+         "usufruct": r.usufruct, "bare_ownership": r.bare_ownership}
+        for r in rows
+    ]
+    _emit(Document({"as_of": as_of, "position": position}, keyed), fmt)
+
+
+@main.command()
+@click.argument("unit_id")
+@known_at_option
+@format_option
+@click.pass_context
+def history(ctx: click.Context, unit_id: str, known_at: int | None, fmt: str) -> None:
+    """Every transaction that touched a unit, in journal order, reversals included."""
+    s = session(ctx)
+    with failures():
+        conn = s.current()
+        rows = queries.history(conn, unit_id, known_at)
+        position = queries.position_at(conn, known_at)
+    if rows is None:
+        raise InputRejected(f"unknown unit {unit_id}: it never appears in the journal")
+    doc = Document({"unit_id": unit_id, "position": position},
+                   [{"position": r.position, "id": r.id, "type": r.type, "date": r.date,
+                     "recorded_at": r.recorded_at, "reversed": r.reversed} for r in rows])
+    _emit(doc, fmt)
+
+
+@main.command()
+@click.option("--units", type=click.IntRange(min=100), default=3000, show_default=True,
+              help="Approximate number of units in the demo ledger.")
+@click.option("--seed", type=int, default=2017, show_default=True, help="Random seed.")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True),
+              help="Also write the demo transactions to this JSONL file.")
+@click.pass_context
+def demo(ctx: click.Context, units: int, seed: int, output: str | None) -> None:
+    """Record a realistic demo ledger telling the 2017 programme's story, and print holdings."""
+    import io
+    import json
+
+    from ledger.demo import generate
+
+    s = session(ctx)
+    lines = [json.dumps(tx, ensure_ascii=False) for tx in generate(units=units, seed=seed)]
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    if output:
+        with open(output, "wb") as f:
+            f.write(data)
+        click.echo(f"wrote {len(lines)} transactions to {output}", err=True)
+    with failures():
+        s.current()
+        result = s.recorder.record([("demo", io.BytesIO(data))])
+        if result.errors:
+            for error in result.errors[:20]:
+                click.echo(error, err=True)
+            raise InputRejected("the demo ledger was rejected (a bug: please report it)")
+        s.projector.catch_up()
+        conn = s.conn
+        rows = queries.holdings(conn)
+        position = queries.position_at(conn, None)
+    click.echo(f"demo ledger: recorded {result.recorded} transactions "
+               f"({result.already_recorded} already recorded) into {s.db.display}\n")
+    keyed = [{"entity": r.entity, "full_ownership": r.full_ownership, "usufruct": r.usufruct,
+              "bare_ownership": r.bare_ownership} for r in rows]
+    _emit(Document({"as_of": None, "position": position}, keyed), "table")
+
+
+Command = Callable[..., Any]
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

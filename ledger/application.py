@@ -1,0 +1,161 @@
+"""The application service: record transaction files in the journal.
+
+`HousingLedger` is the eventsourcing `Application` (its name fixes the events table,
+`housingledger_events`: never rename it). `record` runs the import pipeline:
+parse every line -> book every transaction against the ledger -> if and only if nothing
+was rejected, store all new events in one database transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import IO, Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import Transcoder, Transcoding
+
+import ledger.reversal  # noqa: F401  (registers the reversal handler)
+from ledger.booking import ALREADY_RECORDED, Book
+from ledger.errors import RuleViolation
+from ledger.ports import EventStore, LedgerIndex
+from ledger.transactions import Transaction, decode_line, parse_transaction
+
+APPLICATION_NAME = "HousingLedger"
+EVENTS_TABLE = APPLICATION_NAME.lower() + "_events"
+
+
+class DateAsISO(Transcoding):
+    """`datetime.date` has no transcoding in eventsourcing by default."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class HousingLedger(Application):
+    name = APPLICATION_NAME
+    log_section_size = 1000
+
+    def register_transcodings(self, transcoder: Transcoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+
+def persistence_env(url: str, create_table: bool = False) -> dict[str, str]:
+    """Always explicit: left unset, eventsourcing silently keeps events in memory."""
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
+        "SQLALCHEMY_URL": url,
+        "CREATE_TABLE": "y" if create_table else "n",
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class LineError:
+    source: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}: {self.message}"
+
+
+@dataclass
+class ImportResult:
+    recorded: int = 0
+    already_recorded: int = 0
+    events: int = 0
+    position: int = 0
+    errors: list[LineError] = field(default_factory=list)
+
+
+Progress = Callable[[int], None]
+
+
+def read_source(name: str, stream: IO[bytes]) -> Iterator[tuple[int, Any | LineError]]:
+    """(line number, decoded JSON value or LineError) for every non-blank line."""
+    for number, raw in enumerate(stream, start=1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            yield number, LineError(name, number, f"invalid UTF-8 at byte {e.start}")
+            continue
+        if not text.strip():
+            continue
+        try:
+            yield number, decode_line(text)
+        except RuleViolation as e:
+            yield number, LineError(name, number, e.message)
+
+
+class Recorder:
+    """Records files of transactions: all lines valid, or nothing written."""
+
+    def __init__(self, app: HousingLedger, store: EventStore, index: LedgerIndex) -> None:
+        self.app = app
+        self.store = store
+        self.index = index
+
+    def load(self, keys: Iterable[UUID]) -> dict[UUID, Aggregate]:
+        """Rebuild aggregates from their stored events, in bulk, with the library's mapper."""
+        aggregates: dict[UUID, Any] = {}
+        for stored in self.store.load(keys):
+            event = self.app.mapper.to_domain_event(stored)
+            aggregates[event.originator_id] = event.mutate(aggregates.get(event.originator_id))
+        return aggregates
+
+    def record(self, sources: Iterable[tuple[str, IO[bytes]]],
+               progress: Progress | None = None) -> ImportResult:
+        result = ImportResult()
+        parsed: list[tuple[str, int, Transaction]] = []
+        for name, stream in sources:
+            for number, value in read_source(name, stream):
+                if isinstance(value, LineError):
+                    result.errors.append(value)
+                    continue
+                try:
+                    parsed.append((name, number, parse_transaction(value)))
+                except RuleViolation as e:
+                    result.errors.append(LineError(name, number, e.message))
+        head = self.store.head()
+        book = Book(self.index, self.load)
+        book.prefetch(tx for _, _, tx in parsed)
+        events: list[Any] = []
+        for done, (name, number, tx) in enumerate(parsed, start=1):
+            try:
+                booked = book.apply(tx)
+            except RuleViolation as e:
+                result.errors.append(LineError(name, number, f"{tx.type} {tx.id}: {e.message}"))
+                continue
+            finally:
+                if progress is not None:
+                    progress(done)
+            if booked == ALREADY_RECORDED:
+                result.already_recorded += 1
+            else:
+                assert isinstance(booked, list)
+                result.recorded += 1
+                events.extend(booked)
+        if result.errors or not events:
+            result.position = head
+            return result
+        stored = [self.app.mapper.to_stored_event(e) for e in events]
+        positions = self.store.append(stored, book.expectations(head))
+        result.events = len(positions)
+        result.position = positions[-1]
+        return result
+
+
+def content_of(state: dict[str, Any]) -> dict[str, Any]:
+    """The transaction object recorded in a `RecordedTransaction.Recorded` event state."""
+    return json.loads(state["content"])

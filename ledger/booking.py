@@ -1,0 +1,399 @@
+"""Booking: apply parsed transactions to the aggregates they touch, enforcing every rule.
+
+A `Book` is the unit of work of one import. It loads the aggregates a file names (in
+bulk, once), applies each transaction in file order, and collects the new events of each
+transaction in order, the `RecordedTransaction` event last (its position is the
+transaction's journal position). A handler first checks every rule of its transaction and
+only then changes aggregates, so a rejected line leaves the book as it was and the
+following lines are validated against the ledger plus the earlier *valid* lines.
+
+Nothing here writes: the application stores the collected events in one database
+transaction once the whole file is valid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from ledger.domain import (
+    Business,
+    Entity,
+    RecordedTransaction,
+    Unit,
+    business_key,
+    entity_key,
+    transaction_key,
+    unit_key,
+)
+from ledger.errors import RuleViolation
+from ledger.ports import Expectations, LedgerIndex
+from ledger.transactions import Transaction, UnitSpec, parse_transaction
+from ledger.values import MAX_USUFRUCT_YEARS, Consideration, EntryMode, add_years
+
+Loader = Callable[[Iterable[UUID]], dict[UUID, Aggregate]]
+ALREADY_RECORDED = "already_recorded"
+
+
+@dataclass
+class _Booked:
+    """What a transaction of this import touched (for reversals later in the same file)."""
+
+    tx: Transaction
+    units: list[str] = field(default_factory=list)
+    businesses: list[str] = field(default_factory=list)
+    reversed: bool = False
+
+
+class Book:
+    def __init__(self, index: LedgerIndex, loader: Loader) -> None:
+        self.index = index
+        self.loader = loader
+        self.aggregates: dict[UUID, Aggregate | None] = {}
+        self.versions_read: dict[UUID, int] = {}
+        self.labels: dict[UUID, str] = {}
+        self.booked: dict[str, _Booked] = {}
+        self.named: dict[str, list[str]] = {}
+        self.rpls: dict[str, str] = {}
+        self.reversed_here: set[str] = set()
+        self.has_merger = False
+
+    # -- loading -------------------------------------------------------------------
+    def prefetch(self, transactions: Iterable[Transaction]) -> None:
+        """Load every aggregate the transactions name, in one bulk read."""
+        labels = self.labels
+        for tx in transactions:
+            labels[transaction_key(tx.id)] = f"transaction {tx.id}"
+            labels.update((entity_key(e), f"entity {e}") for e in _named_entities(tx))
+            labels.update((unit_key(u), f"unit {u}") for u in _named_units(tx))
+            if tx.fields.get("business"):
+                labels[business_key(tx["business"])] = f"business {tx['business']}"
+            if tx.type == "reversal":
+                labels[transaction_key(tx["reverses"])] = f"transaction {tx['reverses']}"
+        self._load(list(labels))
+
+    def _load(self, keys: Iterable[UUID]) -> None:
+        missing = [k for k in keys if k not in self.aggregates]
+        if not missing:
+            return
+        found = self.loader(missing)
+        for key in missing:
+            agg = found.get(key)
+            self.aggregates[key] = agg
+            self.versions_read[key] = agg.version if agg is not None else 0
+
+    def _get(self, key: UUID) -> Any:
+        if key not in self.aggregates:
+            self._load([key])
+        return self.aggregates[key]
+
+    def expectations(self, head: int) -> Expectations:
+        return Expectations(dict(self.versions_read), head if self.has_merger else None,
+                            self.labels)
+
+    # -- booking -------------------------------------------------------------------
+    def apply(self, tx: Transaction) -> list[Any] | str:
+        """Book one transaction: its new events in order, or ALREADY_RECORDED."""
+        recorded: RecordedTransaction | None = self._get(transaction_key(tx.id))
+        if recorded is not None:
+            if recorded.content_hash == tx.content_hash:
+                return ALREADY_RECORDED
+            raise RuleViolation(
+                "duplicate_id",
+                f"transaction id {tx.id} is already recorded with different content",
+            )
+        booked = _Booked(tx)
+        touched: list[Aggregate] = HANDLERS[tx.type](self, tx, booked)
+        journal_entry = RecordedTransaction._create(
+            RecordedTransaction.Recorded,
+            id=transaction_key(tx.id),
+            transaction_id=tx.id,
+            type=tx.type,
+            on=tx.date,
+            content=_content_json(tx),
+            content_hash=tx.content_hash,
+        )
+        self.aggregates[journal_entry.id] = journal_entry
+        self.booked[tx.id] = booked
+        for entity in _named_entities(tx):
+            self.named.setdefault(entity, []).append(tx.id)
+        events: list[Any] = []
+        for agg in [*touched, journal_entry]:
+            events.extend(agg.collect_events())
+        return events
+
+    # -- shared checks -------------------------------------------------------------
+    def entity(self, entity_id: str, on: date, role: str) -> Entity:
+        entity: Entity | None = self._get(entity_key(entity_id))
+        if entity is None:
+            raise RuleViolation("unknown_entity", f"{role} {entity_id} is not a registered entity")
+        entity.check_active(on, role)
+        return entity
+
+    def unit(self, unit_id: str) -> Unit:
+        unit: Unit | None = self._get(unit_key(unit_id))
+        if unit is None or not unit.is_present:
+            raise RuleViolation("unknown_unit", f"unit {unit_id} is not in the ledger")
+        return unit
+
+    def business(self, business_id: str) -> Business:
+        business: Business | None = self._get(business_key(business_id))
+        if business is None or business.status == Business.VOID:
+            raise RuleViolation("unknown_business", f"business {business_id} is not registered")
+        return business
+
+
+# --- handlers: check everything, then change aggregates; return touched aggregates ----
+
+def _register_entity(book: Book, tx: Transaction, booked: _Booked) -> list[Aggregate]:
+    entity: Entity | None = book._get(entity_key(tx["entity"]))
+    if entity is not None and entity.status != Entity.VOID:
+        raise RuleViolation("entity_exists", f"entity {tx['entity']} is already registered")
+    registration = dict(name=tx["name"], kind=str(tx["kind"]), region=tx["region"],
+                        transaction=tx.id, on=tx.date)
+    if entity is None:
+        entity = Entity._create(Entity.Registered, id=entity_key(tx["entity"]),
+                                entity_id=tx["entity"], **registration)
+        book.aggregates[entity.id] = entity
+    else:
+        entity.reregister(entity_id=tx["entity"], **registration)
+    return [entity]
+
+
+def _check_new_units(book: Book, units: Sequence[UnitSpec], tx: Transaction) -> None:
+    for spec in units:
+        unit: Unit | None = book._get(unit_key(spec.unit_id))
+        if unit is not None and unit.is_present:
+            raise RuleViolation("unit_exists", f"unit {spec.unit_id} is already in the ledger")
+        if spec.year_built is not None and spec.year_built > tx.date.year + 5:
+            raise RuleViolation(
+                "year_built",
+                f"unit {spec.unit_id}: year_built {spec.year_built} is after {tx.date.year + 5}",
+            )
+    wanted = {s.rpls_id: s.unit_id for s in units if s.rpls_id}
+    if len(wanted) < sum(1 for s in units if s.rpls_id):
+        raise RuleViolation("rpls_duplicate", "two units of the transaction have the same rpls_id")
+    in_use = {**book.index.rpls_in_use(wanted), **book.rpls}
+    for rpls_id, unit_id in wanted.items():
+        holder = in_use.get(rpls_id)
+        if holder is not None and _rpls_still_used(book, rpls_id, holder):
+            raise RuleViolation("rpls_duplicate", f"rpls_id {rpls_id} of unit {unit_id} is already used by unit {holder}")
+
+
+def _rpls_still_used(book: Book, rpls_id: str, unit_id: str) -> bool:
+    unit: Unit | None = book._get(unit_key(unit_id))
+    return unit is not None and unit.is_present and unit.attributes.get("rpls_id") == rpls_id
+
+
+def _enter_units(book: Book, tx: Transaction, booked: _Booked, mode: str) -> list[Aggregate]:
+    book.entity(tx["entity"], tx.date, "entity")
+    units: Sequence[UnitSpec] = tx["units"]
+    _check_new_units(book, units, tx)
+    touched: list[Aggregate] = []
+    for spec in units:
+        entry = dict(
+            holder=tx["entity"], mode=mode, commune=spec.commune, zone=str(spec.zone),
+            segment=str(spec.segment), financing=str(spec.financing) if spec.financing else None,
+            rooms=spec.rooms, surface_m2=spec.surface_m2, year_built=spec.year_built,
+            rpls_id=spec.rpls_id, transaction=tx.id, on=tx.date,
+        )
+        unit: Unit | None = book.aggregates.get(unit_key(spec.unit_id))
+        if unit is None:
+            unit = Unit._create(Unit.Entered, id=unit_key(spec.unit_id), unit_id=spec.unit_id, **entry)
+            book.aggregates[unit.id] = unit
+        else:
+            unit.reenter(unit_id=spec.unit_id, **entry)
+        if spec.rpls_id:
+            book.rpls[spec.rpls_id] = spec.unit_id
+        booked.units.append(spec.unit_id)
+        touched.append(unit)
+    return touched
+
+
+def _register_units(book: Book, tx: Transaction, booked: _Booked) -> list[Aggregate]:
+    return _enter_units(book, tx, booked, EntryMode.REGISTRATION.value)
+
+
+def _acquisition(book: Book, tx: Transaction, booked: _Booked) -> list[Aggregate]:
+    return _enter_units(book, tx, booked, str(tx["mode"]))
+
+
+def _sale(book: Book, tx: Transaction, booked: _Booked) -> list[Aggregate]:
+    seller = tx["entity"]
+    book.entity(seller, tx.date, "seller")
+    buyer = tx["buyer"]
+    if buyer["category"] == "sitting_tenant" and len(tx["units"]) != 1:
+        raise RuleViolation(
+            "sitting_tenant_single_unit",
+            f"a sale to a sitting tenant is of exactly one unit, not {len(tx['units'])}",
+        )
+    if buyer["entity"] is not None:
+        if buyer["entity"] == seller:
+            raise RuleViolation("buyer_is_seller", f"buyer.entity {seller} is the seller")
+        book.entity(buyer["entity"], tx.date, "buyer.entity")
+    units = [book.unit(u) for u in tx["units"]]
+    for unit in units:
+        unit.check_full_owner(seller, tx.date)
+    for unit in units:
+        unit.sell(seller, buyer["entity"], str(buyer["category"]), tx.id, tx.date)
+    booked.units.extend(tx["units"])
+    return list(units)
+
+
+def _bare_ownership_transfer(book: Book, tx: Transaction, booked: _Booked) -> list[Aggregate]:
+    transferor, bare_owner, end = tx["entity"], tx["bare_owner"], tx["usufruct_end"]
+    book.entity(transferor, tx.date, "entity")
+    if bare_owner == transferor:
+        raise RuleViolation("bare_owner_is_transferor", f"bare_owner {bare_owner} is the transferor")
+    book.entity(bare_owner, tx.date, "bare_owner")
+    if not tx.date < end <= add_years(tx.date, MAX_USUFRUCT_YEARS):
+        raise RuleViolation(
+            "usufruct_term",
+            f"usufruct_end {end} must be after {tx.date} and at most {MAX_USUFRUCT_YEARS} years "
+            f"later ({add_years(tx.date, MAX_USUFRUCT_YEARS)}): a legal person's usufruct "
+            "cannot exceed 30 years (Civil Code art. 619)",
+        )
+    price = tx["price_eur"]
+    if tx["consideration"] == Consideration.GRATUITOUS and price:
+        raise RuleViolation("gratuitous_with_price", f"a gratuitous transfer has no price, not {price}")
+    if tx["consideration"] == Consideration.ONEROUS and not price:
+        raise RuleViolation("onerous_without_price", "an onerous transfer needs price_eur > 0")
+    units = [book.unit(u) for u in tx["units"]]
+    for unit in units:
+        unit.check_full_owner(transferor, tx.date)
+    for unit in units:
+        unit.transfer_bare_ownership(transferor, bare_owner, end, tx.id, tx.date)
+    booked.units.extend(tx["units"])
+    return list(units)
+
+
+def _usufruct_extinguished(book: Book, tx: Transaction, booked: _Booked) -> list[Aggregate]:
+    units = [book.unit(u) for u in tx["units"]]
+    for unit in units:
+        unit.check_dismembered(tx.date)
+        for holder in unit.holding.holders:
+            book.entity(holder, tx.date, "holder")
+    for unit in units:
+        unit.extinguish_usufruct(tx.id, tx.date)
+    booked.units.extend(tx["units"])
+    return list(units)
+
+
+def _merger(book: Book, tx: Transaction, booked: _Booked) -> list[Aggregate]:
+    absorbed, into = tx["absorbed"], tx["into"]
+    if into in absorbed:
+        raise RuleViolation("merger_into_absorbed", f"into {into} is also in absorbed")
+    entities = [book.entity(e, tx.date, "absorbed entity") for e in absorbed]
+    target = book.entity(into, tx.date, "into")
+    for entity in [*entities, target]:
+        entity.check_merger_date(tx.date)
+    book.has_merger = True
+    units = _current(book, book.index.units_held_by(absorbed), unit_key, Unit, absorbed)
+    businesses = _current(book, book.index.businesses_held_by(absorbed), business_key,
+                          Business, absorbed)
+    for unit in units:
+        unit.check_date(tx.date)
+    for business in businesses:
+        business.check_date(tx.date)
+    moving = frozenset(absorbed)
+    for unit in units:
+        unit.merge(moving, into, tx.id, tx.date)
+    for business in businesses:
+        business.move(into, tx.id, tx.date)
+    for entity in entities:
+        entity.absorb_into(into, tx.id, tx.date)
+    target.absorbing(tx.id, tx.date)
+    booked.units.extend(u.unit_id for u in units)
+    booked.businesses.extend(b.business_id for b in businesses)
+    return [*units, *businesses, *entities, target]
+
+
+def _current(book: Book, from_index: list[str], key: Callable[[str], UUID], kind: type,
+             holders: Sequence[str]) -> list[Any]:
+    """Aggregates held by `holders` now: the index's list, corrected by this import's changes."""
+    for item in from_index:
+        book.labels.setdefault(key(item), f"{kind.__name__.lower()} {item}")
+    book._load(key(i) for i in from_index)
+    held = set(holders)
+    result = []
+    for agg in book.aggregates.values():
+        if not isinstance(agg, kind):
+            continue
+        if isinstance(agg, Unit) and agg.status == Unit.HELD and held & set(agg.holding.holders):
+            result.append(agg)
+        elif isinstance(agg, Business) and agg.status == Business.HELD and agg.owner in held:
+            result.append(agg)
+    return sorted(result, key=lambda a: a.unit_id if isinstance(a, Unit) else a.business_id)
+
+
+def _register_business(book: Book, tx: Transaction, booked: _Booked) -> list[Aggregate]:
+    book.entity(tx["entity"], tx.date, "entity")
+    business: Business | None = book._get(business_key(tx["business"]))
+    if business is not None and business.status != Business.VOID:
+        raise RuleViolation("business_exists", f"business {tx['business']} is already registered")
+    registration = dict(owner=tx["entity"], name=tx["name"], sector=str(tx["sector"]),
+                        headcount=tx["headcount"], transaction=tx.id, on=tx.date)
+    if business is None:
+        business = Business._create(Business.Registered, id=business_key(tx["business"]),
+                                    business_id=tx["business"], **registration)
+        book.aggregates[business.id] = business
+    else:
+        business.reregister(business_id=tx["business"], **registration)
+    booked.businesses.append(tx["business"])
+    return [business]
+
+
+def _divestment(book: Book, tx: Transaction, booked: _Booked) -> list[Aggregate]:
+    book.entity(tx["entity"], tx.date, "seller")
+    business = book.business(tx["business"])
+    business.divest(tx["entity"], tx["buyer"], tx["price_eur"], tx["employees_transferred"],
+                    tx["no_redundancy"], tx.id, tx.date)
+    booked.businesses.append(tx["business"])
+    return [business]
+
+
+HANDLERS: dict[str, Callable[[Book, Transaction, _Booked], list[Aggregate]]] = {
+    "register_entity": _register_entity,
+    "register_units": _register_units,
+    "acquisition": _acquisition,
+    "sale": _sale,
+    "bare_ownership_transfer": _bare_ownership_transfer,
+    "usufruct_extinguished": _usufruct_extinguished,
+    "merger": _merger,
+    "register_business": _register_business,
+    "divestment": _divestment,
+}
+
+
+def _named_entities(tx: Transaction) -> list[str]:
+    """Every entity id named in any field of the transaction."""
+    f = tx.fields
+    names = [f.get("entity"), f.get("bare_owner"), f.get("into")]
+    names.extend(f.get("absorbed") or ())
+    buyer = f.get("buyer")
+    if isinstance(buyer, dict):
+        names.append(buyer.get("entity"))
+    return [n for n in names if n]
+
+
+def _named_units(tx: Transaction) -> list[str]:
+    units = tx.fields.get("units") or ()
+    return [u.unit_id if isinstance(u, UnitSpec) else u for u in units]
+
+
+def _content_json(tx: Transaction) -> str:
+    import json
+
+    return json.dumps(dict(tx.raw), ensure_ascii=False, separators=(",", ":"))
+
+
+def reparse(recorded: RecordedTransaction) -> Transaction:
+    """The parsed form of a recorded transaction (its content is valid by construction)."""
+    import json
+
+    return parse_transaction(json.loads(recorded.content))

@@ -1,0 +1,72 @@
+"""What the write side needs from the outside world, as protocols.
+
+`ledger/` never opens a database: the composition root (cli.py) hands it an
+`EventStore` (the journal table) and a `LedgerIndex` (lookups that no single aggregate
+can answer, served by the projections). Tests hand it in-memory fakes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Expectations:
+    """What validation read, for optimistic concurrency checked when writing.
+
+    `versions`: aggregates read but not changed, with the version seen (0: absent).
+    `head`: when set, the journal must still end at this position (used by mergers,
+    whose list of units comes from a projection).
+    """
+
+    versions: dict[UUID, int]
+    head: int | None = None
+    labels: dict[UUID, str] = field(default_factory=dict)
+
+
+class EventStore(Protocol):
+    def head(self) -> int:
+        """The position of the last stored event (0 when empty)."""
+        ...
+
+    def load(self, originator_ids: Iterable[UUID]) -> Sequence[StoredEvent]:
+        """Every stored event of these aggregates, by aggregate then version."""
+        ...
+
+    def append(self, events: Sequence[StoredEvent], expect: Expectations) -> list[int]:
+        """Store events atomically in this order and return their positions.
+
+        Raises `ConcurrencyConflict` when an expectation no longer holds or another writer
+        stored a conflicting event; nothing is written then.
+        """
+        ...
+
+
+class LedgerIndex(Protocol):
+    """Set lookups of the current (caught-up) ledger."""
+
+    def units_held_by(self, entities: Iterable[str]) -> list[str]:
+        """Unit ids in which any of these entities holds a right now."""
+        ...
+
+    def businesses_held_by(self, entities: Iterable[str]) -> list[str]:
+        """Business ids held (not divested) by any of these entities now."""
+        ...
+
+    def touched_by(self, transaction_id: str) -> tuple[list[str], list[str]]:
+        """(unit ids, business ids) that a recorded transaction touched."""
+        ...
+
+    def rpls_in_use(self, rpls_ids: Iterable[str]) -> dict[str, str]:
+        """rpls_id -> unit id, for those already used by a unit present in the ledger."""
+        ...
+
+    def later_naming(self, entity: str, after_transaction: str) -> list[str]:
+        """Ids of the non-reversed transactions recorded after `after_transaction` that
+        name `entity` in any field."""
+        ...

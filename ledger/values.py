@@ -1,0 +1,141 @@
+"""Value lists and small value types of the transaction format (spec/transactions.md).
+
+These are the vocabulary of the ledger: entity kinds, zones, segments, financing
+products, buyer categories, business sectors and the three ways a unit can be held.
+They must not change meaning once released: they are stored in events.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import NewType
+
+TransactionId = NewType("TransactionId", str)
+EntityId = NewType("EntityId", str)
+UnitId = NewType("UnitId", str)
+BusinessId = NewType("BusinessId", str)
+
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]*")
+ID_MAX_LENGTH = 80
+COMMUNE_PATTERN = re.compile(r"\d{5}|2[AB]\d{3}")
+REGION_PATTERN = re.compile(r"\d{2}")
+DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
+MONEY_PATTERN = re.compile(r"-?\d+(\.\d{1,2})?")
+
+#: A legal person's usufruct cannot exceed 30 years (Civil Code art. 619).
+MAX_USUFRUCT_YEARS = 30
+
+
+class EntityKind(StrEnum):
+    GROUP = "group"
+    HLM = "hlm"
+    LLI = "lli"
+    FONCIERE = "fonciere"
+    PENSION_FUND = "pension_fund"
+    OTHER = "other"
+
+
+class Zone(StrEnum):
+    ABIS = "Abis"
+    A = "A"
+    B1 = "B1"
+    B2 = "B2"
+    C = "C"
+
+    @property
+    def is_tense(self) -> bool:
+        """Zones tendues for intermediate housing: A bis, A and B1."""
+        return self in TENSE_ZONES
+
+
+TENSE_ZONES = frozenset({Zone.ABIS, Zone.A, Zone.B1})
+
+
+class Segment(StrEnum):
+    SOCIAL = "social"
+    INTERMEDIATE = "intermediate"
+    OTHER = "other"
+
+
+class Financing(StrEnum):
+    PLAI = "PLAI"
+    PLUS = "PLUS"
+    PLS = "PLS"
+    PLI = "PLI"
+    OTHER = "other"
+
+
+class BuyerCategory(StrEnum):
+    SITTING_TENANT = "sitting_tenant"
+    TENANT = "tenant"
+    INDIVIDUAL = "individual"
+    SOCIAL_LANDLORD = "social_landlord"
+    INSTITUTIONAL = "institutional"
+    OTHER = "other"
+
+
+class Sector(StrEnum):
+    PROPERTY_MANAGEMENT = "property_management"
+    PRIVATE_DEVELOPMENT = "private_development"
+    OTHER = "other"
+
+
+class Consideration(StrEnum):
+    GRATUITOUS = "gratuitous"
+    ONEROUS = "onerous"
+
+
+class AcquisitionMode(StrEnum):
+    VEFA = "vefa"
+    NEW_BUILD = "new_build"
+    EXISTING = "existing"
+
+
+class EntryMode(StrEnum):
+    """How a unit entered the ledger: an opening balance or one of the acquisition modes."""
+
+    REGISTRATION = "registration"
+    VEFA = "vefa"
+    NEW_BUILD = "new_build"
+    EXISTING = "existing"
+
+
+class Right(StrEnum):
+    """How an entity holds a unit (RPLS right codes 1 and 4, and the bare owner's)."""
+
+    FULL_OWNERSHIP = "full_ownership"  # pleine propriété
+    USUFRUCT = "usufruct"  # usufruit
+    BARE_OWNERSHIP = "bare_ownership"  # nue-propriété
+
+
+def parse_money(text: str) -> Decimal:
+    """A decimal string with at most 2 decimal places; raises ValueError otherwise."""
+    if not MONEY_PATTERN.fullmatch(text):
+        raise ValueError(f"{text!r} is not an amount with at most 2 decimals")
+    try:
+        return Decimal(text)
+    except InvalidOperation as e:  # pragma: no cover - the pattern already guarantees it
+        raise ValueError(f"{text!r} is not an amount") from e
+
+
+def format_money(amount: Decimal) -> str:
+    """Money as stored and printed: always 2 decimals."""
+    return f"{amount.quantize(Decimal('0.01')):f}"
+
+
+def parse_date(text: str) -> date:
+    """A `YYYY-MM-DD` calendar date; raises ValueError otherwise."""
+    if not DATE_PATTERN.fullmatch(text):
+        raise ValueError(f"{text!r} is not a date in the form YYYY-MM-DD")
+    return date.fromisoformat(text)
+
+
+def add_years(day: date, years: int) -> date:
+    """The same calendar day `years` later (29 February falls back to 28 February)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)

@@ -1,0 +1,188 @@
+"""One database URL -> connections, for SQLite (embedded default) and PostgreSQL.
+
+SQLAlchemy parses the URL and owns the schema (`schema.py`); the hot paths (journal
+reads and writes, projection batches) use a plain DBAPI connection through `Connection`,
+which hides the two drivers' differences: parameter style, how a write transaction takes
+the journal lock, how ids and bytes come back. No connection is opened at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy.engine import URL, make_url
+
+from ledger.errors import DatabaseUnavailable
+
+DEFAULT_URL = "sqlite:///housing-ledger.db"
+SQLITE_BUSY_TIMEOUT_S = 30
+
+
+def redact(url: str) -> str:
+    """The URL with its password hidden, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return re.sub(r"://([^:/@]*):[^@]*@", r"://\1:***@", url)
+
+
+class Connection:
+    """A DBAPI connection and its dialect. SQL is written with `?` placeholders."""
+
+    def __init__(self, raw: Any, dialect: str) -> None:
+        self.raw = raw
+        self.dialect = dialect
+        self.is_pg = dialect == "postgresql"
+
+    def sql(self, statement: str) -> str:
+        return statement.replace("?", "%s") if self.is_pg else statement
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        cursor = self.raw.cursor()
+        cursor.execute(self.sql(statement), tuple(params))
+        return cursor
+
+    def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        cursor = self.execute(statement, params)
+        rows = cursor.fetchall()
+        cursor.close()
+        return list(rows)
+
+    def scalar(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        rows = self.query(statement, params)
+        return rows[0][0] if rows else None
+
+    def executemany(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
+        rows = list(rows)
+        if not rows:
+            return
+        cursor = self.raw.cursor()
+        if self.is_pg:
+            from psycopg2.extras import execute_batch
+
+            execute_batch(cursor, self.sql(statement), rows, page_size=1000)
+        else:
+            cursor.executemany(statement, rows)
+        cursor.close()
+
+    def begin(self) -> None:
+        """Start a transaction (SQLite: take the write lock now, not at the first write)."""
+        if not self.is_pg:
+            self.raw.execute("BEGIN IMMEDIATE")
+
+    def begin_read(self) -> None:
+        """Start a read transaction: one consistent snapshot for several statements."""
+        if self.is_pg:
+            self.raw.set_session(isolation_level="REPEATABLE READ", readonly=False)
+        else:
+            self.raw.execute("BEGIN")
+
+    def end_read(self) -> None:
+        self.raw.rollback() if self.is_pg else self.raw.execute("COMMIT")
+        if self.is_pg:
+            self.raw.set_session(isolation_level="READ COMMITTED")
+
+    def commit(self) -> None:
+        self.raw.commit() if self.is_pg else self.raw.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.is_pg:
+            self.raw.rollback()
+        elif self.raw.in_transaction:
+            self.raw.execute("ROLLBACK")
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        self.begin()
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        else:
+            self.commit()
+
+    def in_list(self, values: Sequence[Any]) -> str:
+        return "(" + ",".join("?" * len(values)) + ")"
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+class Database:
+    """The ledger's database, from its URL."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url or os.environ.get("HOUSING_LEDGER_DB") or DEFAULT_URL
+        try:
+            self.parsed: URL = make_url(self.url)
+        except Exception:
+            raise DatabaseUnavailable(f"not a database URL: {redact(self.url)}") from None
+        backend = self.parsed.get_backend_name()
+        if backend not in ("sqlite", "postgresql"):
+            raise DatabaseUnavailable(
+                f"unsupported database {backend!r}: use sqlite:///FILE or postgresql+psycopg2://..."
+            )
+        self.dialect = backend
+        self.read_only = False
+
+    @property
+    def sqlite_path(self) -> str:
+        return self.parsed.database or ""
+
+    @property
+    def display(self) -> str:
+        return redact(self.url)
+
+    def connect(self) -> Connection:
+        try:
+            if self.dialect == "sqlite":
+                return Connection(self._sqlite(), "sqlite")
+            return Connection(self._postgres(), "postgresql")
+        except DatabaseUnavailable:
+            raise
+        except Exception as e:
+            raise DatabaseUnavailable(
+                f"cannot open the database {self.display}: {_first_line(e)}"
+            ) from None
+
+    def _sqlite(self) -> sqlite3.Connection:
+        path = self.sqlite_path
+        query = dict(self.parsed.query)
+        if path.startswith("file:") or query.get("mode") == "ro":
+            target = path if path.startswith("file:") else f"file:{path}?mode=ro"
+            self.read_only = "mode=ro" in target
+            raw = sqlite3.connect(target, uri=True, isolation_level=None,
+                                  timeout=SQLITE_BUSY_TIMEOUT_S, check_same_thread=False)
+        else:
+            raw = sqlite3.connect(path or ":memory:", isolation_level=None,
+                                  timeout=SQLITE_BUSY_TIMEOUT_S, check_same_thread=False)
+        if not self.read_only:
+            raw.execute("PRAGMA journal_mode=WAL")
+        raw.execute("PRAGMA synchronous=FULL")
+        return raw
+
+    def _postgres(self) -> Any:
+        import psycopg2
+
+        args = self.parsed.translate_connect_args(username="user", database="dbname")
+        args.update(self.parsed.query)
+        args.setdefault("connect_timeout", 10)
+        raw = psycopg2.connect(**args)
+        return raw
+
+    def sqlalchemy_url(self) -> str:
+        """The URL for eventsourcing-sqlalchemy (which creates the events table)."""
+        if self.dialect == "sqlite" and self.read_only:
+            return self.url
+        return self.url
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__

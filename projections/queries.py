@@ -1,0 +1,169 @@
+"""Queries on the projections: holdings as of a date, the history of a unit, and the set
+lookups the write side needs (`ProjectionIndex`, the `LedgerIndex` port).
+
+Each query is one SQL statement on indexed columns, never a replay. `known_at=None`
+means the current ledger (`known_to IS NULL`); a position P means the ledger as it stood
+when the journal ended at P.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ledger.domain import unit_key
+from projections.database import Connection
+
+DIMENSIONS = ("zone", "segment", "financing", "commune", "region", "tense")
+TENSE_SQL = "CASE WHEN p.zone IN ('Abis', 'A', 'B1') THEN 1 ELSE 0 END"
+
+
+def known(alias: str, known_at: int | None) -> tuple[str, list[Any]]:
+    """SQL (and parameters) keeping the row versions valid at journal position `known_at`."""
+    if known_at is None:
+        return f"{alias}.known_to IS NULL", []
+    return f"{alias}.known_from <= ? AND ({alias}.known_to IS NULL OR {alias}.known_to > ?)", [
+        known_at, known_at]
+
+
+def position_at(conn: Connection, known_at: int | None) -> int:
+    """The position of the last transaction taken into account."""
+    if known_at is None:
+        value = conn.scalar("SELECT MAX(position) FROM hl_transactions")
+    else:
+        value = conn.scalar("SELECT MAX(position) FROM hl_transactions WHERE position <= ?",
+                            (known_at,))
+    return int(value or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class HoldingRow:
+    entity: str
+    key: Any
+    full_ownership: int
+    usufruct: int
+    bare_ownership: int
+
+
+def holdings(conn: Connection, as_of: str | None = None, entity: str | None = None,
+             by: str | None = None, known_at: int | None = None) -> list[HoldingRow]:
+    """Units held per entity (and per `by` key) and right, as of a date."""
+    where, params = known("p", known_at)
+    if as_of is not None:
+        where += " AND p.from_date <= ? AND (p.to_date IS NULL OR p.to_date > ?)"
+        params += [as_of, as_of]
+    else:
+        where += " AND p.to_date IS NULL"
+    if entity is not None:
+        where += " AND p.holder = ?"
+        params.append(entity)
+    join = ""
+    if by is None:
+        key_sql = "NULL"
+    elif by == "tense":
+        key_sql = TENSE_SQL
+    elif by == "region":
+        e_where, e_params = known("e", known_at)
+        join = f" LEFT JOIN hl_entities e ON e.entity = p.holder AND {e_where}"
+        params = e_params + params
+        key_sql = "e.region"
+    elif by in DIMENSIONS:
+        key_sql = f"p.{by}"
+    else:
+        raise ValueError(f"unknown dimension {by!r}")
+    rows = conn.query(
+        f"SELECT p.holder, {key_sql} AS k, "
+        "SUM(CASE WHEN p.held_as = 'full_ownership' THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN p.held_as = 'usufruct' THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN p.held_as = 'bare_ownership' THEN 1 ELSE 0 END) "
+        f"FROM hl_periods p{join} WHERE {where} GROUP BY p.holder, k",
+        params,
+    )
+    result = [
+        HoldingRow(holder, bool(k) if by == "tense" else k, int(f), int(u), int(b))
+        for holder, k, f, u, b in rows
+        if f or u or b
+    ]
+    return sorted(result, key=lambda r: (r.entity, r.key is not None, r.key))
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    position: int
+    id: str
+    type: str
+    date: str
+    recorded_at: str
+    reversed: bool
+
+
+def history(conn: Connection, unit_id: str, known_at: int | None = None) -> list[HistoryRow] | None:
+    """Every transaction that touched the unit, in journal order; None if never seen."""
+    limit = "" if known_at is None else " AND h.position <= ?"
+    params: list[Any] = [unit_key(unit_id).hex] + ([] if known_at is None else [known_at])
+    rows = conn.query(
+        "SELECT DISTINCT t.position, t.id, t.type, t.date, t.recorded_at, t.reversed_at "
+        "FROM hl_touches h JOIN hl_transactions t ON t.position = h.position "
+        f"WHERE h.item_key = ?{limit} ORDER BY t.position",
+        params,
+    )
+    if not rows:
+        return None
+    return [
+        HistoryRow(int(pos), tid, ttype, tdate, recorded_at,
+                   rev is not None and (known_at is None or rev <= known_at))
+        for pos, tid, ttype, tdate, recorded_at, rev in rows
+    ]
+
+
+class ProjectionIndex:
+    """The write side's set lookups, answered from the current projections."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def _in(self, sql: str, values: Iterable[str], extra: list[Any] | None = None) -> list[Any]:
+        values = list(values)
+        result: list[Any] = []
+        for start in range(0, len(values), 500):
+            chunk = values[start:start + 500]
+            result.extend(self.conn.query(sql.format(IN=self.conn.in_list(chunk)),
+                                          [*(extra or []), *chunk]))
+        return result
+
+    def units_held_by(self, entities: Iterable[str]) -> list[str]:
+        rows = self._in(
+            "SELECT DISTINCT u.unit_id FROM hl_periods p JOIN hl_units u "
+            "ON u.unit_key = p.unit_key AND u.known_to IS NULL "
+            "WHERE p.known_to IS NULL AND p.to_date IS NULL AND p.holder IN {IN}", entities)
+        return sorted({r[0] for r in rows})
+
+    def businesses_held_by(self, entities: Iterable[str]) -> list[str]:
+        rows = self._in(
+            "SELECT business FROM hl_businesses WHERE known_to IS NULL AND status = 'held' "
+            "AND owner IN {IN}", entities)
+        return sorted({r[0] for r in rows})
+
+    def touched_by(self, transaction_id: str) -> tuple[list[str], list[str]]:
+        units = self.conn.query(
+            "SELECT DISTINCT u.unit_id FROM hl_touches h JOIN hl_units u ON u.unit_key = h.item_key "
+            "WHERE h.txn = ? AND h.kind = 'unit' ORDER BY u.unit_id", (transaction_id,))
+        businesses = self.conn.query(
+            "SELECT DISTINCT b.business FROM hl_touches h JOIN hl_businesses b "
+            "ON b.business_key = h.item_key WHERE h.txn = ? AND h.kind = 'business' "
+            "ORDER BY b.business", (transaction_id,))
+        return [r[0] for r in units], [r[0] for r in businesses]
+
+    def rpls_in_use(self, rpls_ids: Iterable[str]) -> dict[str, str]:
+        rows = self._in("SELECT rpls_id, unit_id FROM hl_units WHERE known_to IS NULL "
+                        "AND rpls_id IN {IN}", rpls_ids)
+        return {rpls: unit for rpls, unit in rows}
+
+    def later_naming(self, entity: str, after_transaction: str) -> list[str]:
+        rows = self.conn.query(
+            "SELECT n.txn FROM hl_names n JOIN hl_transactions t ON t.position = n.position "
+            "WHERE n.entity = ? AND t.reversed_at IS NULL AND n.position > "
+            "(SELECT position FROM hl_transactions WHERE id = ?) ORDER BY n.position",
+            (entity, after_transaction))
+        return [r[0] for r in rows]
