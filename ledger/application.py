@@ -118,7 +118,9 @@ class Recorder:
                progress: Progress | None = None) -> ImportResult:
         result = ImportResult()
         parsed: list[tuple[str, int, Transaction]] = []
+        names: list[str] = []
         for name, stream in sources:
+            names.append(name)
             for number, value in read_source(name, stream):
                 if isinstance(value, LineError):
                     result.errors.append(value)
@@ -146,6 +148,8 @@ class Recorder:
                 assert isinstance(booked, list)
                 result.recorded += 1
                 events.extend(booked)
+        order = {name: i for i, name in enumerate(names)}
+        result.errors.sort(key=lambda e: (order.get(e.source, -1), e.line))
         if result.errors or not events:
             result.position = head
             return result
