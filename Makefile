@@ -1,0 +1,39 @@
+# housing-ledger: the same commands locally and in CI (.ci/run calls `make test`).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+PY      = $(BIN)/python
+UNITS  ?= 3000
+
+.PHONY: demo test test-all lint typecheck bench bench-postgres clean docs
+
+$(BIN)/housing-ledger: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	@touch $@
+
+## demo: record the demo ledger into ./housing-ledger.db (SQLite), print holdings and a statement
+demo: $(BIN)/housing-ledger
+	$(BIN)/housing-ledger demo --units $(UNITS)
+
+## test: the whole suite (PostgreSQL tests run when a server is reachable; required in CI)
+test: $(BIN)/housing-ledger
+	$(PY) -m pytest -n 2 -q
+
+## test-all: also the long trials
+test-all: $(BIN)/housing-ledger
+	$(PY) -m pytest -n 2 -q --runslow
+
+lint: $(BIN)/housing-ledger
+	$(BIN)/ruff check ledger projections cli.py tests
+
+typecheck: $(BIN)/housing-ledger
+	$(BIN)/mypy ledger projections cli.py
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis housing-ledger.db*
+
+## docs: regenerate docs/cli.md from the commands' --help
+docs: $(BIN)/housing-ledger
+	$(PY) docs/gen_cli.py
