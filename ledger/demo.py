@@ -29,7 +29,7 @@ import random
 import sys
 from array import array
 from bisect import bisect
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import accumulate
@@ -116,24 +116,33 @@ CAST = {c.id: c for c in (*HEAD, *ESH, *LLI_2017, *LATER)}
 
 
 class Merger(NamedTuple):
-    date: date
+    day: date
     absorbed: tuple[str, ...]
     into: str
     reference: str
 
 
 MERGERS = (
-    Merger(date(2018, 1, 1), ("LLI-IDF-NORD", "LLI-IDF-OUEST", "LLI-IDF-SUD"), INLI,
-           "Traité de fusion du 14/11/2017"),
-    Merger(date(2018, 1, 1), ("LLI-LYON", "LLI-ALPES"), "INLI-ARA",
-           "Traité de fusion du 21/11/2017"),
+    Merger(
+        date(2018, 1, 1),
+        ("LLI-IDF-NORD", "LLI-IDF-OUEST", "LLI-IDF-SUD"),
+        INLI,
+        "Traité de fusion du 14/11/2017",
+    ),
+    Merger(
+        date(2018, 1, 1), ("LLI-LYON", "LLI-ALPES"), "INLI-ARA", "Traité de fusion du 21/11/2017"
+    ),
     Merger(date(2019, 1, 1), ("LLI-BORDEAUX",), "INLI-SO", "Traité de fusion du 12/11/2018"),
     Merger(date(2019, 7, 1), ("ESH-ALPES",), "ESH-ARA", "Traité de fusion du 28/05/2019"),
     Merger(date(2020, 1, 1), ("ESH-IDF-EST",), "ESH-IDF", "Traité de fusion du 19/11/2019"),
-    Merger(date(2025, 1, 1), ("INLI-ARA", "INLI-SO", "INLI-PACA"), INLI,
-           "Traité de fusion du 18/11/2024 (décision ALI de septembre 2024)"),
+    Merger(
+        date(2025, 1, 1),
+        ("INLI-ARA", "INLI-SO", "INLI-PACA"),
+        INLI,
+        "Traité de fusion du 18/11/2024 (décision ALI de septembre 2024)",
+    ),
 )
-ABSORBED_ON = {a: m.date for m in MERGERS for a in m.absorbed}
+ABSORBED_ON = {a: m.day for m in MERGERS for a in m.absorbed}
 
 
 class Business(NamedTuple):
@@ -148,12 +157,26 @@ class Business(NamedTuple):
 
 
 BUSINESSES = (
-    Business("ADB-1", GROUP, "Administration de biens (filiale)", "property_management",
-             (320, 480), date(2017, 12, 14), "Groupe Gestion Immobilière Associée",
-             (30_000_000, 42_000_000)),
-    Business("PP-1", "ALI", "Promotion privée (filiale)", "private_development",
-             (150, 320), date(2018, 6, 28), "Horizon Promotion Holding",
-             (18_000_000, 29_000_000)),
+    Business(
+        "ADB-1",
+        GROUP,
+        "Administration de biens (filiale)",
+        "property_management",
+        (320, 480),
+        date(2017, 12, 14),
+        "Groupe Gestion Immobilière Associée",
+        (30_000_000, 42_000_000),
+    ),
+    Business(
+        "PP-1",
+        "ALI",
+        "Promotion privée (filiale)",
+        "private_development",
+        (150, 320),
+        date(2018, 6, 28),
+        "Horizon Promotion Holding",
+        (18_000_000, 29_000_000),
+    ),
 )
 
 # --------------------------------------------------------------------------- the plot
@@ -162,8 +185,9 @@ BUSINESSES = (
 OPENING_SHARE = {"hlm": 0.66, "fonciere": 0.08, "lli": 0.08}
 ACQUISITION_YEARS = {2017: 0.15, 2018: 0.22, 2019: 0.23, 2020: 0.19, 2021: 0.21}
 LLI_REGIONS = {"11": 0.62, "84": 0.15, "75": 0.11, "93": 0.12}
-AFL_REGIONS = Odds({"11": 0.45, "84": 0.12, "93": 0.10, "76": 0.08, "75": 0.07, "32": 0.08,
-               "44": 0.05, "52": 0.05})
+AFL_REGIONS = Odds(
+    {"11": 0.45, "84": 0.12, "93": 0.10, "76": 0.08, "75": 0.07, "32": 0.08, "44": 0.05, "52": 0.05}
+)
 #: Zone weights (renormalised over the zones a region has): LLI buy in tense zones.
 HLM_ZONES = {"Abis": 0.06, "A": 0.22, "B1": 0.30, "B2": 0.24, "C": 0.18}
 AFL_ZONES = {"Abis": 0.10, "A": 0.35, "B1": 0.35, "B2": 0.15, "C": 0.05}
@@ -171,8 +195,18 @@ LLI_ZONES = {"Abis": 0.22, "A": 0.45, "B1": 0.29, "B2": 0.04, "C": 0.0}
 CITY_SHARE = 0.55  # share of units in the region's main cities rather than any commune
 
 #: Lot-by-lot sales, as a share of the seller's full-ownership stock on 1 January.
-HLM_LOT_RATE = {2017: 0.006, 2018: 0.007, 2019: 0.009, 2020: 0.008, 2021: 0.010,
-                2022: 0.011, 2023: 0.010, 2024: 0.010, 2025: 0.010, 2026: 0.010}
+HLM_LOT_RATE = {
+    2017: 0.006,
+    2018: 0.007,
+    2019: 0.009,
+    2020: 0.008,
+    2021: 0.010,
+    2022: 0.011,
+    2023: 0.010,
+    2024: 0.010,
+    2025: 0.010,
+    2026: 0.010,
+}
 LOT_RATE_BY_KIND = {"fonciere": 0.02, "lli": 0.004, ONV: 0.20}
 LOT_SALES_FROM = {"hlm": 2017, "fonciere": 2018, "lli": 2020, ONV: 2020}
 LOT_BUYERS = {
@@ -185,50 +219,110 @@ LOT_BUYERS = {
 BLOCKS = {"institutional": (2017, 0.03), "social_landlord": (2017, 0.05), ONV: (2019, 0.15)}
 BLOCK_SIZE = (10, 80)
 FORCED_BLOCKS = {("institutional", 2018), ("social_landlord", 2019), (ONV, 2019)}
-INSTITUTIONAL_BUYERS = ("Foncière Résidentielle Alpha", "SCPI Pierre Habitat",
-                        "Mutuelle Patrimoine Immobilier", "Fonds Résidentiel Europe")
-SOCIAL_LANDLORDS = ("OPH 77", "Habitat Public Nord", "Office métropolitain de l'habitat",
-                    "SA HLM Littoral Habitat")
-DEVELOPERS = ("Promoteur Horizon", "Les Bâtisseurs du Val", "Résidences Nouvelles SA",
-              "Atlantique Promotion", "Rhône Immobilier Neuf", "Méditerranée Construction")
+INSTITUTIONAL_BUYERS = (
+    "Foncière Résidentielle Alpha",
+    "SCPI Pierre Habitat",
+    "Mutuelle Patrimoine Immobilier",
+    "Fonds Résidentiel Europe",
+)
+SOCIAL_LANDLORDS = (
+    "OPH 77",
+    "Habitat Public Nord",
+    "Office métropolitain de l'habitat",
+    "SA HLM Littoral Habitat",
+)
+DEVELOPERS = (
+    "Promoteur Horizon",
+    "Les Bâtisseurs du Val",
+    "Résidences Nouvelles SA",
+    "Atlantique Promotion",
+    "Rhône Immobilier Neuf",
+    "Méditerranée Construction",
+)
 
 #: Euros per unit, (low, high) by zone; sales apply a discount by buyer category.
-MARKET_PRICE = {"Abis": (290_000, 430_000), "A": (200_000, 310_000), "B1": (135_000, 215_000),
-                "B2": (95_000, 150_000), "C": (60_000, 110_000)}
-LLI_PRICE = {"Abis": (250_000, 300_000), "A": (205_000, 280_000), "B1": (150_000, 215_000),
-             "B2": (140_000, 180_000), "C": (120_000, 150_000)}
-DISCOUNT = {"sitting_tenant": 0.62, "tenant": 0.68, "individual": 0.78, "institutional": 0.60,
-            "social_landlord": 0.50, ONV: 0.55, "lli": 0.85}
+MARKET_PRICE = {
+    "Abis": (290_000, 430_000),
+    "A": (200_000, 310_000),
+    "B1": (135_000, 215_000),
+    "B2": (95_000, 150_000),
+    "C": (60_000, 110_000),
+}
+LLI_PRICE = {
+    "Abis": (250_000, 300_000),
+    "A": (205_000, 280_000),
+    "B1": (150_000, 215_000),
+    "B2": (140_000, 180_000),
+    "C": (120_000, 150_000),
+}
+DISCOUNT = {
+    "sitting_tenant": 0.62,
+    "tenant": 0.68,
+    "individual": 0.78,
+    "institutional": 0.60,
+    "social_landlord": 0.50,
+    ONV: 0.55,
+    "lli": 0.85,
+}
 
 BARE_OWNERSHIP_DATE = date(2017, 7, 1)
 BARE_OWNERSHIP_SHARE = 0.92  # of AFL's stock; the rest stays in full ownership
 #: Usufruct end dates by batch (the loans' repayment), with each batch's share.
-USUFRUCT_BATCHES = {date(2020, 12, 31): 0.05, date(2022, 12, 31): 0.06,
-                    date(2024, 6, 30): 0.06, date(2026, 6, 30): 0.05,
-                    date(2029, 12, 31): 0.10, date(2032, 12, 31): 0.14,
-                    date(2035, 12, 31): 0.14, date(2038, 12, 31): 0.14,
-                    date(2042, 6, 30): 0.16, date(2047, 6, 30): 0.10}
+USUFRUCT_BATCHES = {
+    date(2020, 12, 31): 0.05,
+    date(2022, 12, 31): 0.06,
+    date(2024, 6, 30): 0.06,
+    date(2026, 6, 30): 0.05,
+    date(2029, 12, 31): 0.10,
+    date(2032, 12, 31): 0.14,
+    date(2035, 12, 31): 0.14,
+    date(2038, 12, 31): 0.14,
+    date(2042, 6, 30): 0.16,
+    date(2047, 6, 30): 0.10,
+}
+
+#: Batches every ledger has, even a tiny one: overdue today, extinguished early, at term.
+STORY_BATCHES = (date(2026, 6, 30), date(2042, 6, 30), date(2020, 12, 31))
 
 
 class Extinction(NamedTuple):
-    date: date
+    day: date
     batch: date  # usufruct_end of the batch
     share: float  # of the batch's deeds
     reference: str
 
 
 EXTINCTIONS = (
-    Extinction(date(2019, 9, 30), date(2042, 6, 30), 0.04,
-               "Extinction anticipée: prêts de construction remboursés par anticipation"),
+    Extinction(
+        date(2019, 9, 30),
+        date(2042, 6, 30),
+        0.04,
+        "Extinction anticipée: prêts de construction remboursés par anticipation",
+    ),
     Extinction(date(2020, 12, 31), date(2020, 12, 31), 1.0, "Extinction au terme"),
     Extinction(date(2022, 12, 31), date(2022, 12, 31), 1.0, "Extinction au terme"),
     Extinction(date(2024, 6, 30), date(2024, 6, 30), 0.5, "Extinction au terme"),
     # the rest of the 2024 batch and the 2026 batch are left overdue on LEDGER_END
 )
-ANNULLED_SALE = (date(2020, 3, 10), "ESH-HDF", 24,
-                 "Acte annulé: condition suspensive de financement non levée")
-WRONG_ACQUISITION = (date(2018, 3, 15), INLI, 20,
-                     "Zone erronée à l'enregistrement: la commune est en zone {zone}")
+
+
+class Correction(NamedTuple):
+    """A transaction recorded on `day` by `entity`, reversed `delay` days later."""
+
+    day: date
+    entity: str
+    delay: int
+    reason: str
+
+
+#: A block sale whose deed is annulled (its seller is never absorbed, so it can be undone).
+ANNULLED_SALE = Correction(
+    date(2020, 3, 10), "ESH-HDF", 24, "Acte annulé: condition suspensive de financement non levée"
+)
+#: An acquisition recorded with the wrong zone, reversed and recorded again (same deed).
+WRONG_ACQUISITION = Correction(
+    date(2018, 3, 15), INLI, 20, "Zone erronée à l'enregistrement: la commune est en zone {zone}"
+)
 FRENCH_FIXED_HOLIDAYS = ("01-01", "05-01", "05-08", "07-14", "08-15", "11-01", "11-11", "12-25")
 
 # --------------------------------------------------------------------------- geography
@@ -292,8 +386,9 @@ def _group(rows: Iterable[tuple[str, str, str]]) -> dict[str, ByZone]:
 
 
 def _fallback_rows() -> list[tuple[str, str, str]]:
-    return [tuple(item.split()[:3]) for item in FALLBACK_COMMUNES.replace("\n", "|").split("|")
-            if item.strip()]  # type: ignore[misc]
+    text = FALLBACK_COMMUNES.replace("\n", "|")
+    items = (item.split() for item in text.split("|") if item.strip())
+    return [(code, zone, region) for code, zone, region, *_ in items]
 
 
 def load_geography(path: str | Path | None = None) -> Geography:
@@ -360,6 +455,9 @@ def _split(total: int, weights: Sequence[float]) -> list[int]:
     return parts
 
 
+Adder = Callable[..., None]
+
+
 class Planned(NamedTuple):
     day: date
     priority: int  # registrations, then mergers, then everything else
@@ -385,16 +483,20 @@ PRESENCE = {  # financing, rooms, surface_m2, year_built, rpls_id
 }
 BUILDING_SIZE = {"social": (8, 120), "other": (10, 80), "intermediate": (10, 60)}
 SOCIAL_FINANCING = Odds({"PLUS": 0.62, "PLAI": 0.18, "PLS": 0.15, "other": 0.05})
-SOCIAL_DECADES = Odds({1950: 0.08, 1960: 0.22, 1970: 0.25, 1980: 0.15, 1990: 0.12,
-                       2000: 0.10, 2010: 0.08})
+SOCIAL_DECADES = Odds(
+    {1950: 0.08, 1960: 0.22, 1970: 0.25, 1980: 0.15, 1990: 0.12, 2000: 0.10, 2010: 0.08}
+)
 ROOMS = Odds({1: 0.08, 2: 0.20, 3: 0.35, 4: 0.27, 5: 0.08, 6: 0.02})
 SURFACE = {1: (22, 35), 2: (38, 52), 3: (55, 70), 4: (68, 86), 5: (80, 102), 6: (95, 125)}
 #: Acquisition programmes: mode -> (odds, size range, years after the deed it is built).
-ACQUISITION_MODES = {"vefa": (0.60, (12, 60), (1, 3)), "new_build": (0.25, (8, 45), (0, 0)),
-                     "existing": (0.15, (1, 20), (-25, -2))}
+ACQUISITION_MODES = {
+    "vefa": (0.60, (12, 60), (1, 3)),
+    "new_build": (0.25, (8, 45), (0, 0)),
+    "existing": (0.15, (1, 20), (-25, -2)),
+}
 WRONG_ZONE = {"Abis": "A", "A": "B1", "B1": "B2", "B2": "B1", "C": "B2"}
 OPENING_CHUNK = 500
-MIN_UNITS = 200
+MIN_UNITS = 100
 
 
 class _Story:
@@ -467,8 +569,12 @@ class _Story:
         self.next_index += 1
         self.zone.append(ZONES.index(building.zone))
         odds = PRESENCE[segment]
-        unit: dict[str, Any] = {"unit_id": _unit_id(index), "commune": building.commune,
-                                "zone": building.zone, "segment": segment}
+        unit: dict[str, Any] = {
+            "unit_id": _unit_id(index),
+            "commune": building.commune,
+            "zone": building.zone,
+            "segment": segment,
+        }
         financing = building.financing
         if segment == "social" and rng.random() < 0.25:  # mixed programmes
             financing = SOCIAL_FINANCING.draw(rng)
@@ -494,18 +600,24 @@ class _Story:
         for business in BUSINESSES:
             headcount = self.rng.randint(*business.headcount)
             self.headcount[business.id] = headcount
-            yield {"id": f"BIZ-{business.id}", "type": "register_business",
-                   "date": START.isoformat(), "entity": business.owner,
-                   "business": business.id, "name": business.name,
-                   "sector": business.sector, "headcount": headcount}
+            yield {
+                "id": f"BIZ-{business.id}",
+                "type": "register_business",
+                "date": START.isoformat(),
+                "entity": business.owner,
+                "business": business.id,
+                "name": business.name,
+                "sector": business.sector,
+                "headcount": headcount,
+            }
         n_hlm, n_afl, n_lli = (round(self.total * s) for s in OPENING_SHARE.values())
         acquired = self.total - n_hlm - n_afl - n_lli
-        self.acquisitions = dict(zip(ACQUISITION_YEARS,
-                                     _split(acquired, list(ACQUISITION_YEARS.values()))))
-        for cast, count in zip(ESH, _split(n_hlm, [c.share for c in ESH])):
+        yearly = _split(acquired, list(ACQUISITION_YEARS.values()))
+        self.acquisitions = dict(zip(ACQUISITION_YEARS, yearly, strict=True))
+        for cast, count in zip(ESH, _split(n_hlm, [c.share for c in ESH]), strict=True):
             yield from self._open(cast, count, "social")
         yield from self._open(CAST[AFL], n_afl, "other")
-        for cast, count in zip(LLI_2017, _split(n_lli, [c.share for c in LLI_2017])):
+        for cast, count in zip(LLI_2017, _split(n_lli, [c.share for c in LLI_2017]), strict=True):
             yield from self._open(cast, count, "intermediate")
 
     def _open(self, cast: Cast, count: int, segment: str) -> Iterator[dict[str, Any]]:
@@ -522,9 +634,14 @@ class _Story:
 
     def _register_units(self, entity: str, units: list[dict[str, Any]]) -> dict[str, Any]:
         number = self._next(f"open-{entity}")
-        return {"id": f"OPEN-{entity}-{number:03d}", "type": "register_units",
-                "date": START.isoformat(), "entity": entity, "units": units,
-                "reference": f"Bilan d'ouverture au 01/01/2017, état {number}"}
+        return {
+            "id": f"OPEN-{entity}-{number:03d}",
+            "type": "register_units",
+            "date": START.isoformat(),
+            "entity": entity,
+            "units": units,
+            "reference": f"Bilan d'ouverture au 01/01/2017, état {number}",
+        }
 
     # ----------------------------------------------------------------- a year's plan
 
@@ -540,17 +657,17 @@ class _Story:
             if cast.registered.year == year:
                 add(cast.registered, 0, "entity", cast)
         for merger in MERGERS:
-            if merger.date.year == year:
-                add(merger.date, 1, "merger", merger)
+            if merger.day.year == year:
+                add(merger.day, 1, "merger", merger)
         for business in BUSINESSES:
             if business.divested.year == year:
                 add(business.divested, 2, "divestment", business)
         if BARE_OWNERSHIP_DATE.year == year:
             add(BARE_OWNERSHIP_DATE, 2, "bare_ownership")
         for extinction in EXTINCTIONS:
-            if extinction.date.year == year:
-                add(extinction.date, 2, "extinction", extinction)
-        if ANNULLED_SALE[0].year == year:
+            if extinction.day.year == year:
+                add(extinction.day, 2, "extinction", extinction)
+        if ANNULLED_SALE.day.year == year:
             day, seller, delay, reason = ANNULLED_SALE
             add(day, 2, "annulled_sale", seller)
             add(day + timedelta(days=delay), 2, "reversal", "annulled_sale", reason)
@@ -559,9 +676,9 @@ class _Story:
         self._plan_blocks(year, days, add)
         return sorted(plan, key=lambda p: (p.day, p.priority, p.seq))
 
-    def _plan_acquisitions(self, year: int, days: list[date], add: Any) -> None:
+    def _plan_acquisitions(self, year: int, days: list[date], add: Adder) -> None:
         rng, remaining = self.rng, self.acquisitions.get(year, 0)
-        if WRONG_ACQUISITION[0].year == year and remaining >= 2:
+        if WRONG_ACQUISITION.day.year == year and remaining >= 2:
             day, entity, delay, _ = WRONG_ACQUISITION
             size = min(remaining, rng.randint(2, 12))
             remaining -= size
@@ -580,7 +697,7 @@ class _Story:
             entity = rng.choice([c.id for c in buyers if c.region == region])
             add(day, 2, "acquisition", entity, size, mode)
 
-    def _plan_lots(self, year: int, days: list[date], add: Any) -> None:
+    def _plan_lots(self, year: int, days: list[date], add: Adder) -> None:
         rng = self.rng
         part = _year_part(year)
         for entity, pool in self.pools.items():
@@ -593,10 +710,13 @@ class _Story:
                 category = buyers.draw(rng)
                 add(rng.choice(days), 2, "lot", entity, category)
 
-    def _plan_blocks(self, year: int, days: list[date], add: Any) -> None:
+    def _plan_blocks(self, year: int, days: list[date], add: Adder) -> None:
         rng = self.rng
-        sellers = [(e, len(p)) for e, p in self.pools.items()
-                   if CAST[e].kind == "hlm" and e != ONV and len(p) >= 2]
+        sellers = [
+            (e, len(p))
+            for e, p in self.pools.items()
+            if CAST[e].kind == "hlm" and e != ONV and len(p) >= 2
+        ]
         if not sellers:
             return
         stock = sum(n for _, n in sellers)
@@ -623,9 +743,14 @@ class _Story:
     def _do_entity(self, day: date, cast: Cast) -> Iterator[dict[str, Any]]:
         if cast.kind in ("hlm", "lli", "fonciere"):
             self.pools[cast.id] = array("i")
-        tx: dict[str, Any] = {"id": f"ENT-{cast.id}", "type": "register_entity",
-                              "date": day.isoformat(), "entity": cast.id, "name": cast.name,
-                              "kind": cast.kind}
+        tx: dict[str, Any] = {
+            "id": f"ENT-{cast.id}",
+            "type": "register_entity",
+            "date": day.isoformat(),
+            "entity": cast.id,
+            "name": cast.name,
+            "kind": cast.kind,
+        }
         if cast.region:
             tx["region"] = cast.region
         yield tx
@@ -635,37 +760,68 @@ class _Story:
         for absorbed in merger.absorbed:
             into.extend(self.pools.pop(absorbed, array("i")))
             self.successor[absorbed] = merger.into
-        yield {"id": f"MRG-{day.year}-{self._next(f'mrg-{day.year}'):02d}", "type": "merger",
-               "date": day.isoformat(), "absorbed": list(merger.absorbed), "into": merger.into,
-               "reference": merger.reference}
+        yield {
+            "id": f"MRG-{day.year}-{self._next(f'mrg-{day.year}'):02d}",
+            "type": "merger",
+            "date": day.isoformat(),
+            "absorbed": list(merger.absorbed),
+            "into": merger.into,
+            "reference": merger.reference,
+        }
 
     def _do_divestment(self, day: date, business: Business) -> Iterator[dict[str, Any]]:
         headcount = self.headcount[business.id]
-        yield {"id": f"DIV-{day.year}-{business.id}", "type": "divestment",
-               "date": day.isoformat(), "entity": business.owner, "business": business.id,
-               "buyer": business.buyer, "price_eur": _money(self.rng.randint(*business.price)),
-               "employees_transferred": headcount, "no_redundancy": True,
-               "reference": f"Cession de fonds, acte du {day.strftime('%d/%m/%Y')}"}
+        yield {
+            "id": f"DIV-{day.year}-{business.id}",
+            "type": "divestment",
+            "date": day.isoformat(),
+            "entity": business.owner,
+            "business": business.id,
+            "buyer": business.buyer,
+            "price_eur": _money(self.rng.randint(*business.price) // 1000 * 1000),
+            "employees_transferred": headcount,
+            "no_redundancy": True,
+            "reference": f"Cession de fonds, acte du {day.strftime('%d/%m/%Y')}",
+        }
 
-    def _acquisition(self, day: date, entity: str, size: int, mode: str,
-                     ) -> tuple[dict[str, Any], list[int]]:
+    def _acquisition(
+        self,
+        day: date,
+        entity: str,
+        size: int,
+        mode: str,
+    ) -> tuple[dict[str, Any], list[int]]:
         rng = self.rng
         _, _, built = ACQUISITION_MODES[mode]
         commune, zone = self.geo.pick(rng, CAST[entity].region or "11", LLI_ZONES)
         year = min(day.year + rng.randint(*built), day.year + 5)
         first = self.next_index
-        units = [self._unit(Building(commune, zone, year, "PLI", size), "intermediate")
-                 for _ in range(size)]
+        units = [
+            self._unit(Building(commune, zone, year, "PLI", size), "intermediate")
+            for _ in range(size)
+        ]
         indices = list(range(first, self.next_index))
         factor = 0.9 if mode == "existing" else 1.0
-        tx = {"id": f"ACQ-{day.year}-{self._next(f'acq-{day.year}'):04d}",
-              "type": "acquisition", "date": day.isoformat(), "entity": entity, "mode": mode,
-              "seller": rng.choice(DEVELOPERS), "price_eur": self._price(indices, LLI_PRICE, factor),
-              "reference": self._deed(day.year), "units": units}
+        tx = {
+            "id": f"ACQ-{day.year}-{self._next(f'acq-{day.year}'):04d}",
+            "type": "acquisition",
+            "date": day.isoformat(),
+            "entity": entity,
+            "mode": mode,
+            "seller": rng.choice(DEVELOPERS),
+            "price_eur": self._price(indices, LLI_PRICE, factor),
+            "reference": self._deed(day.year),
+            "units": units,
+        }
         return tx, indices
 
-    def _do_acquisition(self, day: date, entity: str, size: int, mode: str,
-                        ) -> Iterator[dict[str, Any]]:
+    def _do_acquisition(
+        self,
+        day: date,
+        entity: str,
+        size: int,
+        mode: str,
+    ) -> Iterator[dict[str, Any]]:
         tx, indices = self._acquisition(day, entity, size, mode)
         self.pools[entity].extend(indices)
         yield tx
@@ -683,29 +839,43 @@ class _Story:
         if "wrong_acquisition" not in self.pending:
             return
         tx, indices = self.pending.pop("wrong_acquisition")
-        reason = WRONG_ACQUISITION[3].format(zone=tx["units"][0]["zone"])
+        reason = WRONG_ACQUISITION.reason.format(zone=tx["units"][0]["zone"])
         yield self._reversal(day, tx["id"], reason)
-        again = {**tx, "id": f"ACQ-{day.year}-{self._next(f'acq-{day.year}'):04d}",
-                 "note": f"Réenregistrement de {tx['id']} avec la zone corrigée"}
+        again = {
+            **tx,
+            "id": f"ACQ-{day.year}-{self._next(f'acq-{day.year}'):04d}",
+            "note": f"Réenregistrement de {tx['id']} avec la zone corrigée",
+        }
         self.pools[tx["entity"]].extend(indices)
         yield again
 
     def _reversal(self, day: date, reverses: str, reason: str) -> dict[str, Any]:
         number = self._next(f"rev-{day.year}")
-        return {"id": f"REV-{day.year}-{number:04d}", "type": "reversal",
-                "date": day.isoformat(), "reverses": reverses, "reason": reason}
+        return {
+            "id": f"REV-{day.year}-{number:04d}",
+            "type": "reversal",
+            "date": day.isoformat(),
+            "reverses": reverses,
+            "reason": reason,
+        }
 
     def _do_reversal(self, day: date, key: str, reason: str) -> Iterator[dict[str, Any]]:
         if key in self.pending:
             yield self._reversal(day, self.pending.pop(key), reason)
 
-    def _sale(self, day: date, seller: str, units: list[int], buyer: dict[str, str],
-              factor: float) -> dict[str, Any]:
-        return {"id": f"SALE-{day.year}-{self._next(f'sale-{day.year}'):05d}", "type": "sale",
-                "date": day.isoformat(), "entity": seller,
-                "units": [_unit_id(i) for i in sorted(units)], "buyer": buyer,
-                "price_eur": self._price(units, MARKET_PRICE, factor),
-                "reference": self._deed(day.year)}
+    def _sale(
+        self, day: date, seller: str, units: list[int], buyer: dict[str, str], factor: float
+    ) -> dict[str, Any]:
+        return {
+            "id": f"SALE-{day.year}-{self._next(f'sale-{day.year}'):05d}",
+            "type": "sale",
+            "date": day.isoformat(),
+            "entity": seller,
+            "units": [_unit_id(i) for i in sorted(units)],
+            "buyer": buyer,
+            "price_eur": self._price(units, MARKET_PRICE, factor),
+            "reference": self._deed(day.year),
+        }
 
     def _do_lot(self, day: date, seller: str, category: str) -> Iterator[dict[str, Any]]:
         """One unit, to its tenant mostly: swap-remove a random unit of the seller's pool."""
@@ -727,12 +897,17 @@ class _Story:
             return []
         size = min(size, len(pool))
         at = self.rng.randrange(len(pool) - size + 1)
-        units = pool[at:at + size].tolist()
-        del pool[at:at + size]
+        units = pool[at : at + size].tolist()
+        del pool[at : at + size]
         return units
 
-    def _do_block(self, day: date, seller: str, category: str, size: int,
-                  ) -> Iterator[dict[str, Any]]:
+    def _do_block(
+        self,
+        day: date,
+        seller: str,
+        category: str,
+        size: int,
+    ) -> Iterator[dict[str, Any]]:
         seller = self._holder(seller)
         units = self._take_block(seller, size)
         if not units:
@@ -757,7 +932,7 @@ class _Story:
         yield tx
 
     def _do_bare_ownership(self, day: date) -> Iterator[dict[str, Any]]:
-        """AFL gives the bare ownership of most of its stock, deed by deed (building by building)."""
+        """AFL gives the bare ownership of most of its stock, one deed per building."""
         rng, pool = self.rng, self.pools[AFL]
         count = round(len(pool) * BARE_OWNERSHIP_SHARE)
         given, self.pools[AFL] = pool[:count], pool[count:]
@@ -765,42 +940,57 @@ class _Story:
         deeds: list[array[int]] = []
         while start < len(given):
             size = rng.randint(max(1, largest // 4), largest)
-            deeds.append(given[start:start + size])
+            deeds.append(given[start : start + size])
             start += size
-        ends = list(USUFRUCT_BATCHES)
-        batches = ends[:len(deeds)] + rng.choices(ends, list(USUFRUCT_BATCHES.values()),
-                                                   k=max(0, len(deeds) - len(ends)))
+        ends = [*STORY_BATCHES, *(end for end in USUFRUCT_BATCHES if end not in STORY_BATCHES)]
+        batches = ends[: len(deeds)] + rng.choices(
+            ends, list(USUFRUCT_BATCHES.values()), k=max(0, len(deeds) - len(ends))
+        )
         rng.shuffle(batches)
-        for deed, end in zip(deeds, batches):
+        for deed, end in zip(deeds, batches, strict=True):
             self.deeds.setdefault(end, []).append(deed)
             number = self._next("bot")
-            yield {"id": f"BOT-{day.year}-AFL-{number:04d}", "type": "bare_ownership_transfer",
-                   "date": day.isoformat(), "entity": AFL, "bare_owner": PENSION_FUND,
-                   "units": [_unit_id(i) for i in deed], "usufruct_end": end.isoformat(),
-                   "consideration": "gratuitous",
-                   "reference": f"Convention AFL / AGIRC-ARRCO du 27/04/2017, acte {number}"}
+            yield {
+                "id": f"BOT-{day.year}-AFL-{number:04d}",
+                "type": "bare_ownership_transfer",
+                "date": day.isoformat(),
+                "entity": AFL,
+                "bare_owner": PENSION_FUND,
+                "units": [_unit_id(i) for i in deed],
+                "usufruct_end": end.isoformat(),
+                "consideration": "gratuitous",
+                "reference": f"Convention AFL / AGIRC-ARRCO du 27/04/2017, acte {number}",
+            }
 
     def _do_extinction(self, day: date, extinction: Extinction) -> Iterator[dict[str, Any]]:
         deeds = self.deeds.get(extinction.batch, [])
-        count = len(deeds) if extinction.share >= 1 else max(1, round(len(deeds) * extinction.share))
+        share = extinction.share
+        count = len(deeds) if share >= 1 else max(1, round(len(deeds) * share))
         chosen = sorted(self.rng.sample(range(len(deeds)), min(count, len(deeds))))
         for at in reversed(chosen):
             deed = deeds.pop(at)
             number = self._next(f"ext-{day.year}")
-            yield {"id": f"EXT-{day.year}-AFL-{number:03d}", "type": "usufruct_extinguished",
-                   "date": day.isoformat(), "units": [_unit_id(i) for i in deed],
-                   "reference": extinction.reference}
+            yield {
+                "id": f"EXT-{day.year}-AFL-{number:03d}",
+                "type": "usufruct_extinguished",
+                "date": day.isoformat(),
+                "units": [_unit_id(i) for i in deed],
+                "reference": extinction.reference,
+            }
 
 
 # --------------------------------------------------------------------------- public API
 
 
-def generate(units: int = 3000, seed: int = 2017,
-             zoning_path: str | Path | None = None) -> Iterator[dict[str, Any]]:
+def generate(
+    units: int = 3000, seed: int = 2017, zoning_path: str | Path | None = None
+) -> Iterator[dict[str, Any]]:
     """Yield the demo ledger's transactions, in journal order, as JSONL-ready dicts.
 
     `units` is the number of units that ever enter the ledger (opening stock plus LLI
-    acquisitions). Same arguments and zoning file, same transactions.
+    acquisitions). Same arguments and zoning file, same transactions. Every size from
+    MIN_UNITS is valid; the proportions of the story (sitting tenants the majority of
+    sales, several usufructs overdue) settle from about a thousand units.
     """
     if units < MIN_UNITS:
         raise ValueError(f"units must be at least {MIN_UNITS} to tell the whole story")
@@ -813,8 +1003,12 @@ def _stream(story: _Story) -> Iterator[dict[str, Any]]:
         yield from story.run(story.plan(year))
 
 
-def write_jsonl(path_or_file: str | Path | IO[str], units: int = 3000, seed: int = 2017,
-                zoning_path: str | Path | None = None) -> int:
+def write_jsonl(
+    path_or_file: str | Path | IO[str],
+    units: int = 3000,
+    seed: int = 2017,
+    zoning_path: str | Path | None = None,
+) -> int:
     """Write one compact JSON object per line; return the number of transactions."""
     if isinstance(path_or_file, (str, Path)):
         with Path(path_or_file).open("w", encoding="utf-8", newline="\n") as handle:
