@@ -1,0 +1,989 @@
+"""Reference interpreter of a transaction list: the oracle of the property tests.
+
+Deliberately simple, slow and written from `spec/transactions.md` and `spec/cli.md`
+alone: it imports nothing from the project (only the standard library), keeps every
+view as a fresh fold over the whole list, and prefers an obvious loop to a clever one.
+It must not grow caches, incremental updates or shared code with `ledger/` or
+`projections/`: its value is that it is an independent second implementation.
+
+Transactions are plain dicts in the JSONL input format; dates are `YYYY-MM-DD`
+strings (so string order is date order).
+
+Reversals follow the spec's semantics for a view computed after every transaction of
+the list: a reversed transaction is treated as if it had never taken effect, on any
+date. So every view folds `effective(txs)` (the list without reversals and without
+reversed transactions) in list order, keeping only transactions dated on or before the
+as-of date when one is given.
+
+Two parts:
+- views of a VALID list: `holdings`, `stock`, `movements`, `sales`, `dismemberment`,
+  `dismembered_units`, `conservation_check`;
+- `violations(txs)`: a rule checker giving the rule code of every invalid transaction,
+  used to prove that generated ledgers are valid and that generated bad transactions
+  break exactly the rule they are meant to break.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Any
+
+Tx = dict[str, Any]
+#: ("full", owner) | ("dismembered", usufructuary, bare_owner) | ("left",)
+Holding = tuple[str, ...]
+
+FULL, DISMEMBERED, LEFT = "full", "dismembered", "left"
+TENSE_ZONES = frozenset({"Abis", "A", "B1"})
+DIMENSIONS = ("zone", "segment", "financing", "commune", "region", "tense")
+BUYER_CATEGORIES = (
+    "sitting_tenant",
+    "tenant",
+    "individual",
+    "social_landlord",
+    "institutional",
+    "other",
+)
+MOVEMENT_FIELDS = (
+    "opening",
+    "registered",
+    "acquired",
+    "received",
+    "reunited",
+    "sold",
+    "transferred",
+    "usufruct_ended",
+    "closing",
+    "dismembered",
+)
+
+
+# --------------------------------------------------------------------------- the fold
+
+
+@dataclass(frozen=True)
+class Touch:
+    """What one transaction touched, in the sense of the reversal rule and date rules."""
+
+    units: frozenset[str] = frozenset()
+    businesses: frozenset[str] = frozenset()
+    entities: frozenset[str] = frozenset()  # registered (register_entity) or absorbed
+    names: frozenset[str] = frozenset()  # every entity named in any field
+
+
+@dataclass
+class State:
+    """Everything a fold knows after some transactions."""
+
+    entities: dict[str, Tx] = field(default_factory=dict)  # id -> register_entity tx
+    absorbed_by: dict[str, str] = field(default_factory=dict)  # entity -> merger tx id
+    units: dict[str, Tx] = field(default_factory=dict)  # unit id -> unit object
+    holding: dict[str, Holding] = field(default_factory=dict)
+    usufruct_end: dict[str, str] = field(default_factory=dict)
+    businesses: dict[str, Tx] = field(default_factory=dict)  # id -> register_business tx
+    business_owner: dict[str, str] = field(default_factory=dict)
+    divested: set[str] = field(default_factory=set)
+    unit_date: dict[str, str] = field(default_factory=dict)  # latest date touching
+    business_date: dict[str, str] = field(default_factory=dict)
+    name_date: dict[str, str] = field(default_factory=dict)  # latest date naming
+    touched: dict[str, Touch] = field(default_factory=dict)  # tx id -> Touch
+    order: list[str] = field(default_factory=list)  # applied tx ids, in order
+
+
+def content(tx: Tx) -> Tx:
+    """The transaction without the `journal` key that `import` ignores."""
+    return {k: v for k, v in tx.items() if k != "journal"}
+
+
+def deduplicated(txs: list[Tx]) -> list[Tx]:
+    """Drop a repeated transaction with the same id and content ("already recorded")."""
+    seen: dict[str, Tx] = {}
+    out = []
+    for tx in txs:
+        if tx["id"] in seen and seen[tx["id"]] == content(tx):
+            continue
+        seen.setdefault(tx["id"], content(tx))
+        out.append(tx)
+    return out
+
+
+def effective(txs: list[Tx]) -> list[Tx]:
+    """Transactions that take effect: not reversals, and not reversed by any reversal."""
+    txs = deduplicated(txs)
+    reversed_ids = {tx["reverses"] for tx in txs if tx["type"] == "reversal"}
+    return [tx for tx in txs if tx["type"] != "reversal" and tx["id"] not in reversed_ids]
+
+
+def named_entities(tx: Tx) -> list[str]:
+    """Every entity id named in any field (including the one register_entity registers)."""
+    names = []
+    for key in ("entity", "bare_owner", "into"):
+        if isinstance(tx.get(key), str):
+            names.append(tx[key])
+    if isinstance(tx.get("absorbed"), list):
+        names.extend(e for e in tx["absorbed"] if isinstance(e, str))
+    buyer = tx.get("buyer")
+    if (
+        tx.get("type") == "sale"
+        and isinstance(buyer, dict)
+        and isinstance(buyer.get("entity"), str)
+    ):
+        names.append(buyer["entity"])
+    return names
+
+
+def _held_by(holding: Holding, entities: set[str]) -> bool:
+    return holding[0] != LEFT and any(e in entities for e in holding[1:])
+
+
+def apply(state: State, tx: Tx) -> list[tuple[str, Holding | None, Holding]]:
+    """Apply one valid transaction; return (unit, holding before, holding after) per unit."""
+    kind, date, changes = tx["type"], tx["date"], []
+    touched_units: set[str] = set()
+    touched_businesses: set[str] = set()
+    touched_entities: set[str] = set()
+
+    def move(unit: str, after: Holding) -> None:
+        changes.append((unit, state.holding.get(unit), after))
+        state.holding[unit] = after
+        touched_units.add(unit)
+
+    if kind == "register_entity":
+        state.entities[tx["entity"]] = tx
+        touched_entities.add(tx["entity"])
+    elif kind in ("register_units", "acquisition"):
+        for unit in tx["units"]:
+            state.units[unit["unit_id"]] = unit
+            move(unit["unit_id"], (FULL, tx["entity"]))
+    elif kind == "sale":
+        buyer = tx["buyer"].get("entity")
+        for unit in tx["units"]:
+            move(unit, (FULL, buyer) if buyer else (LEFT,))
+    elif kind == "bare_ownership_transfer":
+        for unit in tx["units"]:
+            move(unit, (DISMEMBERED, tx["entity"], tx["bare_owner"]))
+            state.usufruct_end[unit] = tx["usufruct_end"]
+    elif kind == "usufruct_extinguished":
+        for unit in tx["units"]:
+            move(unit, (FULL, state.holding[unit][2]))
+            del state.usufruct_end[unit]
+    elif kind == "merger":
+        absorbed, into = set(tx["absorbed"]), tx["into"]
+        for unit, holding in list(state.holding.items()):
+            if not _held_by(holding, absorbed):
+                continue
+            holders = [into if e in absorbed else e for e in holding[1:]]
+            if holding[0] == FULL or holders[0] == holders[1]:  # art. 617 consolidation
+                if holding[0] == DISMEMBERED:
+                    del state.usufruct_end[unit]
+                move(unit, (FULL, holders[0]))
+            else:
+                move(unit, (DISMEMBERED, *holders))
+        for business, owner in state.business_owner.items():
+            if owner in absorbed and business not in state.divested:
+                state.business_owner[business] = into
+                touched_businesses.add(business)
+        for entity in absorbed:
+            state.absorbed_by[entity] = tx["id"]
+        touched_entities |= absorbed
+    elif kind == "register_business":
+        state.businesses[tx["business"]] = tx
+        state.business_owner[tx["business"]] = tx["entity"]
+        touched_businesses.add(tx["business"])
+    elif kind == "divestment":
+        state.divested.add(tx["business"])
+        touched_businesses.add(tx["business"])
+    else:
+        raise AssertionError(f"cannot apply a {kind!r} transaction")
+    for unit in touched_units:
+        state.unit_date[unit] = date
+    for business in touched_businesses:
+        state.business_date[business] = date
+    names = set(named_entities(tx))
+    for entity in names - ({tx["entity"]} if kind == "register_entity" else set()):
+        state.name_date[entity] = max(date, state.name_date.get(entity, date))
+    state.touched[tx["id"]] = Touch(
+        frozenset(touched_units),
+        frozenset(touched_businesses),
+        frozenset(touched_entities),
+        frozenset(names),
+    )
+    state.order.append(tx["id"])
+    return changes
+
+
+def fold(txs: list[Tx], as_of: str | None = None) -> State:
+    """The state after every effective transaction dated on or before `as_of`."""
+    state = State()
+    for tx in effective(txs):
+        if as_of is None or tx["date"] <= str(as_of):
+            apply(state, tx)
+    return state
+
+
+# --------------------------------------------------------------------------- holdings
+
+
+def _dimension(state: State, unit: str, entity: str, by: str) -> Any:
+    obj = state.units[unit]
+    if by == "financing":
+        return obj.get("financing", "other")
+    if by == "region":
+        return state.entities[entity].get("region")
+    if by == "tense":
+        return obj["zone"] in TENSE_ZONES
+    if by in ("zone", "segment", "commune"):
+        return obj[by]
+    raise ValueError(f"unknown dimension {by!r}; expected one of {DIMENSIONS}")
+
+
+def holdings(
+    txs: list[Tx], as_of: str | None = None, by: str | None = None, entity: str | None = None
+) -> list[dict[str, Any]]:
+    """The `rows` of `holdings --format json`.
+
+    Row: {"entity", ["<by>": key,] "full_ownership", "usufruct", "bare_ownership"}
+    (counts of units). A dismembered unit counts once as usufruct for its usufructuary
+    and once as bare ownership for its bare owner; with `by`, each under its own key
+    (for `region`, the key is each holder's own region). `financing` missing ->
+    "other"; `region` absent -> None; `tense` -> bool. Rows whose three counts are 0 are
+    left out. Sorted with the key `(entity, (key is not None, key))`: None first, then
+    strings in code-point order; False before True for `tense`.
+    """
+    state = fold(txs, as_of)
+    counts: dict[tuple[str, Any], Counter[str]] = defaultdict(Counter)
+    for unit, holding in state.holding.items():
+        if holding[0] == FULL:
+            rights = [(holding[1], "full_ownership")]
+        elif holding[0] == DISMEMBERED:
+            rights = [(holding[1], "usufruct"), (holding[2], "bare_ownership")]
+        else:
+            rights = []
+        for holder, right in rights:
+            key = _dimension(state, unit, holder, by) if by else None
+            counts[(holder, key)][right] += 1
+    rows = []
+    for (holder, key), c in counts.items():
+        if entity is not None and holder != entity:
+            continue
+        row: dict[str, Any] = {"entity": holder}
+        if by:
+            row[by] = key
+        row.update(
+            full_ownership=c["full_ownership"],
+            usufruct=c["usufruct"],
+            bare_ownership=c["bare_ownership"],
+        )
+        if c["full_ownership"] or c["usufruct"] or c["bare_ownership"]:
+            rows.append(row)
+    rows.sort(key=lambda r: (r["entity"], (r.get(by) is not None, r.get(by)) if by else ()))
+    return rows
+
+
+def _stock_holder(holding: Holding | None) -> str | None:
+    """Who has the unit in stock: the full owner, or the usufructuary; nobody otherwise."""
+    if holding is None or holding[0] == LEFT:
+        return None
+    return holding[1]
+
+
+def stock(txs: list[Tx], as_of: str | None = None) -> dict[str, int]:
+    """Units held in full ownership or in usufruct, per entity (entities with 0 left out)."""
+    counts: Counter[str] = Counter()
+    for holding in fold(txs, as_of).holding.values():
+        holder = _stock_holder(holding)
+        if holder is not None:
+            counts[holder] += 1
+    return dict(counts)
+
+
+# --------------------------------------------------------------------------- movements
+
+#: Column of the entity that loses a unit from stock, by transaction type.
+_OUT = {"sale": "transferred", "merger": "transferred", "usufruct_extinguished": "usufruct_ended"}
+#: Column of the entity that gains a unit into stock, by transaction type.
+_IN = {
+    "register_units": "registered",
+    "acquisition": "acquired",
+    "sale": "received",
+    "merger": "received",
+    "usufruct_extinguished": "reunited",
+}
+
+
+def movements(txs: list[Tx], year: int) -> list[dict[str, Any]]:
+    """The `rows` of `report movements --year YEAR`.
+
+    Row: {"entity", "opening", "registered", "acquired", "received", "reunited", "sold",
+    "transferred", "usufruct_ended", "closing", "dismembered"}, sorted by entity, rows
+    with every field 0 left out.
+
+    `opening` and `closing` are `stock` as of YEAR-1-12-31 and YEAR-12-31, computed by
+    their own folds; the flows come from replaying, unit by unit, the effective
+    transactions dated in YEAR and comparing who has the unit in stock (full owner or
+    usufructuary) before and after. A unit whose stock holder does not change moves
+    nothing. So:
+    - register_units / acquisition: +1 `registered` / `acquired` for the entity;
+    - sale out of the ledger: `sold` for the seller; to `buyer.entity`: `transferred`
+      for the seller and `received` for the buyer;
+    - bare_ownership_transfer: no stock movement (the transferor keeps the usufruct);
+      each unit counts in the transferor's `dismembered`;
+    - usufruct_extinguished: `usufruct_ended` for the usufructuary, `reunited` for the
+      bare owner;
+    - merger, for each unit an absorbed entity holds a right of:
+      * full ownership -> `transferred` (absorbed), `received` (into);
+      * usufruct, bare ownership elsewhere -> same as full ownership;
+      * usufruct, bare ownership held by `into` (consolidation) -> `transferred`
+        (absorbed), `received` once (into), never also `reunited`;
+      * bare ownership only (usufruct held by a third entity, or by `into`, in which case
+        `into` becomes full owner by consolidation) -> nothing: bare ownership is not
+        stock, and an usufructuary `into` already had the unit in stock;
+      * usufruct and bare ownership both held by absorbed entities -> `transferred` for
+        the usufructuary, `received` once for `into`.
+    Hence closing = opening + registered + acquired + received + reunited - sold -
+    transferred - usufruct_ended holds by construction if and only if the ledger's dates
+    make as-of views consistent; the property tests check it.
+    """
+    prefix = f"{year:04d}-"
+    end = f"{year:04d}-12-31"
+    opening, closing = stock(txs, f"{year - 1:04d}-12-31"), stock(txs, end)
+    flows: dict[str, Counter[str]] = defaultdict(Counter)
+    state = State()
+    for tx in effective(txs):
+        if tx["date"] > end:
+            continue
+        changes = apply(state, tx)
+        if not tx["date"].startswith(prefix):
+            continue
+        if tx["type"] == "bare_ownership_transfer":
+            flows[tx["entity"]]["dismembered"] += len(tx["units"])
+        for unit, before, after in changes:
+            losing, gaining = _stock_holder(before), _stock_holder(after)
+            if losing == gaining:
+                continue
+            if losing is not None:
+                column = "sold" if after[0] == LEFT else _OUT.get(tx["type"])
+                assert column, f"{tx['id']}: unexpected loss of {unit} by {losing}"
+                flows[losing][column] += 1
+            if gaining is not None:
+                assert tx["type"] in _IN, f"{tx['id']}: unexpected gain of {unit}"
+                flows[gaining][_IN[tx["type"]]] += 1
+    rows = []
+    for entity in sorted(set(opening) | set(closing) | set(flows)):
+        row: dict[str, Any] = {"entity": entity}
+        row.update({name: flows[entity][name] for name in MOVEMENT_FIELDS})
+        row["opening"], row["closing"] = opening.get(entity, 0), closing.get(entity, 0)
+        if any(row[name] for name in MOVEMENT_FIELDS):
+            rows.append(row)
+    return rows
+
+
+def movement_identity_holds(row: dict[str, Any]) -> bool:
+    """closing = opening + registered + acquired + received + reunited - sold - ..."""
+    inflow = row["registered"] + row["acquired"] + row["received"] + row["reunited"]
+    outflow = row["sold"] + row["transferred"] + row["usufruct_ended"]
+    return bool(row["closing"] == row["opening"] + inflow - outflow)
+
+
+# --------------------------------------------------------------------------- sales
+
+
+def _half_up(numerator: int, denominator: int, places: int = 4) -> str:
+    scaled = Fraction(numerator, denominator) * 10**places + Fraction(1, 2)
+    n = scaled.numerator // scaled.denominator
+    return f"{n // 10**places}.{n % 10**places:0{places}d}"
+
+
+def sales(txs: list[Tx], year: int, target_rate: str = "0.01") -> list[dict[str, Any]]:
+    """The `rows` of `report sales --year YEAR [--target-rate R]`.
+
+    Row: {"entity", "opening_stock", "units_sold", "by_category" (all six categories),
+    "sitting_tenant_share", "block_sold_to_institutionals", "proceeds_eur", "sales_rate",
+    "target_rate", "target_met"}; every entity with opening stock > 0 or a sale dated in
+    the year (every buyer, to a registered entity too), sorted by entity.
+    """
+    opening = stock(txs, f"{year - 1:04d}-12-31")
+    year_sales = [
+        tx for tx in effective(txs) if tx["type"] == "sale" and tx["date"][:4] == f"{year:04d}"
+    ]
+    rows = []
+    for entity in sorted(set(opening) | {tx["entity"] for tx in year_sales}):
+        own = [tx for tx in year_sales if tx["entity"] == entity]
+        by_category = dict.fromkeys(BUYER_CATEGORIES, 0)
+        for tx in own:
+            by_category[tx["buyer"]["category"]] += len(tx["units"])
+        sold, base = sum(by_category.values()), opening.get(entity, 0)
+        block = sum(
+            len(tx["units"])
+            for tx in own
+            if tx["buyer"]["category"] == "institutional" and len(tx["units"]) > 1
+        )
+        proceeds = sum((Decimal(tx["price_eur"]) for tx in own), Decimal(0))
+        rows.append(
+            {
+                "entity": entity,
+                "opening_stock": base,
+                "units_sold": sold,
+                "by_category": by_category,
+                "sitting_tenant_share": _half_up(by_category["sitting_tenant"], sold)
+                if sold
+                else None,
+                "block_sold_to_institutionals": block,
+                "proceeds_eur": str(proceeds.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)),
+                "sales_rate": _half_up(sold, base) if base else None,
+                "target_rate": target_rate,
+                "target_met": Fraction(sold, base) >= Fraction(Decimal(target_rate))
+                if base
+                else None,
+            }
+        )
+    return rows
+
+
+# --------------------------------------------------------------------------- dismemberment
+
+
+def dismembered_units(txs: list[Tx], as_of: str | None = None) -> dict[tuple[str, str], int]:
+    """{(usufructuary, bare_owner): number of units dismembered between them}."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for holding in fold(txs, as_of).holding.values():
+        if holding[0] == DISMEMBERED:
+            counts[(holding[1], holding[2])] += 1
+    return dict(counts)
+
+
+def dismemberment(
+    txs: list[Tx], as_of: str | None = None, today: str | None = None
+) -> list[dict[str, Any]]:
+    """The `rows` of `report dismemberment`: {"usufructuary", "bare_owner", "units",
+    "maturities" ({year of usufruct_end as str: units}), "overdue"}, sorted by both.
+    `overdue` counts usufruct_end < as_of (or < `today` when as_of is None)."""
+    judge = as_of if as_of is not None else today
+    if judge is None:
+        raise ValueError("give as_of, or today when as_of is None")
+    state = fold(txs, as_of)
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for unit, holding in state.holding.items():
+        if holding[0] != DISMEMBERED:
+            continue
+        row = rows.setdefault(
+            (holding[1], holding[2]),
+            {
+                "usufructuary": holding[1],
+                "bare_owner": holding[2],
+                "units": 0,
+                "maturities": {},
+                "overdue": 0,
+            },
+        )
+        end = state.usufruct_end[unit]
+        row["units"] += 1
+        row["maturities"][end[:4]] = row["maturities"].get(end[:4], 0) + 1
+        row["overdue"] += end < str(judge)
+    return [rows[key] for key in sorted(rows)]
+
+
+# --------------------------------------------------------------------------- conservation
+
+
+def conservation_check(txs: list[Tx], as_of: str | None = None) -> None:
+    """Raise AssertionError unless every unit that entered is accounted for exactly once.
+
+    A unit entered when an effective register_units/acquisition dated on or before
+    `as_of` listed it. It must now be held by exactly one registered, active full owner,
+    or by an active usufructuary and a different active bare owner, or have left the
+    ledger through an effective sale without `buyer.entity`. Every registered business
+    must be held by an active entity, or divested.
+    """
+    included = [tx for tx in effective(txs) if as_of is None or tx["date"] <= str(as_of)]
+    entered = [
+        u["unit_id"]
+        for tx in included
+        if tx["type"] in ("register_units", "acquisition")
+        for u in tx["units"]
+    ]
+    sold_out = {
+        u
+        for tx in included
+        if tx["type"] == "sale" and not tx["buyer"].get("entity")
+        for u in tx["units"]
+    }
+    assert len(entered) == len(set(entered)), f"a unit entered twice: {sorted(entered)}"
+    state = fold(txs, as_of)
+    assert set(state.holding) == set(entered), (
+        f"held units {sorted(state.holding)} differ from entered units {sorted(entered)}"
+    )
+
+    def active(entity: str) -> bool:
+        return entity in state.entities and entity not in state.absorbed_by
+
+    for unit in entered:
+        holding = state.holding[unit]
+        if holding[0] == FULL:
+            assert active(holding[1]), f"{unit} is held by {holding[1]}, not an active entity"
+        elif holding[0] == DISMEMBERED:
+            _, usufructuary, bare_owner = holding
+            assert usufructuary != bare_owner, (
+                f"{unit}: usufruct and bare ownership both held by {usufructuary}"
+            )
+            assert active(usufructuary) and active(bare_owner), f"{unit}: inactive holder {holding}"
+            assert unit in state.usufruct_end, f"{unit}: dismembered without a usufruct end"
+        else:
+            assert holding == (LEFT,), f"{unit}: unknown holding {holding}"
+            assert unit in sold_out, f"{unit} left the ledger without a sale out of it"
+    for business, owner in state.business_owner.items():
+        assert business in state.divested or active(owner), f"{business} held by inactive {owner}"
+
+
+# --------------------------------------------------------------------------- rule checker
+
+ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MONEY_RE = re.compile(r"^-?\d+(\.\d{1,2})?$")
+COMMUNE_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+DECIMAL_RE = re.compile(r"^\d+(\.\d+)?$")
+REGION_RE = re.compile(r"^\d{2}$")
+VALUE_LISTS = {
+    "kind": {"group", "hlm", "lli", "fonciere", "pension_fund", "other"},
+    "zone": {"Abis", "A", "B1", "B2", "C"},
+    "segment": {"social", "intermediate", "other"},
+    "financing": {"PLAI", "PLUS", "PLS", "PLI", "other"},
+    "category": set(BUYER_CATEGORIES),
+    "sector": {"property_management", "private_development", "other"},
+    "consideration": {"gratuitous", "onerous"},
+    "mode": {"vefa", "new_build", "existing"},
+}
+COMMON_FIELDS = {"id", "type", "date", "reference", "note", "journal"}
+FIELDS: dict[str, tuple[set[str], set[str]]] = {  # type -> (required, optional)
+    "register_entity": ({"entity", "name", "kind"}, {"region"}),
+    "register_units": ({"entity", "units"}, set()),
+    "acquisition": ({"entity", "units", "mode", "price_eur"}, {"seller"}),
+    "sale": ({"entity", "units", "buyer", "price_eur"}, set()),
+    "bare_ownership_transfer": (
+        {"entity", "bare_owner", "units", "usufruct_end", "consideration"},
+        {"price_eur"},
+    ),
+    "usufruct_extinguished": ({"units"}, set()),
+    "merger": ({"absorbed", "into"}, set()),
+    "register_business": ({"entity", "business", "name", "sector", "headcount"}, set()),
+    "divestment": (
+        {"entity", "business", "buyer", "price_eur", "employees_transferred", "no_redundancy"},
+        set(),
+    ),
+    "reversal": ({"reverses", "reason"}, set()),
+}
+UNIT_FIELDS = (
+    {"unit_id", "commune", "zone", "segment"},
+    {"financing", "rooms", "surface_m2", "year_built", "rpls_id"},
+)
+
+Error = tuple[str, str]  # (rule code, message)
+
+#: Every rule code `violations` can give.
+RULE_CODES = frozenset({
+    # syntax, fields, types, value lists
+    "unknown_type", "missing_field", "unknown_field", "field_type", "id_format",
+    "date_format", "money_format", "value_list", "commune_format", "region_format",
+    "rooms_range", "surface_format", "year_built_range", "empty_list", "empty_reason",
+    # ids
+    "duplicate_transaction_id", "duplicate_entity", "duplicate_unit_id", "duplicate_rpls_id",
+    "duplicate_business", "duplicate_in_list",
+    # entities and dates
+    "unknown_entity", "entity_registered_later", "entity_inactive", "date_goes_back",
+    # units, prices, dismemberment
+    "unknown_unit", "unit_not_full_owner", "unit_not_dismembered", "price_negative",
+    "sitting_tenant_single_unit", "buyer_is_seller", "bare_owner_is_transferor",
+    "usufruct_end_not_after_date", "usufruct_too_long", "gratuitous_with_price",
+    "onerous_without_price", "merger_into_absorbed",
+    # businesses
+    "unknown_business", "business_already_divested", "business_not_held_by_seller",
+    "employees_exceed_headcount",
+    # reversals
+    "reversal_unknown_tx", "reversal_of_reversal", "reversal_already_reversed",
+    "reversal_blocked", "reversal_entity_absorbed",
+})  # fmt: skip
+
+
+def is_id(value: Any) -> bool:
+    return isinstance(value, str) and 1 <= len(value) <= 80 and bool(ID_RE.match(value))
+
+
+def is_date(value: Any) -> bool:
+    if not isinstance(value, str) or not DATE_RE.match(value):
+        return False
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def is_int(value: Any) -> bool:
+    return type(value) is int
+
+
+def add_30_years(date: str) -> str:
+    """The last allowed usufruct_end (Civil Code art. 619); 29 Feb maps to 28 Feb."""
+    d = dt.date.fromisoformat(date)
+    try:
+        return d.replace(year=d.year + 30).isoformat()
+    except ValueError:
+        return d.replace(year=d.year + 30, day=28).isoformat()
+
+
+def _unit_errors(unit: Any, year: int) -> list[Error]:
+    if not isinstance(unit, dict):
+        return [("field_type", "a unit must be an object")]
+    errors: list[Error] = []
+    required, optional = UNIT_FIELDS
+    errors += [
+        ("missing_field", f"unit field {k} is required") for k in sorted(required - set(unit))
+    ]
+    errors += [
+        ("unknown_field", f"unknown unit field {k}")
+        for k in sorted(set(unit) - required - optional)
+    ]
+    checks = {
+        "unit_id": ("id_format", is_id),
+        "commune": ("commune_format", lambda v: isinstance(v, str) and COMMUNE_RE.match(v)),
+        "zone": ("value_list", lambda v: v in VALUE_LISTS["zone"]),
+        "segment": ("value_list", lambda v: v in VALUE_LISTS["segment"]),
+        "financing": ("value_list", lambda v: v in VALUE_LISTS["financing"]),
+        "rooms": ("rooms_range", lambda v: is_int(v) and 1 <= v <= 20),
+        "surface_m2": (
+            "surface_format",
+            lambda v: isinstance(v, str) and DECIMAL_RE.match(v) and Decimal(v) > 0,
+        ),
+        "year_built": ("year_built_range", lambda v: is_int(v) and 1800 <= v <= year + 5),
+        "rpls_id": ("field_type", lambda v: isinstance(v, str) and v != ""),
+    }
+    for key, (code, ok) in checks.items():
+        if key in unit and not ok(unit[key]):
+            errors.append((code, f"unit field {key} is invalid: {unit[key]!r}"))
+    return errors
+
+
+def _field_errors(tx: Any) -> list[Error]:
+    """Syntax, fields, types and value lists: what needs no ledger state."""
+    if not isinstance(tx, dict):
+        return [("field_type", "a transaction must be a JSON object")]
+    if tx.get("type") not in FIELDS:
+        return [("unknown_type", f"unknown transaction type {tx.get('type')!r}")]
+    required, optional = FIELDS[tx["type"]]
+    required = required | {"id", "type", "date"}
+    errors: list[Error] = [
+        ("missing_field", f"field {k} is required") for k in sorted(required - set(tx))
+    ]
+    errors += [
+        ("unknown_field", f"unknown field {k}")
+        for k in sorted(set(tx) - required - optional - COMMON_FIELDS)
+    ]
+    if errors:
+        return errors
+    if not is_id(tx["id"]):
+        errors.append(("id_format", f"invalid id {tx['id']!r}"))
+    if not is_date(tx["date"]):
+        return errors + [("date_format", f"invalid date {tx['date']!r}")]
+    year = int(tx["date"][:4])
+    for key in ("reference", "note", "name", "seller"):
+        if key in tx and not isinstance(tx[key], str):
+            errors.append(("field_type", f"{key} must be a string"))
+    for key in ("entity", "bare_owner", "into", "business"):
+        if key in tx and not is_id(tx[key]):
+            errors.append(("id_format", f"invalid {key} {tx[key]!r}"))
+    for key in ("kind", "mode", "consideration", "sector"):
+        if key in tx and tx[key] not in VALUE_LISTS[key]:
+            errors.append(("value_list", f"invalid {key} {tx[key]!r}"))
+    if "region" in tx and not (isinstance(tx["region"], str) and REGION_RE.match(tx["region"])):
+        errors.append(("region_format", f"invalid region {tx['region']!r}"))
+    if "price_eur" in tx and not (
+        isinstance(tx["price_eur"], str) and MONEY_RE.match(tx["price_eur"])
+    ):
+        errors.append(("money_format", f"price_eur must be a decimal string: {tx['price_eur']!r}"))
+    if "usufruct_end" in tx and not is_date(tx["usufruct_end"]):
+        errors.append(("date_format", f"invalid usufruct_end {tx['usufruct_end']!r}"))
+    for key in ("headcount", "employees_transferred"):
+        if key in tx and not (is_int(tx[key]) and tx[key] >= 0):
+            errors.append(("field_type", f"{key} must be an integer >= 0"))
+    if "no_redundancy" in tx and type(tx["no_redundancy"]) is not bool:
+        errors.append(("field_type", "no_redundancy must be a boolean"))
+    if "absorbed" in tx and not (
+        isinstance(tx["absorbed"], list)
+        and tx["absorbed"]
+        and all(is_id(e) for e in tx["absorbed"])
+    ):
+        errors.append(("id_format", "absorbed must be a non-empty list of entity ids"))
+    if "units" in tx:
+        if not isinstance(tx["units"], list) or not tx["units"]:
+            errors.append(("empty_list", "units must be a non-empty list"))
+        elif tx["type"] in ("register_units", "acquisition"):
+            for unit in tx["units"]:
+                errors += _unit_errors(unit, year)
+        elif not all(is_id(u) for u in tx["units"]):
+            errors.append(("id_format", "units must be unit ids"))
+    if tx["type"] == "sale":
+        errors += _buyer_errors(tx["buyer"])
+    if tx["type"] == "divestment" and not isinstance(tx["buyer"], str):
+        errors.append(("field_type", "buyer must be a name"))
+    if tx["type"] == "reversal":
+        if not isinstance(tx["reverses"], str):
+            errors.append(("field_type", "reverses must be a transaction id"))
+        if not isinstance(tx["reason"], str) or not tx["reason"].strip():
+            errors.append(("empty_reason", "reason must be a non-empty string"))
+    return errors
+
+
+def _buyer_errors(buyer: Any) -> list[Error]:
+    if not isinstance(buyer, dict):
+        return [("field_type", "buyer must be an object")]
+    errors: list[Error] = []
+    if "category" not in buyer:
+        errors.append(("missing_field", "buyer.category is required"))
+    elif buyer["category"] not in VALUE_LISTS["category"]:
+        errors.append(("value_list", f"invalid buyer.category {buyer['category']!r}"))
+    errors += [
+        ("unknown_field", f"unknown buyer field {k}")
+        for k in sorted(set(buyer) - {"category", "name", "entity"})
+    ]
+    if "name" in buyer and not isinstance(buyer["name"], str):
+        errors.append(("field_type", "buyer.name must be a string"))
+    if "entity" in buyer and not is_id(buyer["entity"]):
+        errors.append(("id_format", f"invalid buyer.entity {buyer['entity']!r}"))
+    return errors
+
+
+def _describe(holding: Holding | None) -> str:
+    if holding is None:
+        return "unknown"
+    if holding[0] == FULL:
+        return f"held in full ownership by {holding[1]}"
+    if holding[0] == DISMEMBERED:
+        return f"usufruct held by {holding[1]}, bare ownership by {holding[2]}"
+    return "sold out of the ledger"
+
+
+def _duplicates(values: list[Any]) -> list[Any]:
+    return sorted({v for v in values if values.count(v) > 1}, key=str)
+
+
+def _entity_errors(state: State, tx: Tx) -> list[Error]:
+    errors: list[Error] = []
+    names = named_entities(tx)
+    if tx["type"] == "register_entity":
+        names = names[1:]
+        if tx["entity"] in state.entities:
+            errors.append(("duplicate_entity", f"entity {tx['entity']} is already registered"))
+    for entity in dict.fromkeys(names):
+        if entity not in state.entities:
+            errors.append(("unknown_entity", f"entity {entity} is not registered"))
+        elif state.entities[entity]["date"] > tx["date"]:
+            errors.append(
+                (
+                    "entity_registered_later",
+                    f"entity {entity} is registered on {state.entities[entity]['date']}",
+                )
+            )
+        elif entity in state.absorbed_by:
+            errors.append(
+                ("entity_inactive", f"entity {entity} was absorbed by {state.absorbed_by[entity]}")
+            )
+    return errors
+
+
+def _units_errors(state: State, tx: Tx, wanted: str) -> list[Error]:
+    """Listed units: no duplicate; each known and held as `wanted` (full / dismembered)."""
+    units: list[str] = tx["units"]
+    errors: list[Error] = [
+        ("duplicate_in_list", f"unit {u} is listed twice") for u in _duplicates(units)
+    ]
+    for unit in dict.fromkeys(units):
+        holding = state.holding.get(unit)
+        if holding is None:
+            errors.append(("unknown_unit", f"unit {unit} is not in the ledger"))
+        elif wanted == FULL and holding != (FULL, tx["entity"]):
+            errors.append(
+                (
+                    "unit_not_full_owner",
+                    f"unit {unit} is not held in full ownership "
+                    f"by {tx['entity']} ({_describe(holding)})",
+                )
+            )
+        elif wanted == DISMEMBERED and holding[0] != DISMEMBERED:
+            errors.append(
+                ("unit_not_dismembered", f"unit {unit} is not dismembered ({_describe(holding)})")
+            )
+    return errors
+
+
+def _price(tx: Tx) -> Decimal | None:
+    return Decimal(tx["price_eur"]) if "price_eur" in tx else None
+
+
+def _type_errors(state: State, accepted: list[Tx], tx: Tx) -> list[Error]:
+    kind, errors = tx["type"], []
+    price = _price(tx)
+    if price is not None and price < 0:
+        errors.append(("price_negative", "price_eur must be >= 0"))
+    if kind in ("register_units", "acquisition"):
+        ids = [u["unit_id"] for u in tx["units"]]
+        errors += [("duplicate_in_list", f"unit {u} is listed twice") for u in _duplicates(ids)]
+        errors += [
+            ("duplicate_unit_id", f"unit {u} is already registered")
+            for u in dict.fromkeys(ids)
+            if u in state.units
+        ]
+        rpls = [u["rpls_id"] for u in tx["units"] if "rpls_id" in u]
+        known = {u.get("rpls_id") for u in state.units.values()} - {None}
+        errors += [
+            ("duplicate_rpls_id", f"rpls_id {r} is already used")
+            for r in dict.fromkeys(rpls)
+            if r in known or rpls.count(r) > 1
+        ]
+    elif kind == "sale":
+        errors += _units_errors(state, tx, FULL)
+        if tx["buyer"]["category"] == "sitting_tenant" and len(tx["units"]) != 1:
+            errors.append(("sitting_tenant_single_unit", "a sale to a sitting tenant has one unit"))
+        if tx["buyer"].get("entity") == tx["entity"]:
+            errors.append(("buyer_is_seller", "buyer.entity is the seller"))
+    elif kind == "bare_ownership_transfer":
+        errors += _units_errors(state, tx, FULL)
+        if tx["bare_owner"] == tx["entity"]:
+            errors.append(("bare_owner_is_transferor", "bare_owner is the transferor"))
+        if tx["usufruct_end"] <= tx["date"]:
+            errors.append(("usufruct_end_not_after_date", "usufruct_end must be after date"))
+        elif tx["usufruct_end"] > add_30_years(tx["date"]):
+            errors.append(("usufruct_too_long", "usufruct_end is more than 30 years after date"))
+        if tx["consideration"] == "gratuitous" and price is not None and price > 0:
+            errors.append(("gratuitous_with_price", "a gratuitous transfer has no price"))
+        if tx["consideration"] == "onerous" and (price is None or price <= 0):
+            errors.append(("onerous_without_price", "an onerous transfer needs a price > 0"))
+    elif kind == "usufruct_extinguished":
+        errors += _units_errors(state, tx, DISMEMBERED)
+    elif kind == "merger":
+        if tx["into"] in tx["absorbed"]:
+            errors.append(("merger_into_absorbed", "into is one of the absorbed entities"))
+        errors += [
+            ("duplicate_in_list", f"entity {e} is absorbed twice")
+            for e in _duplicates(tx["absorbed"])
+        ]
+    elif kind == "register_business":
+        if tx["business"] in state.businesses:
+            errors.append(
+                ("duplicate_business", f"business {tx['business']} is already registered")
+            )
+    elif kind == "divestment":
+        business = tx["business"]
+        if business not in state.businesses:
+            errors.append(("unknown_business", f"business {business} is not registered"))
+        else:
+            if business in state.divested:
+                errors.append(("business_already_divested", f"business {business} is divested"))
+            elif state.business_owner[business] != tx["entity"]:
+                errors.append(
+                    (
+                        "business_not_held_by_seller",
+                        f"business {business} is held by {state.business_owner[business]}",
+                    )
+                )
+            if tx["employees_transferred"] > state.businesses[business]["headcount"]:
+                errors.append(("employees_exceed_headcount", "employees_transferred > headcount"))
+    elif kind == "reversal":
+        errors += _reversal_errors(state, accepted, tx)
+    return errors
+
+
+def _reversal_errors(state: State, accepted: list[Tx], tx: Tx) -> list[Error]:
+    target = next((t for t in accepted if t["id"] == tx["reverses"]), None)
+    if target is None:
+        return [("reversal_unknown_tx", f"no transaction {tx['reverses']} is recorded")]
+    if target["type"] == "reversal":
+        return [("reversal_of_reversal", f"{target['id']} is itself a reversal")]
+    if any(t["type"] == "reversal" and t["reverses"] == target["id"] for t in accepted):
+        return [("reversal_already_reversed", f"{target['id']} is already reversed")]
+    errors: list[Error] = []
+    touch = state.touched[target["id"]]
+    later = state.order[state.order.index(target["id"]) + 1 :]
+    for other in later:
+        t = state.touched[other]
+        if (
+            (t.units & touch.units)
+            or (t.businesses & touch.businesses)
+            or (t.names & touch.entities)
+        ):
+            errors.append(("reversal_blocked", f"{other} touched what {target['id']} touched"))
+            break
+    for entity in sorted(touch.names):
+        absorber = state.absorbed_by.get(entity)
+        if absorber is not None and absorber != target["id"]:
+            errors.append(("reversal_entity_absorbed", f"{entity} was absorbed by {absorber}"))
+    return errors
+
+
+def _date_errors(state: State, tx: Tx) -> list[Error]:
+    """Dates never go back for a unit, a business, or an entity named by a merger.
+
+    Read as: a transaction's date must be on or after the latest effective transaction
+    that touched each unit / business it touches; and a merger's date on or after the
+    latest effective transaction naming each entity it names.
+    """
+    kind, date = tx["type"], tx["date"]
+    units: set[str] = set()
+    businesses: set[str] = set()
+    entities: set[str] = set()
+    if kind in ("sale", "bare_ownership_transfer", "usufruct_extinguished"):
+        units = set(tx["units"])
+    elif kind in ("divestment",):
+        businesses = {tx["business"]}
+    elif kind == "merger":
+        absorbed = set(tx["absorbed"])
+        units = {u for u, h in state.holding.items() if _held_by(h, absorbed)}
+        businesses = {
+            b for b, o in state.business_owner.items() if o in absorbed and b not in state.divested
+        }
+        entities = absorbed | {tx["into"]}
+    late = [f"unit {u}" for u in sorted(units) if state.unit_date.get(u, date) > date]
+    late += [f"business {b}" for b in sorted(businesses) if state.business_date.get(b, date) > date]
+    late += [f"entity {e}" for e in sorted(entities) if state.name_date.get(e, date) > date]
+    return [("date_goes_back", f"{what} was touched after {date}") for what in late]
+
+
+def violations(txs: list[Any]) -> list[tuple[int, str, str]]:
+    """Every rule broken, as (index in txs, rule code, message), checking each
+    transaction against the valid ones before it (an invalid one is not applied).
+
+    A repeated id with the same content is skipped ("already recorded"); with other
+    content it is `duplicate_transaction_id`, and nothing else is checked for it. Field
+    errors stop the domain checks of that transaction.
+    """
+    accepted: list[Tx] = []
+    found: list[tuple[int, str, str]] = []
+    for index, tx in enumerate(txs):
+        if isinstance(tx, dict):
+            earlier = next((t for t in accepted if t["id"] == tx.get("id")), None)
+            if earlier is not None:
+                if content(earlier) != content(tx):
+                    found.append(
+                        (
+                            index,
+                            "duplicate_transaction_id",
+                            f"id {tx['id']} is recorded with other content",
+                        )
+                    )
+                continue
+        errors = _field_errors(tx)
+        if not errors:
+            state = fold(accepted)
+            errors = _entity_errors(state, tx)
+            if tx["type"] != "register_entity":
+                errors += _type_errors(state, accepted, tx)
+            if tx["type"] != "reversal":
+                errors += _date_errors(state, tx)
+        assert {code for code, _ in errors} <= RULE_CODES, errors
+        found += [(index, code, message) for code, message in errors]
+        if not errors:
+            accepted.append(tx)
+    return found

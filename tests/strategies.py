@@ -1,0 +1,965 @@
+"""Hypothesis strategies: random VALID ledgers, and ledgers with one invalid transaction.
+
+`ledgers()` draws a list of transactions in the JSONL input format (`spec/transactions.md`)
+step by step from a small stateful generator that only ever draws what the rules allow.
+`ledger_and_bad_tx()` draws a valid ledger and one more transaction that breaks exactly
+one named rule (the rule codes of `tests/reference_model.violations`).
+
+The generator keeps its own small picture of the ledger (`_World`) instead of reusing
+the reference model's fold: the two are checked against each other by the tests
+(every generated ledger must pass `reference_model.violations`). No import from the
+project; standard library and hypothesis only.
+
+Dates: mostly nondecreasing, but a step sometimes takes the same date, or an earlier
+date than the latest transaction, whenever what it touches allows it. The generator
+respects the strictest reading of "dates never go back": for each unit and business, and,
+for each entity once it has been named by a merger, for every transaction naming it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import strategies as st
+
+Tx = dict[str, Any]
+Draw = Callable[[st.SearchStrategy[Any]], Any]
+
+START = dt.date(2016, 1, 1)
+ENTITY_POOL = (
+    "ESH-IDF",
+    "LLI-IDF",
+    "LLI-EST",
+    "AFL",
+    "AGIRC-ARRCO",
+    "OPH-13",
+    "LLI-SUD",
+    "ESH.NORD",
+    "PF:IRCANTEC",
+    "SCI/AFL-1",
+)
+MAX_RANDOM_ENTITIES = 6
+KINDS = ("hlm", "lli", "fonciere", "pension_fund")
+REGIONS = (None, "11", "84", "44")
+COMMUNES = ("75056", "69123", "2A004", "13055", "93066", "2B033", "92050")
+ZONES = ("Abis", "A", "B1", "B2", "C")
+SEGMENTS = ("social", "intermediate", "other")
+FINANCINGS = ("PLAI", "PLUS", "PLS", "PLI", "other")
+SECTORS = ("property_management", "private_development", "other")
+UNKNOWN_ENTITY = "NOBODY-1"
+
+
+def iso(d: dt.date) -> str:
+    return d.isoformat()
+
+
+def day(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+def add_30_years(d: dt.date, leap: str = "strict") -> dt.date:
+    """d + 30 years; 29 Feb -> 28 Feb ("strict", surely allowed) or 1 Mar ("lenient")."""
+    try:
+        return d.replace(year=d.year + 30)
+    except ValueError:
+        if leap == "strict":
+            return d.replace(year=d.year + 30, day=28)
+        return dt.date(d.year + 30, 3, 1)
+
+
+def money(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+def tx_names(tx: Tx) -> set[str]:
+    """Entities a transaction names in any field."""
+    names = {tx[k] for k in ("entity", "bare_owner", "into") if k in tx}
+    names |= set(tx.get("absorbed", ()))
+    if tx["type"] == "sale" and "entity" in tx["buyer"]:
+        names.add(tx["buyer"]["entity"])
+    return names
+
+
+@dataclass
+class _World:
+    """The generator's own picture of the effective ledger."""
+
+    reg_date: dict[str, dt.date] = field(default_factory=dict)
+    absorbed_by: dict[str, str] = field(default_factory=dict)
+    holding: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    rpls: dict[str, str] = field(default_factory=dict)  # unit -> rpls id
+    unit_date: dict[str, dt.date] = field(default_factory=dict)
+    owner: dict[str, str] = field(default_factory=dict)  # business -> owner
+    headcount: dict[str, int] = field(default_factory=dict)
+    divested: set[str] = field(default_factory=set)
+    business_date: dict[str, dt.date] = field(default_factory=dict)
+    name_date: dict[str, dt.date] = field(default_factory=dict)
+    merger_named: set[str] = field(default_factory=set)
+    touches: dict[str, tuple[set[str], set[str], set[str], set[str]]] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+
+    @classmethod
+    def replay(cls, txs: list[Tx]) -> _World:
+        world = cls()
+        for tx in txs:
+            world.apply(tx)
+        return world
+
+    def active(self) -> list[str]:
+        return sorted(e for e in self.reg_date if e not in self.absorbed_by)
+
+    def full_units(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for unit, h in sorted(self.holding.items()):
+            if h[0] == "full":
+                out.setdefault(h[1], []).append(unit)
+        return out
+
+    def dismembered(self) -> list[str]:
+        return sorted(u for u, h in self.holding.items() if h[0] == "dism")
+
+    def moved_by_merger(self, absorbed: list[str]) -> tuple[list[str], list[str]]:
+        units = sorted(u for u, h in self.holding.items() if set(h[1:]) & set(absorbed))
+        businesses = sorted(
+            b for b, o in self.owner.items() if o in absorbed and b not in self.divested
+        )
+        return units, businesses
+
+    def apply(self, tx: Tx) -> None:  # noqa: C901 - one branch per type reads best here
+        kind, d = tx["type"], day(tx["date"])
+        units: set[str] = set()
+        businesses: set[str] = set()
+        entities: set[str] = set()
+        if kind == "register_entity":
+            self.reg_date[tx["entity"]] = d
+            entities.add(tx["entity"])
+        elif kind in ("register_units", "acquisition"):
+            for unit in tx["units"]:
+                self.holding[unit["unit_id"]] = ("full", tx["entity"])
+                if "rpls_id" in unit:
+                    self.rpls[unit["unit_id"]] = unit["rpls_id"]
+                units.add(unit["unit_id"])
+        elif kind == "sale":
+            buyer = tx["buyer"].get("entity")
+            for unit in tx["units"]:
+                self.holding[unit] = ("full", buyer) if buyer else ("left",)
+            units |= set(tx["units"])
+        elif kind == "bare_ownership_transfer":
+            for unit in tx["units"]:
+                self.holding[unit] = ("dism", tx["entity"], tx["bare_owner"])
+            units |= set(tx["units"])
+        elif kind == "usufruct_extinguished":
+            for unit in tx["units"]:
+                self.holding[unit] = ("full", self.holding[unit][2])
+            units |= set(tx["units"])
+        elif kind == "merger":
+            absorbed, into = tx["absorbed"], tx["into"]
+            moved_units, moved_businesses = self.moved_by_merger(absorbed)
+            for unit in moved_units:
+                holders = tuple(into if e in absorbed else e for e in self.holding[unit][1:])
+                if len(set(holders)) == 1:
+                    self.holding[unit] = ("full", holders[0])
+                else:
+                    self.holding[unit] = ("dism", *holders)
+            for business in moved_businesses:
+                self.owner[business] = into
+            for entity in absorbed:
+                self.absorbed_by[entity] = tx["id"]
+            self.merger_named |= set(absorbed) | {into}
+            units, businesses, entities = set(moved_units), set(moved_businesses), set(absorbed)
+        elif kind == "register_business":
+            self.owner[tx["business"]] = tx["entity"]
+            self.headcount[tx["business"]] = tx["headcount"]
+            businesses.add(tx["business"])
+        elif kind == "divestment":
+            self.divested.add(tx["business"])
+            businesses.add(tx["business"])
+        for unit in units:
+            self.unit_date[unit] = d
+        for business in businesses:
+            self.business_date[business] = d
+        names = tx_names(tx) - ({tx["entity"]} if kind == "register_entity" else set())
+        for entity in names:
+            self.name_date[entity] = max(d, self.name_date.get(entity, d))
+        self.touches[tx["id"]] = (units, businesses, entities, tx_names(tx))
+        self.order.append(tx["id"])
+
+
+class _Builder:
+    """Draws valid transactions one at a time and records them."""
+
+    def __init__(self, draw: Draw) -> None:
+        self.draw = draw
+        self.txs: list[Tx] = []
+        self.world = _World()
+        self.clock = START
+        self.serial = 0
+        self.seen_units: set[str] = set()
+        self.seen_rpls: set[str] = set()
+        self.seen_businesses: set[str] = set()
+
+    # ----------------------------------------------------------------- bookkeeping
+
+    def new_id(self, prefix: str) -> str:
+        self.serial += 1
+        style = self.serial % 4
+        if style == 1:
+            return f"{prefix}-{self.serial:04d}"
+        if style == 2:
+            return f"{prefix}:{self.clock.year}/{self.serial}"
+        if style == 3:
+            return f"{prefix}.{self.serial}"
+        return f"{prefix}_{self.serial}"
+
+    def effective(self) -> list[Tx]:
+        reversed_ids = {tx["reverses"] for tx in self.txs if tx["type"] == "reversal"}
+        return [tx for tx in self.txs if tx["type"] != "reversal" and tx["id"] not in reversed_ids]
+
+    def record(self, tx: Tx) -> Tx:
+        if tx["type"] not in ("reversal",) and self.draw(st.integers(0, 5)) == 0:
+            tx["reference"] = f"Acte {tx['date'][:4]}/{self.serial}"
+        self.txs.append(tx)
+        if tx["type"] == "reversal":
+            self.world = _World.replay(self.effective())
+        else:
+            self.world.apply(tx)
+        self.clock = max(self.clock, day(tx["date"]))
+        return tx
+
+    def floor(
+        self,
+        names: Sequence[str] = (),
+        units: Sequence[str] = (),
+        businesses: Sequence[str] = (),
+        merger: bool = False,
+    ) -> dt.date:
+        """Earliest date the rules allow for a transaction naming/touching these."""
+        w, lb = self.world, START
+        for entity in names:
+            lb = max(lb, w.reg_date[entity])
+            if merger or entity in w.merger_named:
+                lb = max(lb, w.name_date.get(entity, lb))
+        for unit in units:
+            lb = max(lb, w.unit_date[unit])
+        for business in businesses:
+            lb = max(lb, w.business_date[business])
+        return lb
+
+    def pick_date(self, lb: dt.date) -> dt.date:
+        """Mostly on or after the latest date so far; sometimes the same; sometimes earlier."""
+        if lb < self.clock and self.draw(st.integers(0, 3)) == 3:
+            return lb + dt.timedelta(days=self.draw(st.integers(0, (self.clock - lb).days)))
+        gap = self.draw(st.one_of(st.just(0), st.integers(1, 400)))
+        return max(lb, self.clock) + dt.timedelta(days=gap)
+
+    def reversible(self) -> list[str]:
+        """Effective transactions that the reversal rules allow to reverse now."""
+        w, out = self.world, []
+        for i, target in enumerate(w.order):
+            units, businesses, entities, names = w.touches[target]
+            blocked = any(
+                (w.touches[o][0] & units)
+                or (w.touches[o][1] & businesses)
+                or (w.touches[o][3] & entities)
+                for o in w.order[i + 1 :]
+            )
+            absorbed = any(w.absorbed_by.get(e, target) != target for e in names)
+            if not blocked and not absorbed:
+                out.append(target)
+        return out
+
+    # ----------------------------------------------------------------- values
+
+    def price(self, positive: bool = False) -> str:
+        cents = self.draw(
+            st.one_of(
+                st.integers(1 if positive else 0, 100),
+                st.integers(5_000_000, 40_000_000),
+                st.integers(1, 10**11),
+            )
+        )
+        return money(cents)
+
+    def unit_object(self, year: int, taken: set[str], rpls: str | None = None) -> Tx:
+        draw, w = self.draw, self.world
+        freed = sorted(self.seen_units - set(w.holding) - taken)
+        if freed and draw(st.integers(0, 2)) == 0:
+            unit_id = draw(st.sampled_from(freed))
+        else:
+            unit_id = f"U-{len(self.seen_units) + 1:05d}"
+        taken.add(unit_id)
+        self.seen_units.add(unit_id)
+        unit: Tx = {
+            "unit_id": unit_id,
+            "commune": draw(st.sampled_from(COMMUNES)),
+            "zone": draw(st.sampled_from(ZONES)),
+            "segment": draw(st.sampled_from(SEGMENTS)),
+        }
+        if draw(st.booleans()):
+            unit["financing"] = draw(st.sampled_from(FINANCINGS))
+        if draw(st.booleans()):
+            unit["rooms"] = draw(st.integers(1, 20))
+        if draw(st.booleans()):
+            unit["surface_m2"] = f"{draw(st.integers(9, 250))}.{draw(st.integers(0, 99)):02d}"
+        if draw(st.booleans()):
+            unit["year_built"] = draw(st.integers(1800, year + 5))
+        if rpls is None and draw(st.booleans()):
+            in_use = set(w.rpls.values()) | {r for r in taken if r.startswith("RPLS")}
+            freed_rpls = sorted(self.seen_rpls - in_use)
+            if freed_rpls and draw(st.booleans()):
+                rpls = draw(st.sampled_from(freed_rpls))
+            else:
+                rpls = f"RPLS{len(self.seen_rpls) + 1:09d}"
+        if rpls is not None:
+            unit["rpls_id"] = rpls
+            taken.add(rpls)
+            self.seen_rpls.add(rpls)
+        return unit
+
+    def units_for(self, year: int, count: int, rpls: str | None = None) -> list[Tx]:
+        taken: set[str] = set()
+        return [self.unit_object(year, taken, rpls if i == 0 else None) for i in range(count)]
+
+    def subset(self, items: list[str], low: int = 1, high: int = 3) -> list[str]:
+        return self.draw(
+            st.lists(
+                st.sampled_from(items),
+                min_size=low,
+                max_size=max(low, min(high, len(items))),
+                unique=True,
+            )
+        )
+
+    # ----------------------------------------------------------------- steps
+
+    def register_entity(self, entity: str | None = None, date: dt.date | None = None) -> Tx:
+        if entity is None:
+            free = [e for e in ENTITY_POOL if e not in self.world.reg_date]
+            entity = self.draw(st.sampled_from(free))
+        tx: Tx = {
+            "id": self.new_id("ENT"),
+            "type": "register_entity",
+            "date": iso(date or self.pick_date(START)),
+            "entity": entity,
+            "name": f"Entité {entity}",
+            "kind": self.draw(st.sampled_from(KINDS)),
+        }
+        region = self.draw(st.sampled_from(REGIONS))
+        if region is not None:
+            tx["region"] = region
+        return self.record(tx)
+
+    def register_units(
+        self,
+        kind: str = "register_units",
+        entity: str | None = None,
+        count: int | None = None,
+        date: dt.date | None = None,
+        rpls: str | None = None,
+    ) -> Tx:
+        draw = self.draw
+        entity = entity or draw(st.sampled_from(self.world.active()))
+        d = date or self.pick_date(self.floor([entity]))
+        count = count or draw(st.integers(1, 5))
+        tx: Tx = {
+            "id": self.new_id("REG" if kind == "register_units" else "ACQ"),
+            "type": kind,
+            "date": iso(d),
+            "entity": entity,
+            "units": self.units_for(d.year, count, rpls),
+        }
+        if kind == "acquisition":
+            tx["mode"] = draw(st.sampled_from(("vefa", "new_build", "existing")))
+            tx["price_eur"] = self.price()
+            if draw(st.booleans()):
+                tx["seller"] = "Promoteur X"
+        return self.record(tx)
+
+    def sale(
+        self, seller: str | None = None, units: list[str] | None = None, how: str | None = None
+    ) -> Tx:
+        draw, holders = self.draw, self.world.full_units()
+        holders = {e: u for e, u in holders.items() if e not in self.world.absorbed_by}
+        seller = seller or draw(st.sampled_from(sorted(holders)))
+        own = holders[seller]
+        others = [e for e in self.world.active() if e != seller]
+        if how is None:
+            hows = ["sitting_tenant", "lot"] + (["block"] if len(own) > 1 else [])
+            how = draw(st.sampled_from(hows + (["entity"] if others else [])))
+        if how == "sitting_tenant":
+            units = units or [draw(st.sampled_from(own))]
+            buyer: Tx = {"category": "sitting_tenant"}
+        elif how == "lot":
+            units = units or self.subset(own)
+            buyer = {
+                "category": draw(
+                    st.sampled_from(("tenant", "individual", "other", "social_landlord"))
+                )
+            }
+        elif how == "block":
+            units = units or self.subset(own, 2, 5)
+            buyer = {"category": "institutional"}
+        else:
+            units = units or self.subset(own)
+            buyer = {
+                "category": draw(st.sampled_from(("social_landlord", "institutional", "other"))),
+                "entity": draw(st.sampled_from(others)),
+            }
+        if draw(st.booleans()):
+            buyer["name"] = "Acquéreur"
+        d = self.pick_date(self.floor([seller, *tx_names({"type": "sale", "buyer": buyer})], units))
+        return self.record(
+            {
+                "id": self.new_id("SALE"),
+                "type": "sale",
+                "date": iso(d),
+                "entity": seller,
+                "units": units,
+                "buyer": buyer,
+                "price_eur": self.price(),
+            }
+        )
+
+    def bare_ownership_transfer(self, transferor: str | None = None) -> Tx:
+        draw = self.draw
+        holders = {
+            e: u for e, u in self.world.full_units().items() if e not in self.world.absorbed_by
+        }
+        transferor = transferor or draw(st.sampled_from(sorted(holders)))
+        bare_owner = draw(st.sampled_from([e for e in self.world.active() if e != transferor]))
+        units = self.subset(holders[transferor])
+        d = self.pick_date(self.floor([transferor, bare_owner], units))
+        span = (add_30_years(d) - d).days
+        end = d + dt.timedelta(days=draw(st.one_of(st.integers(1, span), st.just(span))))
+        tx: Tx = {
+            "id": self.new_id("BOT"),
+            "type": "bare_ownership_transfer",
+            "date": iso(d),
+            "entity": transferor,
+            "bare_owner": bare_owner,
+            "units": units,
+            "usufruct_end": iso(end),
+            "consideration": draw(st.sampled_from(("gratuitous", "onerous"))),
+        }
+        if tx["consideration"] == "onerous":
+            tx["price_eur"] = self.price(positive=True)
+        elif draw(st.booleans()):
+            tx["price_eur"] = "0.00"
+        return self.record(tx)
+
+    def usufruct_extinguished(self) -> Tx:
+        units = self.subset(self.world.dismembered())
+        d = self.pick_date(self.floor(units=units))
+        return self.record(
+            {
+                "id": self.new_id("EXT"),
+                "type": "usufruct_extinguished",
+                "date": iso(d),
+                "units": units,
+            }
+        )
+
+    def merger(self, absorbed: list[str] | None = None, into: str | None = None) -> Tx:
+        active = self.world.active()
+        into = into or self.draw(st.sampled_from(active))
+        absorbed = absorbed or self.subset([e for e in active if e != into], 1, 2)
+        units, businesses = self.world.moved_by_merger(absorbed)
+        d = self.pick_date(self.floor([*absorbed, into], units, businesses, merger=True))
+        return self.record(
+            {
+                "id": self.new_id("MRG"),
+                "type": "merger",
+                "date": iso(d),
+                "absorbed": absorbed,
+                "into": into,
+            }
+        )
+
+    def register_business(self, entity: str | None = None) -> Tx:
+        entity = entity or self.draw(st.sampled_from(self.world.active()))
+        freed = sorted(self.seen_businesses - set(self.world.owner))
+        if freed and self.draw(st.booleans()):
+            business = self.draw(st.sampled_from(freed))
+        else:
+            business = f"BIZ-{len(self.seen_businesses) + 1}"
+        self.seen_businesses.add(business)
+        d = self.pick_date(self.floor([entity]))
+        return self.record(
+            {
+                "id": self.new_id("BIZ"),
+                "type": "register_business",
+                "date": iso(d),
+                "entity": entity,
+                "business": business,
+                "name": f"Activité {business}",
+                "sector": self.draw(st.sampled_from(SECTORS)),
+                "headcount": self.draw(st.integers(0, 500)),
+            }
+        )
+
+    def held_businesses(self) -> list[str]:
+        return sorted(b for b in self.world.owner if b not in self.world.divested)
+
+    def divestment(self, business: str | None = None) -> Tx:
+        business = business or self.draw(st.sampled_from(self.held_businesses()))
+        owner = self.world.owner[business]
+        employees = self.draw(st.integers(0, self.world.headcount[business]))
+        d = self.pick_date(self.floor([owner], businesses=[business]))
+        return self.record(
+            {
+                "id": self.new_id("DIV"),
+                "type": "divestment",
+                "date": iso(d),
+                "entity": owner,
+                "business": business,
+                "buyer": "Repreneur Y",
+                "price_eur": self.price(),
+                "employees_transferred": employees,
+                "no_redundancy": self.draw(st.booleans()),
+            }
+        )
+
+    def reversal(self, target: str | None = None) -> Tx:
+        target = target or self.draw(st.sampled_from(self.reversible()))
+        reversed_tx = next(tx for tx in self.txs if tx["id"] == target)
+        d = self.pick_date(day(reversed_tx["date"]))
+        return self.record(
+            {
+                "id": self.new_id("REV"),
+                "type": "reversal",
+                "date": iso(d),
+                "reverses": target,
+                "reason": "Erreur de saisie",
+            }
+        )
+
+    # ----------------------------------------------------------------- random ledger
+
+    def random_step(self) -> None:
+        w = self.world
+        active = w.active()
+        full = [e for e in w.full_units() if e not in w.absorbed_by]
+        options: list[Callable[[], Tx]] = []
+        if active:
+            options += [
+                self.register_units,
+                lambda: self.register_units("acquisition"),
+                lambda: self.register_units("acquisition"),
+                self.register_business,
+            ]
+        if len(w.reg_date) < MAX_RANDOM_ENTITIES or not active:
+            options.append(self.register_entity)
+        if full:
+            options += [self.sale, self.sale]
+        if full and len(active) >= 2:
+            options += [self.bare_ownership_transfer, self.bare_ownership_transfer]
+        if w.dismembered():
+            options += [self.usufruct_extinguished, self.usufruct_extinguished]
+        if len(active) >= 2:
+            options.append(self.merger)
+        if self.held_businesses():
+            options.append(self.divestment)
+        if self.reversible():
+            options.append(self.reversal)
+        self.draw(st.sampled_from(options))()
+
+    def random_ledger(self, max_transactions: int) -> None:
+        for _ in range(self.draw(st.integers(2, min(5, max_transactions)))):
+            self.register_entity()
+        for _ in range(self.draw(st.integers(0, max_transactions - len(self.txs)))):
+            self.random_step()
+
+
+@st.composite
+def ledgers(draw: Draw, max_transactions: int = 40) -> list[Tx]:
+    """A random valid ledger of at most `max_transactions` transactions (at least 2)."""
+    builder = _Builder(draw)
+    builder.random_ledger(max(2, max_transactions))
+    return builder.txs
+
+
+# --------------------------------------------------------------------------- invalid
+
+
+class _Bad:
+    """Builders of one invalid transaction each, on top of a valid ledger.
+
+    Each may first record valid transactions that set the scene (an entity, a unit held
+    in full ownership...), then returns a transaction that breaks exactly its rule: every
+    other rule holds, and its date is the latest date so far (which no rule forbids)
+    unless the rule is about dates.
+    """
+
+    def __init__(self, builder: _Builder) -> None:
+        self.b = builder
+
+    # scene setting -----------------------------------------------------------
+
+    @property
+    def now(self) -> str:
+        return iso(self.b.clock)
+
+    def active(self, count: int) -> list[str]:
+        while len(self.b.world.active()) < count:
+            free = [e for e in ENTITY_POOL if e not in self.b.world.reg_date]
+            self.b.register_entity(free[0])
+        return self.b.world.active()
+
+    def holder(self, count: int = 1, exclude: str | None = None) -> tuple[str, list[str]]:
+        """An active entity holding at least `count` units in full ownership."""
+        holders = {
+            e: u
+            for e, u in self.b.world.full_units().items()
+            if e not in self.b.world.absorbed_by and e != exclude and len(u) >= count
+        }
+        if not holders:
+            entity = [e for e in self.active(2) if e != exclude][0]
+            self.b.register_units(entity=entity, count=count)
+            return entity, self.b.world.full_units()[entity]
+        entity = self.b.draw(st.sampled_from(sorted(holders)))
+        return entity, holders[entity]
+
+    def other(self, entity: str) -> str:
+        return self.b.draw(st.sampled_from([e for e in self.active(2) if e != entity]))
+
+    def reversal_exists(self) -> str:
+        reversals = [tx for tx in self.b.txs if tx["type"] == "reversal"]
+        if not reversals:
+            return self.b.reversal()["id"]
+        return str(self.b.draw(st.sampled_from(reversals))["id"])
+
+    def new_units(self, prefix: str, entity: str, date: str | None = None, **extra: Any) -> Tx:
+        date = date or self.now
+        tx: Tx = {
+            "id": self.b.new_id(prefix),
+            "type": "register_units",
+            "date": date,
+            "entity": entity,
+            "units": self.b.units_for(day(date).year, 1),
+        }
+        tx.update(extra)
+        return tx
+
+    def sale(self, seller: str, units: list[str], **buyer: Any) -> Tx:
+        return {
+            "id": self.b.new_id("SALE"),
+            "type": "sale",
+            "date": self.now,
+            "entity": seller,
+            "units": units,
+            "buyer": {"category": "individual", **buyer},
+            "price_eur": "150000.00",
+        }
+
+    def bot(self, end: Callable[[dt.date], dt.date] = add_30_years, **changes: Any) -> Tx:
+        """A valid onerous transfer dated now, once the scene is set; `end(date)` gives
+        its usufruct_end."""
+        transferor, units = self.holder()
+        bare_owner = self.other(transferor)
+        tx: Tx = {
+            "id": self.b.new_id("BOT"),
+            "type": "bare_ownership_transfer",
+            "date": self.now,
+            "entity": transferor,
+            "bare_owner": bare_owner,
+            "units": units[:1],
+            "usufruct_end": iso(end(self.b.clock)),
+            "consideration": "onerous",
+            "price_eur": "90000.00",
+        }
+        tx.update(changes)
+        return tx
+
+    def divestment(self, business: str, **changes: Any) -> Tx:
+        tx: Tx = {
+            "id": self.b.new_id("DIV"),
+            "type": "divestment",
+            "date": self.now,
+            "entity": self.b.world.owner[business],
+            "business": business,
+            "buyer": "Repreneur Z",
+            "price_eur": "1000000.00",
+            "employees_transferred": self.b.world.headcount[business],
+            "no_redundancy": True,
+        }
+        tx.update(changes)
+        return tx
+
+    def held_business(self) -> str:
+        held = self.b.held_businesses()
+        if not held:
+            return str(self.b.register_business(self.active(1)[0])["business"])
+        return str(self.b.draw(st.sampled_from(held)))
+
+    # rules -------------------------------------------------------------------
+
+    def unit_not_full_owner(self) -> Tx:
+        w = self.b.world
+        choices = []
+        dismembered = [u for u in w.dismembered() if w.holding[u][1] not in w.absorbed_by]
+        if dismembered:
+            unit = self.b.draw(st.sampled_from(dismembered))
+            choices.append((w.holding[unit][self.b.draw(st.sampled_from((1, 2)))], unit))
+        left = sorted(u for u, h in w.holding.items() if h == ("left",))
+        if left:
+            choices.append((self.active(1)[0], self.b.draw(st.sampled_from(left))))
+        if not choices or self.b.draw(st.booleans()):
+            owner, units = self.holder()
+            choices.append((self.other(owner), units[0]))
+        seller, unit = self.b.draw(st.sampled_from(choices))
+        return self.sale(seller, [unit])
+
+    def sitting_tenant_single_unit(self) -> Tx:
+        seller, units = self.holder(2)
+        return self.sale(seller, units[:2], category="sitting_tenant")
+
+    def unknown_entity(self) -> Tx:
+        if self.b.draw(st.booleans()):
+            return self.new_units("REG", UNKNOWN_ENTITY)
+        seller, units = self.holder()
+        return self.sale(seller, units[:1], category="social_landlord", entity=UNKNOWN_ENTITY)
+
+    def entity_registered_later(self) -> Tx:
+        before = self.now
+        free = [e for e in ENTITY_POOL if e not in self.b.world.reg_date]
+        entity = free[0] if free else "LATE-1"
+        self.b.register_entity(entity, date=self.b.clock + dt.timedelta(days=30))
+        return self.new_units("REG", entity, date=before)
+
+    def entity_inactive(self) -> Tx:
+        if not self.b.world.absorbed_by:
+            self.active(2)
+            self.b.merger()
+        entity = self.b.draw(st.sampled_from(sorted(self.b.world.absorbed_by)))
+        return self.new_units("REG", entity)
+
+    def date_goes_back(self) -> Tx:
+        entity = self.active(1)[0]
+        registered = self.b.register_units(
+            entity=entity, count=1, date=self.b.clock + dt.timedelta(days=30)
+        )
+        tx = self.sale(entity, [registered["units"][0]["unit_id"]])
+        tx["date"] = iso(day(registered["date"]) - dt.timedelta(days=1))
+        return tx
+
+    def usufruct_too_long(self) -> Tx:
+        return self.bot(lambda d: add_30_years(d, leap="lenient") + dt.timedelta(days=1))
+
+    def usufruct_end_not_after_date(self) -> Tx:
+        back = self.b.draw(st.integers(0, 400))
+        return self.bot(lambda d: d - dt.timedelta(days=back))
+
+    def bare_owner_is_transferor(self) -> Tx:
+        tx = self.bot()
+        tx["bare_owner"] = tx["entity"]
+        return tx
+
+    def gratuitous_with_price(self) -> Tx:
+        return self.bot(consideration="gratuitous", price_eur="1500.00")
+
+    def onerous_without_price(self) -> Tx:
+        tx = self.bot()
+        if self.b.draw(st.booleans()):
+            del tx["price_eur"]
+        else:
+            tx["price_eur"] = "0.00"
+        return tx
+
+    def unit_not_dismembered(self) -> Tx:
+        _, units = self.holder()
+        return {
+            "id": self.b.new_id("EXT"),
+            "type": "usufruct_extinguished",
+            "date": self.now,
+            "units": units[:1],
+        }
+
+    def merger_into_absorbed(self) -> Tx:
+        into, other = self.active(2)[:2]
+        absorbed = self.b.draw(st.sampled_from(([into], [into, other], [other, into])))
+        return {
+            "id": self.b.new_id("MRG"),
+            "type": "merger",
+            "date": self.now,
+            "absorbed": absorbed,
+            "into": into,
+        }
+
+    def business_already_divested(self) -> Tx:
+        w = self.b.world
+        done = sorted(b for b in w.divested if w.owner[b] not in w.absorbed_by)
+        if not done:
+            business = self.held_business()
+            self.b.divestment(business)
+        else:
+            business = self.b.draw(st.sampled_from(done))
+        return self.divestment(business, employees_transferred=0)
+
+    def employees_exceed_headcount(self) -> Tx:
+        business = self.held_business()
+        extra = self.b.draw(st.integers(1, 10))
+        return self.divestment(
+            business, employees_transferred=self.b.world.headcount[business] + extra
+        )
+
+    def business_not_held_by_seller(self) -> Tx:
+        business = self.held_business()
+        return self.divestment(business, entity=self.other(self.b.world.owner[business]))
+
+    def unknown_business(self) -> Tx:
+        entity = self.active(1)[0]
+        return {
+            "id": self.b.new_id("DIV"),
+            "type": "divestment",
+            "date": self.now,
+            "entity": entity,
+            "business": "BIZ-NOPE",
+            "buyer": "Z",
+            "price_eur": "1.00",
+            "employees_transferred": 0,
+            "no_redundancy": False,
+        }
+
+    def reversal_tx(self, target: str, reason: str = "Correction") -> Tx:
+        return {
+            "id": self.b.new_id("REV"),
+            "type": "reversal",
+            "date": self.now,
+            "reverses": target,
+            "reason": reason,
+        }
+
+    def reversal_unknown_tx(self) -> Tx:
+        return self.reversal_tx("NO-SUCH-TX")
+
+    def reversal_of_reversal(self) -> Tx:
+        return self.reversal_tx(self.reversal_exists())
+
+    def reversal_already_reversed(self) -> Tx:
+        reversal = self.reversal_exists()
+        return self.reversal_tx(next(t["reverses"] for t in self.b.txs if t["id"] == reversal))
+
+    def reversal_blocked(self) -> Tx:
+        entity = self.active(1)[0]
+        registered = self.b.register_units(entity=entity, count=self.b.draw(st.integers(1, 3)))
+        unit = self.b.draw(st.sampled_from([u["unit_id"] for u in registered["units"]]))
+        self.b.sale(entity, [unit], how="lot")
+        return self.reversal_tx(registered["id"])
+
+    def reversal_entity_absorbed(self) -> Tx:
+        seller, units = self.holder()
+        sold = self.b.sale(seller, units[:1], how="lot")
+        self.b.merger([seller], self.other(seller))
+        return self.reversal_tx(sold["id"])
+
+    def duplicate_unit_id(self) -> Tx:
+        unit = self.b.draw(st.sampled_from(sorted(self.b.world.holding) or self.holder()[1]))
+        tx = self.new_units("REG", self.active(1)[0])
+        tx["units"][0]["unit_id"] = unit
+        tx["units"][0].pop("rpls_id", None)
+        return tx
+
+    def duplicate_rpls_id(self) -> Tx:
+        if not self.b.world.rpls:
+            self.b.register_units(entity=self.active(1)[0], count=1, rpls="RPLS-SCENE-1")
+        rpls = self.b.draw(st.sampled_from(sorted(self.b.world.rpls.values())))
+        tx = self.new_units("ACQ", self.active(1)[0])
+        tx["units"][0]["rpls_id"] = rpls
+        return tx
+
+    def duplicate_transaction_id(self) -> Tx:
+        tx = self.new_units("REG", self.active(1)[0])
+        tx["id"] = self.b.draw(st.sampled_from([t["id"] for t in self.b.txs]))
+        return tx
+
+    def duplicate_in_list(self) -> Tx:
+        seller, units = self.holder()
+        return self.sale(seller, [units[0], units[0]])
+
+    def buyer_is_seller(self) -> Tx:
+        seller, units = self.holder()
+        return self.sale(seller, units[:1], category="social_landlord", entity=seller)
+
+    def unknown_unit(self) -> Tx:
+        return self.sale(self.active(1)[0], ["U-NOPE"])
+
+    def duplicate_entity(self) -> Tx:
+        entity = self.b.draw(st.sampled_from(sorted(self.b.world.reg_date)))
+        return {
+            "id": self.b.new_id("ENT"),
+            "type": "register_entity",
+            "date": self.now,
+            "entity": entity,
+            "name": "Doublon",
+            "kind": "hlm",
+        }
+
+    def unknown_field(self) -> Tx:
+        tx = self.new_units("REG", self.active(1)[0])
+        key = self.b.draw(st.sampled_from(("colour", "price", "Entity", "unit")))
+        tx[key] = "x"
+        return tx
+
+    def money_format(self) -> Tx:
+        price = self.b.draw(st.sampled_from((1000.5, 1000, "12.345", "1,000.00", "abc", "")))
+        return self.new_units(
+            "ACQ", self.active(1)[0], type="acquisition", mode="vefa", price_eur=price
+        )
+
+    def price_negative(self) -> Tx:
+        return self.new_units(
+            "ACQ", self.active(1)[0], type="acquisition", mode="existing", price_eur="-1.00"
+        )
+
+    def id_format(self) -> Tx:
+        bad = self.b.draw(st.sampled_from(("-lead", "has space", "é-1", "x" * 81, "", "a#b")))
+        return self.new_units("REG", self.active(1)[0], id=bad)
+
+    def year_built_range(self) -> Tx:
+        tx = self.new_units("REG", self.active(1)[0])
+        tx["units"][0]["year_built"] = self.b.draw(st.sampled_from((self.b.clock.year + 6, 1799)))
+        return tx
+
+    def empty_reason(self) -> Tx:
+        return self.reversal_tx(
+            self.b.txs[-1]["id"], reason=self.b.draw(st.sampled_from(("", "   ")))
+        )
+
+
+BAD_RULES: tuple[str, ...] = tuple(
+    name
+    for name in vars(_Bad)
+    if not name.startswith("_")
+    and name
+    not in {
+        "now",
+        "active",
+        "holder",
+        "other",
+        "reversal_exists",
+        "new_units",
+        "sale",
+        "bot",
+        "divestment",
+        "held_business",
+        "reversal_tx",
+    }
+)
+
+
+@st.composite
+def ledger_and_bad_tx(
+    draw: Draw, rules: tuple[str, ...] = BAD_RULES, max_transactions: int = 25
+) -> tuple[list[Tx], Tx, str]:
+    """(valid ledger, one extra transaction breaking exactly `rule`, rule).
+
+    `rule` is a code of `tests/reference_model.violations`; `BAD_RULES` lists them all.
+    """
+    rule = draw(st.sampled_from(rules))
+    builder = _Builder(draw)
+    builder.random_ledger(max_transactions)
+    bad = getattr(_Bad(builder), rule)()
+    return builder.txs, bad, rule
