@@ -1,15 +1,21 @@
-"""One renderer for every query and statement: table, JSON or CSV.
+"""One renderer for every query and statement: table, JSON, CSV or HTML.
 
 A `Document` is the JSON answer of the spec (header fields, `position`, `rows`); the
-table and CSV forms render its `rows`. JSON is printed with a fixed key order and
-`ensure_ascii=False`, so the same ledger gives byte-identical output on SQLite and
-PostgreSQL. Table output escapes control characters, so a hostile name cannot drive the
-terminal; JSON and CSV keep values verbatim (they are data, not screen text).
+table and CSV forms render its `rows`. The HTML form (statements only) is one
+self-contained page: inline CSS, the document's header, its chart (inline SVG built by
+`projections/reports/charts.py`), its rows with a totals line, and its extra objects;
+no script, no network (a Content-Security-Policy forbids both), no clock.
+
+JSON is printed with a fixed key order and `ensure_ascii=False`, so the same ledger gives
+byte-identical output on SQLite and PostgreSQL. Table output escapes control characters,
+so a hostile name cannot drive the terminal; JSON and CSV keep values verbatim (they are
+data, not screen text); HTML escapes every text.
 """
 
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -18,6 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 FORMATS = ("table", "json", "csv")
+#: Statements (`report ...`) also render as a self-contained HTML page.
+REPORT_FORMATS = (*FORMATS, "html")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -27,6 +35,10 @@ class Document:
     rows: list[dict[str, Any]]
     columns: Sequence[str] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    #: HTML only: the page title, an inline SVG chart, and a totals line (not in JSON/CSV).
+    title: str = ""
+    figure: str = ""
+    totals: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {**self.header, "rows": self.rows, **self.extra}
@@ -94,7 +106,8 @@ def to_table(doc: Document) -> str:
     numeric = [all(_is_number(r[i]) for r in cells) for i in range(len(columns))]
 
     def line(values: Sequence[str]) -> str:
-        parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric, strict=True)]
+        parts = [v.rjust(w) if num else v.ljust(w)
+                 for v, w, num in zip(values, widths, numeric, strict=True)]
         return "  ".join(parts).rstrip()
 
     lines = [title, line(columns), line(["-" * w for w in widths])]
@@ -106,7 +119,96 @@ def _is_number(text: str) -> bool:
     return bool(re.fullmatch(r"-?\d+(\.\d+)?", text)) or text == ""
 
 
+# --- HTML ---------------------------------------------------------------------------
+
+PAGE_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;color:#212121;margin:2rem auto;
+max-width:1200px;padding:0 1.5rem;line-height:1.4}
+h1{font-size:1.5rem;margin:0 0 .5rem}h2{font-size:1.1rem;margin:1.5rem 0 .5rem}
+dl.header{display:flex;flex-wrap:wrap;gap:.25rem 1.5rem;margin:0 0 1rem;color:#424242}
+dl.header div{display:flex;gap:.4rem}dt{font-weight:600}dd{margin:0}
+figure{margin:1rem 0;border:1px solid #e0e0e0;border-radius:6px;padding:.5rem}
+figure svg{width:100%;height:auto;display:block}
+.scroll{overflow-x:auto}
+table{border-collapse:collapse;font-size:.85rem;font-variant-numeric:tabular-nums}
+th,td{padding:.3rem .6rem;border-bottom:1px solid #e0e0e0;white-space:nowrap}
+thead th{background:#f5f5f5;border-bottom:2px solid #9e9e9e;text-align:left;
+vertical-align:bottom;position:sticky;top:0}
+td.num,th.num{text-align:right}td.null{color:#9e9e9e}
+td.true{color:#2e7d32;font-weight:600}td.false{color:#c62828;font-weight:600}
+tbody tr:nth-child(even){background:#fafafa}
+tfoot td{font-weight:700;border-top:2px solid #9e9e9e;border-bottom:none}
+footer{margin-top:1.5rem;color:#757575;font-size:.8rem}
+"""
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+def _html_cell(value: Any, numeric: bool) -> str:
+    if value is None:
+        return '<td class="null">&ndash;</td>' if numeric else "<td></td>"
+    classes = []
+    if isinstance(value, bool):
+        classes.append("true" if value else "false")
+    elif numeric:
+        classes.append("num")
+    attr = f' class="{" ".join(classes)}"' if classes else ""
+    return f"<td{attr}>{html.escape(_cell(value))}</td>"
+
+
+def _html_table(columns: list[str], rows: list[dict[str, Any]],
+                totals: dict[str, Any] | None) -> str:
+    numeric = {c: all(_is_number(_cell(r.get(c))) for r in rows if not isinstance(r.get(c), bool))
+               for c in columns}
+    head = "".join(f'<th{" class=num" if numeric[c] else ""} scope="col">'
+                   f"{html.escape(c).replace('.', '.<wbr>')}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(_html_cell(r.get(c), numeric[c]) for c in columns) + "</tr>"
+                   for r in rows)
+    foot = ""
+    if totals is not None:
+        foot = "<tfoot><tr>" + "".join(_html_cell(totals.get(c), numeric[c]) if c in totals
+                                       else "<td></td>" for c in columns) + "</tr></tfoot>"
+    if not rows:
+        body = f'<tr><td colspan="{len(columns) or 1}">(no rows)</td></tr>'
+    return (f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>'
+            f"{foot}</table></div>")
+
+
+def _html_extra(name: str, value: Any) -> str:
+    if isinstance(value, dict):
+        rows = [{"key": k, "value": v} for k, v in value.items()]
+        return f"<h2>{html.escape(name)}</h2>" + _html_table(
+            ["key", "value"], rows, {"key": "total", "value": sum(value.values())}
+            if value and all(isinstance(v, int) for v in value.values()) else None)
+    return f"<h2>{html.escape(name)}</h2><p>{html.escape(_cell(value))}</p>"
+
+
+def to_html(doc: Document) -> str:
+    """One self-contained page (a statement to read, print or archive with a filing)."""
+    rows = [_flat(r) for r in doc.rows]
+    columns = _columns(doc, rows)
+    totals = _flat(doc.totals) if doc.totals is not None else None
+    title = doc.title or "housing-ledger"
+    header = "".join(f"<div><dt>{html.escape(k)}</dt><dd>{html.escape(_cell(v))}</dd></div>"
+                     for k, v in doc.header.items() if v is not None)
+    figure = f"<figure>{doc.figure}</figure>" if doc.figure else ""
+    extras = "".join(_html_extra(k, v) for k, v in doc.extra.items())
+    position = doc.header.get("position")
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title><style>{PAGE_CSS}</style></head><body>"
+        f'<h1>{html.escape(title)}</h1><dl class="header">{header}</dl>{figure}'
+        f"{_html_table(columns, rows, totals)}{extras}"
+        f"<footer>housing-ledger statement as the journal stood at position "
+        f"{html.escape(_cell(position))}. Reproduce it with --known-at "
+        f"{html.escape(_cell(position))}.</footer></body></html>"
+    )
+
+
 def render(doc: Document, fmt: str) -> str:
+    if fmt == "html":
+        return to_html(doc)
     if fmt == "json":
         return to_json(doc)
     if fmt == "csv":

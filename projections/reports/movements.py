@@ -1,0 +1,107 @@
+"""Stock movement statement (tableau de passage) per entity for one calendar year.
+
+It reconciles each entity's stock (units held in full ownership or in usufruct) on
+1 January with its stock on 31 December through the year's entries and exits, as the
+RPLS filing and the board's accounts expect: every unit counted at the opening is
+either still counted at the closing or has an exit dated in the year.
+
+Opening and closing come from the holding periods (`hl_periods`) as of YEAR-1-12-31 and
+YEAR-12-31; the flows from `hl_movements`, which the fold derives from each change of
+the unit's stock holder (see `projections/fold.py`). So a merger that consolidates the
+usufruct and the bare ownership of a unit in one entity is one `received` for it, and a
+bare-ownership transfer moves nothing (it only counts in `dismembered`).
+
+Must not: replay events, or compute flows by differencing holdings (that would hide a
+movement the fold failed to record; the property tests check the identity instead).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import astuple, dataclass, fields
+from typing import Any
+
+from projections.database import Connection
+from projections.render import Document
+from projections.reports import periods
+
+#: Movement kinds of `hl_movements`, each a column of the statement.
+FLOWS = ("registered", "acquired", "received", "reunited", "sold", "transferred",
+         "usufruct_ended", "dismembered")
+INFLOWS = ("registered", "acquired", "received", "reunited")
+OUTFLOWS = ("sold", "transferred", "usufruct_ended")
+
+
+@dataclass(frozen=True, slots=True)
+class MovementRow:
+    entity: str
+    opening: int
+    registered: int
+    acquired: int
+    received: int
+    reunited: int
+    sold: int
+    transferred: int
+    usufruct_ended: int
+    closing: int
+    dismembered: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @property
+    def balances(self) -> bool:
+        """closing = opening + entries - exits."""
+        entries = self.registered + self.acquired + self.received + self.reunited
+        exits = self.sold + self.transferred + self.usufruct_ended
+        return self.closing == self.opening + entries - exits
+
+
+COLUMNS = tuple(f.name for f in fields(MovementRow))
+
+
+def flows(conn: Connection, year: periods.Year, position: int) -> dict[str, dict[str, int]]:
+    """{entity: {movement kind: units}} for the movements dated in the year."""
+    v_sql, params = periods.valid_movement("m", position)
+    rows = conn.query(
+        "SELECT m.entity, m.kind, COUNT(*) FROM hl_movements m "
+        f"WHERE m.date >= ? AND m.date <= ? AND {v_sql} GROUP BY m.entity, m.kind",
+        [year.first_day, year.last_day, *params],
+    )
+    result: dict[str, dict[str, int]] = defaultdict(dict)
+    for entity, kind, count in rows:
+        if kind not in FLOWS:
+            raise ValueError(f"unknown movement kind {kind!r} for {entity}")
+        result[entity][kind] = int(count)
+    return result
+
+
+def movement_rows(conn: Connection, year: int, position: int) -> list[MovementRow]:
+    """The statement's rows, sorted by entity; rows with every field 0 left out."""
+    y = periods.Year(year)
+    opening = periods.stock(conn, y.eve, position)
+    closing = periods.stock(conn, y.last_day, position)
+    moved = flows(conn, y, position)
+    rows = []
+    for entity in sorted(set(opening) | set(closing) | set(moved)):
+        kinds = {kind: moved.get(entity, {}).get(kind, 0) for kind in FLOWS}
+        row = MovementRow(entity=entity, opening=opening.get(entity, 0),
+                          closing=closing.get(entity, 0), **kinds)
+        if any(astuple(row)[1:]):
+            rows.append(row)
+    return rows
+
+
+def totals(rows: list[MovementRow]) -> dict[str, Any]:
+    """The group total of every column (the table's last line in HTML)."""
+    return {"entity": "total", **{c: sum(getattr(r, c) for r in rows) for c in COLUMNS[1:]}}
+
+
+def statement(conn: Connection, year: int, known_at: int | None = None) -> Document:
+    position = periods.pin(conn, known_at)
+    rows = movement_rows(conn, year, position)
+    return Document(
+        {"year": year, "position": position}, [r.as_dict() for r in rows], COLUMNS,
+        title=f"Stock movements (tableau de passage) {year}",
+        totals=totals(rows) if rows else None,
+    )

@@ -1,0 +1,108 @@
+"""Progress of an acquisition programme against its target (e.g. the 2017 commitment to
+acquire 100,000 intermediate units, logements locatifs intermédiaires, in five years).
+
+It serves the programme dashboard that the group's board and its regional LLI entities
+follow: units of the segment acquired each year, how many in tense zones (zones
+tendues: A bis, A, B1), the cumulative count against a linear target, and who acquired.
+
+Only `acquisition` transactions count (an opening balance, `register_units`, is not an
+acquisition), dated in the programme's years and not reversed as known at the position.
+The unit's segment and zone are those of the acquisition that is in force (a wrong zone
+corrected by reversal and re-acquisition counts with the corrected zone). `by_entity`
+names the acquirer of record, even if it was later absorbed by a merger.
+
+Must not: count units that entered by merger or purchase from another entity of the
+ledger (they were already counted when first acquired).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, fields
+from typing import Any
+
+from projections.database import Connection
+from projections.render import Document
+from projections.reports import charts, periods
+
+TENSE_SQL = "CASE WHEN u.zone IN ('Abis', 'A', 'B1') THEN 1 ELSE 0 END"
+
+
+@dataclass(frozen=True, slots=True)
+class ProgrammeRow:
+    year: int
+    acquired: int
+    in_tense_zones: int
+    cumulative: int
+    target_to_date: int
+
+    @property
+    def on_track(self) -> bool:
+        return self.cumulative >= self.target_to_date
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**{f.name: getattr(self, f.name) for f in fields(self)}, "on_track": self.on_track}
+
+
+@dataclass(frozen=True, slots=True)
+class Programme:
+    rows: tuple[ProgrammeRow, ...]
+    by_entity: tuple[tuple[str, int], ...]
+
+
+def acquisitions(conn: Connection, start: int, years: int, segment: str,
+                 position: int) -> list[tuple[int, str, bool, int]]:
+    """(year, acquirer, in a tense zone, units) of the segment's acquisitions."""
+    v_sql, v_params = periods.valid_movement("m", position)
+    k_sql, k_params = periods.known("u", position)
+    rows = conn.query(
+        f"SELECT substr(m.date, 1, 4) AS y, m.entity, {TENSE_SQL} AS tense, COUNT(*) "
+        f"FROM hl_movements m JOIN hl_units u ON u.unit_key = m.unit_key AND {k_sql} "
+        "WHERE m.kind = 'acquired' AND m.type = 'acquisition' AND m.date >= ? AND m.date <= ? "
+        f"AND u.segment = ? AND {v_sql} GROUP BY y, m.entity, tense",
+        [*k_params, periods.Year(start).first_day, periods.Year(start + years - 1).last_day,
+         segment, *v_params],
+    )
+    return [(int(y), entity, bool(tense), int(n)) for y, entity, tense, n in rows]
+
+
+def programme(conn: Connection, start: int, years: int, target: int, segment: str,
+              position: int) -> Programme:
+    per_year: Counter[int] = Counter()
+    tense: Counter[int] = Counter()
+    by_entity: Counter[str] = Counter()
+    for year, entity, in_tense_zone, units in acquisitions(conn, start, years, segment, position):
+        per_year[year] += units
+        tense[year] += units if in_tense_zone else 0
+        by_entity[entity] += units
+    rows, cumulative = [], 0
+    for elapsed, year in enumerate(range(start, start + years), start=1):
+        cumulative += per_year[year]
+        rows.append(ProgrammeRow(year, per_year[year], tense[year], cumulative,
+                                 target * elapsed // years))
+    return Programme(tuple(rows), tuple(sorted(by_entity.items())))
+
+
+def statement(conn: Connection, start: int, years: int, target: int,
+              segment: str = "intermediate", known_at: int | None = None) -> Document:
+    position = periods.pin(conn, known_at)
+    result = programme(conn, start, years, target, segment, position)
+    chart = charts.bar_chart(
+        f"Cumulative {segment} units acquired against the target of {target:,} in {years} years",
+        [charts.Bar(str(r.year), r.cumulative, "good" if r.on_track else "bad",
+                    f"{r.cumulative:,} / {r.target_to_date:,}") for r in result.rows],
+        unit="units", steps=[r.target_to_date for r in result.rows], target_label="target to date",
+    )
+    total = sum(r.acquired for r in result.rows)
+    return Document(
+        {"start": start, "years": years, "target": target, "segment": segment,
+         "position": position},
+        [r.as_dict() for r in result.rows],
+        extra={"by_entity": dict(result.by_entity)},
+        title=f"Acquisition programme {start}-{start + years - 1}: {target:,} {segment} units",
+        figure=chart,
+        totals={"year": "total", "acquired": total,
+                "in_tense_zones": sum(r.in_tense_zones for r in result.rows),
+                "cumulative": total, "target_to_date": target,
+                "on_track": total >= target},
+    )
