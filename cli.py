@@ -21,6 +21,8 @@ from ledger.application import HousingLedger, Recorder, persistence_env
 from ledger.errors import ConcurrencyConflict, DatabaseUnavailable, LedgerError
 from ledger.values import parse_date
 from projections import queries
+from projections.access import cannot_write
+from projections.audit import append_links
 from projections.bootstrap import create_schema, ensure_schema
 from projections.catchup import Projector
 from projections.database import Connection, Database
@@ -61,7 +63,7 @@ class Session:
 
     @cached_property
     def store(self) -> SqlEventStore:
-        return SqlEventStore(self.conn)
+        return SqlEventStore(self.conn, after_append=[append_links])
 
     @cached_property
     def projector(self) -> Projector:
@@ -73,9 +75,18 @@ class Session:
         return Recorder(app, self.store, queries.ProjectionIndex(self.conn))
 
     def current(self) -> Connection:
-        """The connection, with the projections caught up with the journal."""
+        """The connection, with the projections caught up with the journal (on a connection
+        that may only read: as they are, with a note on stderr when they lag behind)."""
         if not self.db.read_only:
-            self.projector.catch_up()
+            try:
+                self.projector.catch_up()
+            except Exception as e:
+                if not cannot_write(e):
+                    raise
+                self.conn.rollback()
+                self.db.read_only = True
+        if self.db.read_only:
+            _note_lag(self)
         return self.conn
 
 
@@ -421,6 +432,232 @@ def report_divestments(ctx: click.Context, year: int | None, known_at: int | Non
 
     _statement(ctx, fmt, lambda conn: divestments.statement(conn, year, known_at))
 # --- end reports ---
+
+
+# --- audit ---
+# Auditability: the journal's hash chain (`audit digest`, `audit verify`), `replay`,
+# `journal`, and read-only access (`db grant-auditor`). See docs/audit.md.
+
+
+def _note_lag(s: Session) -> None:
+    """On a read-only connection, say when the projections lag behind the journal."""
+    from projections.audit import head
+
+    journal_end, projected = head(s.conn), s.projector.position()
+    if journal_end > projected:
+        click.echo(f"note: this connection may only read, so the projections were not caught "
+                   f"up: answers stand at position {projected}, the journal ends at "
+                   f"{journal_end}", err=True)
+
+
+@main.group()
+def audit() -> None:
+    """Prove the journal unchanged: digests to keep outside the system, and verification."""
+
+
+@audit.command("digest")
+@click.option("--position", "--known-at", "position", type=click.IntRange(min=0), default=None,
+              metavar="P", help="Digest of the journal up to position P (default: its end).")
+@click.pass_context
+def audit_digest(ctx: click.Context, position: int | None) -> None:
+    """Print the hash chain's digest at position P, for the auditor to keep.
+
+    Prints {"position": P, "digest": HEX}, where P is the last journal position <= the one
+    asked for. The chain is recomputed and checked up to P first (exit 3 if broken).
+    """
+    import json
+
+    from projections.audit import walk
+
+    s = session(ctx)
+    with failures():
+        result = walk(s.conn, position)
+    if result.broken is not None:
+        raise IntegrityProblem(f"{result.broken}; no digest given (see `audit verify`)")
+    click.echo(json.dumps({"position": result.position, "digest": result.digest}))
+
+
+def _hex_digest(_: Any, __: Any, value: str | None) -> str | None:
+    import re
+
+    if value is not None and not re.fullmatch(r"[0-9A-Fa-f]{64}", value):
+        raise click.BadParameter("a digest is 64 hexadecimal digits")
+    return value.lower() if value is not None else None
+
+
+@audit.command("verify")
+@click.option("--position", type=click.IntRange(min=1), default=None, metavar="P",
+              help="With --digest: the position of a digest kept earlier.")
+@click.option("--digest", callback=_hex_digest, default=None, metavar="HEX",
+              help="With --position: check the journal up to P still hashes to HEX.")
+@click.pass_context
+def audit_verify(ctx: click.Context, position: int | None, digest: str | None) -> None:
+    """Recompute the hash chain from the stored journal and check every link.
+
+    Any change, deletion, insertion or reordering of stored events is reported with the
+    first position where the chain breaks (exit 3). With --position and --digest, also
+    check that the journal up to P still hashes to the digest kept by the auditor: this
+    catches a journal whose stored links were all recomputed after a change.
+    """
+    from projections.audit import check_digest, walk
+
+    if (position is None) != (digest is None):
+        raise click.UsageError("--position and --digest go together")
+    s = session(ctx)
+    with failures():
+        result = walk(s.conn, mark=position)
+    problem = result.broken
+    if position is not None and digest is not None:
+        problem = check_digest(result, position, digest) or problem
+    if problem is not None:
+        raise IntegrityProblem(str(problem))
+    checked = f"; up to position {position} it matches the digest given" if position else ""
+    click.echo(f"chain verified: {result.events} events, positions 1-{result.position}, "
+               f"digest {result.digest}{checked}" if result.events else
+               f"chain verified: the journal is empty{checked}")
+
+
+@main.command()
+@known_at_option
+@click.option("--check", is_flag=True,
+              help="Rebuild in memory and compare with the stored projections (exit 3 on any "
+                   "difference); the stored projections are not touched.")
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
+              show_default=True, help="Output format.")
+@click.pass_context
+def replay(ctx: click.Context, known_at: int | None, check: bool, fmt: str) -> None:
+    """Rebuild every projection from the journal alone, and digest the rebuilt state.
+
+    Prints the transactions and events replayed, the rate, and a digest of the rebuilt
+    state (the same for the same journal on SQLite and PostgreSQL). Without options the
+    stored projections are rebuilt; with --known-at or --check, or on a connection that
+    may only read, the state is rebuilt in memory and nothing is written.
+    """
+    from projections import replay as rp
+
+    s = session(ctx)
+    with failures():
+        conn = s.current()
+        if check or known_at is not None or s.db.read_only:
+            target = known_at
+            if check:
+                projected = s.projector.position()
+                target = projected if known_at is None else min(known_at, projected)
+            result = rp.rebuild_in_memory(s.store, target)
+            difference = rp.compare(rp.stored_rows(conn, result.position), result.rows) \
+                if check else None
+            written = False
+        else:
+            rebuilt = s.projector.rebuild()
+            result = rp.Replayed(rebuilt.position, rebuilt.transactions, rebuilt.events,
+                                 rebuilt.seconds, rp.stored_rows(conn, rebuilt.position))
+            difference, written = None, True
+        digest = rp.state_digest(result.rows)
+    _emit_replay(result, digest, check, difference, written, fmt)
+    if difference is not None:
+        raise IntegrityProblem(f"replay check failed at position {result.position}: {difference}")
+
+
+def _emit_replay(result: Any, digest: str, check: bool, difference: Any, written: bool,
+                 fmt: str) -> None:
+    import json
+
+    status = None if not check else ("ok" if difference is None else "different")
+    if fmt == "json":
+        click.echo(json.dumps({
+            "position": result.position, "transactions": result.transactions,
+            "events": result.events, "seconds": f"{result.seconds:.3f}",
+            "rate": f"{result.rate:.0f}", "digest": digest, "check": status,
+            "projections_rebuilt": written}, indent=2))
+        return
+    click.echo(f"replayed {result.transactions} transactions ({result.events} events) up to "
+               f"position {result.position} in {result.seconds:.2f} s "
+               f"({result.rate:,.0f} events/s); "
+               + ("stored projections rebuilt" if written else "nothing written"))
+    click.echo(f"state digest: {digest}")
+    if status == "ok":
+        click.echo(f"check: the stored projections match the journal at position "
+                   f"{result.position}")
+
+
+JOURNAL_FORMATS = ("table", "json", "csv", "jsonl")
+
+
+@main.command()
+@click.option("--after", type=click.IntRange(min=0), default=0, show_default=True,
+              metavar="P", help="Only transactions after position P.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, metavar="N",
+              help="At most N transactions.")
+@known_at_option
+@click.option("--format", "fmt", type=click.Choice(JOURNAL_FORMATS), default="table",
+              show_default=True,
+              help="Output format; jsonl prints each transaction as recorded (importable).")
+@click.pass_context
+def journal(ctx: click.Context, after: int, limit: int | None, known_at: int | None,
+            fmt: str) -> None:
+    """The journal in order: one row per recorded transaction, reversals included.
+
+    Each row has the transaction's position, recording time, the hash chain's link at its
+    position, and (json, csv) the transaction as recorded. --format jsonl prints each
+    transaction exactly as filed plus a "journal" key; `import` ignores that key, so the
+    output re-imported into an empty ledger reproduces the ledger.
+    """
+    import json
+
+    from projections.audit import journal as read_journal
+
+    s = session(ctx)
+    with failures():
+        conn = s.current()
+        rows = read_journal(conn, after, limit, known_at)
+        if fmt == "jsonl":
+            for r in rows:
+                tail = json.dumps({"position": r.position, "recorded_at": r.recorded_at,
+                                   "chain": r.chain}, ensure_ascii=False, separators=(",", ":"))
+                click.echo(f'{r.content.rstrip()[:-1]},"journal":{tail}}}')
+            return
+        position = queries.position_at(conn, known_at)
+        listed = [{"position": r.position, "id": r.id, "type": r.type, "date": r.date,
+                   "recorded_at": r.recorded_at, "chain": r.chain,
+                   "transaction": json.loads(r.content) if fmt == "json" else r.content}
+                  for r in rows]
+    if fmt == "table":
+        for row in listed:
+            del row["transaction"]
+    _emit(Document({"position": position}, listed), fmt)
+
+
+@main.group()
+def db() -> None:
+    """Database administration."""
+
+
+@db.command("grant-auditor")
+@click.argument("role")
+@click.pass_context
+def grant_auditor(ctx: click.Context, role: str) -> None:
+    """Create or update a PostgreSQL ROLE that can read every table and write nothing.
+
+    The role gets LOGIN, SELECT on every table of the ledger (and on tables created later)
+    and no INSERT, UPDATE, DELETE or TRUNCATE; its sessions start read-only. Query
+    commands run as that role answer from the projections as they are; write commands
+    fail with exit 4. On SQLite, open the file read-only instead:
+    --db 'sqlite:///PATH?mode=ro'.
+    """
+    from projections.access import AccessError
+    from projections.access import grant_auditor as grant
+
+    s = session(ctx)
+    with failures():
+        try:
+            done = grant(s.conn, role)
+        except AccessError as e:
+            raise InputRejected(str(e)) from None
+    for line in done:
+        click.echo(line)
+
+
+# --- end audit ---
 
 
 Command = Callable[..., Any]

@@ -167,3 +167,11 @@ businesses = Table(
 #: Projection tables emptied by a rebuild (hl_meta keeps the schema version).
 PROJECTION_TABLES = (transactions, entities, units, periods, movements, touches, names,
                      businesses)
+
+#: The journal's hash chain (projections/audit.py): one link per event position, written
+#: in the same database transaction as the events. Not a projection: a rebuild keeps it.
+chain = Table(
+    "hl_chain", metadata,
+    Column("position", POS, primary_key=True, autoincrement=False),
+    Column("link", String(64), nullable=False),
+)
