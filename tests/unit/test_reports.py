@@ -58,7 +58,8 @@ def flows(**changes: int) -> dict[str, int]:
     return {**ZERO_FLOWS, **changes}
 
 
-def mv(entity: str, opening: int, closing: int, dismembered: int = 0, **changes: int) -> dict[str, Any]:
+def mv(entity: str, opening: int, closing: int, dismembered: int = 0,
+       **changes: int) -> dict[str, Any]:
     return {"entity": entity, "opening": opening, **flows(**changes), "closing": closing,
             "dismembered": dismembered}
 
@@ -286,7 +287,8 @@ def business(bid: str, entity: str, sector: str) -> dict[str, Any]:
             "headcount": 50}
 
 
-def divestment(tid: str, date: str, entity: str, bid: str, price: str = "1000000") -> dict[str, Any]:
+def divestment(tid: str, date: str, entity: str, bid: str,
+               price: str = "1000000") -> dict[str, Any]:
     return {"id": tid, "type": "divestment", "date": date, "entity": entity, "business": bid,
             "buyer": "Buyer <&> SA", "price_eur": price, "employees_transferred": 40,
             "no_redundancy": False}
