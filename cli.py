@@ -21,7 +21,7 @@ from ledger.application import HousingLedger, Recorder, persistence_env
 from ledger.errors import ConcurrencyConflict, DatabaseUnavailable, LedgerError
 from ledger.values import parse_date
 from projections import queries
-from projections.access import cannot_write
+from projections.access import cannot_write, require_writable
 from projections.audit import append_links
 from projections.bootstrap import create_schema, ensure_schema
 from projections.catchup import Projector
@@ -155,6 +155,7 @@ def init(ctx: click.Context) -> None:
     with failures():
         conn = s.db.connect()
         create_schema(s.db, conn)
+        require_writable(conn)
     click.echo(f"schema ready in {s.db.display}")
 
 

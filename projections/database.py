@@ -155,7 +155,11 @@ class Database:
         path = self.sqlite_path
         query = dict(self.parsed.query)
         if path.startswith("file:") or query.get("mode") == "ro":
-            target = path if path.startswith("file:") else f"file:{path}?mode=ro"
+            if path.startswith("file:"):  # keep the URI's own parameters (mode=ro...)
+                params = "&".join(f"{k}={v}" for k, v in query.items() if k != "uri")
+                target = f"{path}?{params}" if params else path
+            else:
+                target = f"file:{path}?mode=ro"
             self.read_only = "mode=ro" in target
             raw = sqlite3.connect(target, uri=True, isolation_level=None,
                                   timeout=SQLITE_BUSY_TIMEOUT_S, check_same_thread=False)
