@@ -545,8 +545,7 @@ def replay(ctx: click.Context, known_at: int | None, check: bool, fmt: str) -> N
                 projected = s.projector.position()
                 target = projected if known_at is None else min(known_at, projected)
             result = rp.rebuild_in_memory(s.store, target)
-            difference = rp.compare(rp.stored_rows(conn, result.position), result.rows) \
-                if check else None
+            difference = rp.compare(conn, result.position, result.rows) if check else None
             written = False
         else:
             rebuilt = s.projector.rebuild()
