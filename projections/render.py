@@ -123,63 +123,105 @@ def _is_number(text: str) -> bool:
 
 PAGE_CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;color:#212121;margin:2rem auto;
-max-width:1200px;padding:0 1.5rem;line-height:1.4}
+max-width:1280px;padding:0 1rem;line-height:1.4}
 h1{font-size:1.5rem;margin:0 0 .5rem}h2{font-size:1.1rem;margin:1.5rem 0 .5rem}
 dl.header{display:flex;flex-wrap:wrap;gap:.25rem 1.5rem;margin:0 0 1rem;color:#424242}
 dl.header div{display:flex;gap:.4rem}dt{font-weight:600}dd{margin:0}
 figure{margin:1rem 0;border:1px solid #e0e0e0;border-radius:6px;padding:.5rem}
 figure svg{width:100%;height:auto;display:block}
 .scroll{overflow-x:auto}
-table{border-collapse:collapse;font-size:.85rem;font-variant-numeric:tabular-nums}
-th,td{padding:.3rem .6rem;border-bottom:1px solid #e0e0e0;white-space:nowrap}
-thead th{background:#f5f5f5;border-bottom:2px solid #9e9e9e;text-align:left;
-vertical-align:bottom;position:sticky;top:0}
-td.num,th.num{text-align:right}td.null{color:#9e9e9e}
+table{border-collapse:collapse;font-size:.8rem;font-variant-numeric:tabular-nums}
+th,td{padding:.3rem .38rem;border-bottom:1px solid #e0e0e0}td{white-space:nowrap}
+thead th{background:#f5f5f5;text-align:left;vertical-align:bottom;font-weight:600}
+thead tr:last-child th,thead th[rowspan]{border-bottom:2px solid #9e9e9e}
+thead th[colspan]{text-align:center;border-bottom:1px solid #bdbdbd}
+td.num,th.num{text-align:right}td.null{color:#9e9e9e;text-align:center}
 td.true{color:#2e7d32;font-weight:600}td.false{color:#c62828;font-weight:600}
 tbody tr:nth-child(even){background:#fafafa}
 tfoot td{font-weight:700;border-top:2px solid #9e9e9e;border-bottom:none}
 footer{margin-top:1.5rem;color:#757575;font-size:.8rem}
+@page{size:A4 landscape;margin:1cm}
+@media print{body{margin:0;max-width:none;padding:0}.scroll{overflow:visible}
+table{font-size:.7rem}figure{break-inside:avoid}}
 """
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+def _heading(name: str) -> str:
+    """A column name that may wrap after its underscores (narrow columns, whole words)."""
+    return html.escape(name).replace("_", "_<wbr>")
 
 
 def _html_cell(value: Any, numeric: bool) -> str:
     if value is None:
         return '<td class="null">&ndash;</td>' if numeric else "<td></td>"
-    classes = []
     if isinstance(value, bool):
-        classes.append("true" if value else "false")
-    elif numeric:
-        classes.append("num")
-    attr = f' class="{" ".join(classes)}"' if classes else ""
-    return f"<td{attr}>{html.escape(_cell(value))}</td>"
+        css = ' class="true"' if value else ' class="false"'
+    else:
+        css = ' class="num"' if numeric else ""
+    return f"<td{css}>{html.escape(_cell(value))}</td>"
+
+
+def _html_head(columns: list[str], numeric: dict[str, bool]) -> str:
+    """One header row; two when some columns are a nested object's keys (`by_category.x`):
+    the object's name spans its keys."""
+    def th(label: str, column: str, extra: str = "") -> str:
+        css = " class=num" if numeric[column] else ""
+        return f'<th{css} scope="col"{extra}>{_heading(label)}</th>'
+
+    if not any("." in c for c in columns):
+        return "<tr>" + "".join(th(c, c) for c in columns) + "</tr>"
+    top: list[str] = []
+    sub: list[str] = []
+    i = 0
+    while i < len(columns):
+        group = columns[i].split(".", 1)[0]
+        if "." not in columns[i]:
+            top.append(th(group, columns[i], ' rowspan="2"'))
+            i += 1
+            continue
+        end = i
+        while end < len(columns) and columns[end].startswith(group + "."):
+            end += 1
+        keys = columns[i:end]
+        top.append(f'<th scope="colgroup" colspan="{len(keys)}">{_heading(group)}</th>')
+        sub.extend(th(c.split(".", 1)[1], c) for c in keys)
+        i += len(keys)
+    return f"<tr>{''.join(top)}</tr><tr>{''.join(sub)}</tr>"
+
+
+def _numeric(values: list[Any]) -> bool:
+    """A column of numbers (nulls allowed), right-aligned; booleans are not numbers."""
+    present = [v for v in values if v is not None]
+    return bool(present) and all(not isinstance(v, bool) and _is_number(_cell(v))
+                                 for v in present)
 
 
 def _html_table(columns: list[str], rows: list[dict[str, Any]],
                 totals: dict[str, Any] | None) -> str:
-    numeric = {c: all(_is_number(_cell(r.get(c))) for r in rows if not isinstance(r.get(c), bool))
-               for c in columns}
-    head = "".join(f'<th{" class=num" if numeric[c] else ""} scope="col">'
-                   f"{html.escape(c).replace('.', '.<wbr>')}</th>" for c in columns)
+    numeric = {c: _numeric([r.get(c) for r in rows]) for c in columns}
     body = "".join("<tr>" + "".join(_html_cell(r.get(c), numeric[c]) for c in columns) + "</tr>"
                    for r in rows)
-    foot = ""
-    if totals is not None:
-        foot = "<tfoot><tr>" + "".join(_html_cell(totals.get(c), numeric[c]) if c in totals
-                                       else "<td></td>" for c in columns) + "</tr></tfoot>"
     if not rows:
         body = f'<tr><td colspan="{len(columns) or 1}">(no rows)</td></tr>'
-    return (f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>'
-            f"{foot}</table></div>")
+    foot = ""
+    if totals is not None:
+        foot = "<tfoot><tr>" + "".join(_html_cell(totals[c], numeric[c]) if c in totals
+                                       else "<td></td>" for c in columns) + "</tr></tfoot>"
+    return (f'<div class="scroll"><table><thead>{_html_head(columns, numeric)}</thead>'
+            f"<tbody>{body}</tbody>{foot}</table></div>")
 
 
 def _html_extra(name: str, value: Any) -> str:
-    if isinstance(value, dict):
-        rows = [{"key": k, "value": v} for k, v in value.items()]
-        return f"<h2>{html.escape(name)}</h2>" + _html_table(
-            ["key", "value"], rows, {"key": "total", "value": sum(value.values())}
-            if value and all(isinstance(v, int) for v in value.values()) else None)
-    return f"<h2>{html.escape(name)}</h2><p>{html.escape(_cell(value))}</p>"
+    """An extra object of the document (e.g. `by_entity`) as a two-column table."""
+    title = f"<h2>{html.escape(name)}</h2>"
+    if not isinstance(value, dict):
+        return f"{title}<p>{html.escape(_cell(value))}</p>"
+    counts = bool(value) and all(isinstance(v, int) for v in value.values())
+    key, label = name.removeprefix("by_") or "key", "units" if counts else "value"
+    rows = [{key: k, label: v} for k, v in value.items()]
+    totals = {key: "total", label: sum(value.values())} if counts else None
+    return title + _html_table([key, label], rows, totals)
 
 
 def to_html(doc: Document) -> str:
@@ -187,22 +229,21 @@ def to_html(doc: Document) -> str:
     rows = [_flat(r) for r in doc.rows]
     columns = _columns(doc, rows)
     totals = _flat(doc.totals) if doc.totals is not None else None
-    title = doc.title or "housing-ledger"
+    title = html.escape(doc.title or "housing-ledger")
     header = "".join(f"<div><dt>{html.escape(k)}</dt><dd>{html.escape(_cell(v))}</dd></div>"
                      for k, v in doc.header.items() if v is not None)
     figure = f"<figure>{doc.figure}</figure>" if doc.figure else ""
     extras = "".join(_html_extra(k, v) for k, v in doc.extra.items())
-    position = doc.header.get("position")
+    position = html.escape(_cell(doc.header.get("position")))
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title><style>{PAGE_CSS}</style></head><body>"
-        f'<h1>{html.escape(title)}</h1><dl class="header">{header}</dl>{figure}'
+        f"<title>{title}</title><style>{PAGE_CSS}</style></head><body>"
+        f'<h1>{title}</h1><dl class="header">{header}</dl>{figure}'
         f"{_html_table(columns, rows, totals)}{extras}"
-        f"<footer>housing-ledger statement as the journal stood at position "
-        f"{html.escape(_cell(position))}. Reproduce it with --known-at "
-        f"{html.escape(_cell(position))}.</footer></body></html>"
+        f"<footer>housing-ledger statement as the journal stood at position {position}. "
+        f"Reproduce it with --known-at {position}.</footer></body></html>"
     )
 
 

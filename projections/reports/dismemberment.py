@@ -40,8 +40,14 @@ class DismembermentRow:
                 "overdue": self.overdue}
 
 
-def dismemberment_rows(conn: Connection, as_of: str | None, judged_on: str,
-                       position: int) -> list[DismembermentRow]:
+@dataclass(frozen=True, slots=True)
+class Register:
+    rows: list[DismembermentRow]
+    #: (year of usufruct_end, units, of which overdue), every counterparty together
+    by_year: list[tuple[str, int, int]]
+
+
+def register(conn: Connection, as_of: str | None, judged_on: str, position: int) -> Register:
     """One row per (usufructuary, bare owner), sorted by both."""
     ku_sql, ku_params = periods.known("u", position)
     kb_sql, kb_params = periods.known("b", position)
@@ -59,21 +65,28 @@ def dismemberment_rows(conn: Connection, as_of: str | None, judged_on: str,
     units: Counter[tuple[str, str]] = Counter()
     overdue: Counter[tuple[str, str]] = Counter()
     maturities: dict[tuple[str, str], dict[str, int]] = {}
+    ending: Counter[str] = Counter()
+    late_by_year: Counter[str] = Counter()
     for usufructuary, bare_owner, year, count, late in found:
         pair = (usufructuary, bare_owner)
         units[pair] += int(count)
         overdue[pair] += int(late)
         maturities.setdefault(pair, {})[year] = int(count)
-    return [DismembermentRow(pair[0], pair[1], units[pair], tuple(sorted(maturities[pair].items())),
-                             overdue[pair]) for pair in sorted(units)]
+        ending[year] += int(count)
+        late_by_year[year] += int(late)
+    rows = [DismembermentRow(pair[0], pair[1], units[pair],
+                             tuple(sorted(maturities[pair].items())), overdue[pair])
+            for pair in sorted(units)]
+    return Register(rows, [(y, ending[y], late_by_year[y]) for y in sorted(ending)])
 
 
-def by_year(rows: list[DismembermentRow]) -> list[tuple[str, int]]:
-    """Units whose usufruct ends each year, every counterparty together."""
-    years: Counter[str] = Counter()
-    for row in rows:
-        years.update(dict(row.maturities))
-    return sorted(years.items())
+def dismemberment_rows(conn: Connection, as_of: str | None, judged_on: str,
+                       position: int) -> list[DismembermentRow]:
+    return register(conn, as_of, judged_on, position).rows
+
+
+def _tone(units: int, late: int) -> str:
+    return "bad" if late == units else "warn" if late else "neutral"
 
 
 def statement(conn: Connection, as_of: str | None, judged_on: str,
@@ -81,23 +94,23 @@ def statement(conn: Connection, as_of: str | None, judged_on: str,
     """`as_of` None: after every transaction; `overdue` counts usufruct ends before
     `judged_on` (the as-of date, or today)."""
     position = periods.pin(conn, known_at)
-    rows = dismemberment_rows(conn, as_of, judged_on, position)
-    judged_year = judged_on[:4]
+    found = register(conn, as_of, judged_on, position)
+    rows = found.rows
     chart = charts.bar_chart(
         "Usufruct maturities by year (units whose usufruct ends that year)",
-        [charts.Bar(year, units, "bad" if year < judged_year else
-                    "warn" if year == judged_year else "neutral", f"{units:,}")
-         for year, units in by_year(rows)],
-        unit="units",
+        [charts.Bar(year, units, _tone(units, late),
+                    f"{units:,}" + (f" ({late:,} overdue)" if late and late < units else ""))
+         for year, units, late in found.by_year],
+        {"bad": f"overdue: ended before {judged_on}, not extinguished",
+         "warn": "partly overdue", "neutral": "not yet due"},
     )
-    years = [year for year, _ in by_year(rows)]
+    years = [year for year, _, _ in found.by_year]
     return Document(
         {"as_of": as_of, "overdue_before": judged_on, "position": position},
         [r.as_dict() for r in rows],
         ("usufructuary", "bare_owner", "units", *(f"maturities.{y}" for y in years), "overdue"),
         title="Dismembered units (usufruit / nue-propriété)", figure=chart,
-        totals={"usufructuary": "total", "bare_owner": "",
-                "units": sum(r.units for r in rows), "maturities": dict(by_year(rows)),
-                "overdue": sum(r.overdue for r in rows)}
-        if rows else None,
+        totals={"usufructuary": "total", "bare_owner": "", "units": sum(r.units for r in rows),
+                "maturities": {y: n for y, n, _ in found.by_year},
+                "overdue": sum(r.overdue for r in rows)} if rows else None,
     )

@@ -91,7 +91,8 @@ def statement(conn: Connection, start: int, years: int, target: int,
         f"Cumulative {segment} units acquired against the target of {target:,} in {years} years",
         [charts.Bar(str(r.year), r.cumulative, "good" if r.on_track else "bad",
                     f"{r.cumulative:,} / {r.target_to_date:,}") for r in result.rows],
-        unit="units", steps=[r.target_to_date for r in result.rows], target_label="target to date",
+        {"good": "cumulative, on track", "bad": "cumulative, behind"},
+        steps=[r.target_to_date for r in result.rows], target_label="target to date",
     )
     total = sum(r.acquired for r in result.rows)
     return Document(

@@ -127,10 +127,12 @@ def statement(conn: Connection, year: int, known_at: int | None = None,
     chart = charts.bar_chart(
         f"Sales rate {year} by seller (units sold / stock on 1 January) against the "
         f"{charts.percent(Decimal(target_rate))} target",
-        [charts.Bar(r.entity, float(r.units_sold) / r.opening_stock * 100,
+        [charts.Bar(r.entity, r.units_sold / r.opening_stock * 100,
                     "good" if r.target_met else "bad", f"{r.units_sold} / {r.opening_stock}")
          for r in rows if r.opening_stock],
-        unit="%", target=float(target_rate) * 100, target_label="target",
+        {"good": "target met", "bad": "below target"}, unit="%",
+        target=float(target_rate) * 100,
+        target_label=f"target: {charts.percent(Decimal(target_rate))} of the opening stock",
     )
     return Document(
         {"year": year, "position": position},
