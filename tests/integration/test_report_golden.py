@@ -2,8 +2,9 @@
 
 Every statement is run through the CLI, in JSON and CSV, and compared byte for byte
 with `tests/snapshots/`. The goldens hold nothing time-dependent (no `recorded_at`; the
-dismemberment register is always taken `--as-of` a date). When a statement or the demo
-story changes on purpose, regenerate them and review the diff:
+dismemberment register is always taken `--as-of` a date). The examples of
+`docs/statements.md` are checked the same way. When a statement or the demo story
+changes on purpose, regenerate both and review the diff:
 
     UPDATE_GOLDEN=1 /work/venv/bin/python -m pytest tests/integration/test_report_golden.py
 
@@ -15,6 +16,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +30,8 @@ from ledger.demo import generate
 from tests.support import LedgerHarness
 
 SNAPSHOTS = Path(__file__).resolve().parents[1] / "snapshots"
+STATEMENTS_DOC = Path(__file__).resolve().parents[2] / "docs" / "statements.md"
+DOC_EXAMPLE = re.compile(r"```console\n\$ housing-ledger (report [^\n]*)\n(.*?)```", re.S)
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 DEMO_UNITS, DEMO_SEED = 1500, 2017
 
@@ -82,6 +87,21 @@ def test_statements_on_the_demo_ledger_match_their_golden_files(demo_url, name, 
     assert output == golden.read_text(encoding="utf-8"), (
         f"{name} ({fmt}) differs from {golden.name}; if intended, run with UPDATE_GOLDEN=1 "
         "and review the diff")
+
+
+def test_the_examples_of_docs_statements_are_real_output_of_the_demo_ledger(demo_url):
+    text = STATEMENTS_DOC.read_text(encoding="utf-8")
+    examples = DOC_EXAMPLE.findall(text)
+    assert len(examples) >= 5
+    for command, shown in examples:
+        output = report(demo_url, *shlex.split(command)[1:])
+        if UPDATE:
+            text = text.replace(f"$ housing-ledger {command}\n{shown}",
+                                f"$ housing-ledger {command}\n{output}")
+        else:
+            assert shown == output, f"docs/statements.md is stale for `{command}`"
+    if UPDATE:
+        STATEMENTS_DOC.write_text(text, encoding="utf-8")
 
 
 @pytest.mark.parametrize("name", sorted(STATEMENTS))
