@@ -246,7 +246,8 @@ def holdings(ctx: click.Context, as_of: str | None, entity: str | None, by: str 
          "usufruct": r.usufruct, "bare_ownership": r.bare_ownership}
         for r in rows
     ]
-    _emit(Document({"as_of": as_of, "position": position}, keyed), fmt)
+    columns = ["entity", *([by] if by else []), "full_ownership", "usufruct", "bare_ownership"]
+    _emit(Document({"as_of": as_of, "position": position}, keyed, columns), fmt)
 
 
 @main.command()
@@ -265,7 +266,8 @@ def history(ctx: click.Context, unit_id: str, known_at: int | None, fmt: str) ->
         raise InputRejected(f"unknown unit {unit_id}: it never appears in the journal")
     doc = Document({"unit_id": unit_id, "position": position},
                    [{"position": r.position, "id": r.id, "type": r.type, "date": r.date,
-                     "recorded_at": r.recorded_at, "reversed": r.reversed} for r in rows])
+                     "recorded_at": r.recorded_at, "reversed": r.reversed} for r in rows],
+                   ["position", "id", "type", "date", "recorded_at", "reversed"])
     _emit(doc, fmt)
 
 

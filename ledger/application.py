@@ -152,6 +152,8 @@ class Recorder:
         result.errors.sort(key=lambda e: (order.get(e.source, -1), e.line))
         if result.errors or not events:
             result.position = head
+            if result.errors:
+                result.recorded = result.already_recorded = 0
             return result
         stored = [self.app.mapper.to_stored_event(e) for e in events]
         positions = self.store.append(stored, book.expectations(head))

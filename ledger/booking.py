@@ -128,11 +128,13 @@ class Book:
         return events
 
     # -- shared checks -------------------------------------------------------------
-    def entity(self, entity_id: str, on: date, role: str) -> Entity:
+    def entity(self, entity_id: str, on: date, role: str, named: bool = True) -> Entity:
         entity: Entity | None = self._get(entity_key(entity_id))
         if entity is None:
             raise RuleViolation("unknown_entity", f"{role} {entity_id} is not a registered entity")
         entity.check_active(on, role)
+        if named:
+            entity.check_merger_date(on)
         return entity
 
     def unit(self, unit_id: str) -> Unit:
@@ -175,9 +177,15 @@ def _check_new_units(book: Book, units: Sequence[UnitSpec], tx: Transaction) -> 
                 "year_built",
                 f"unit {spec.unit_id}: year_built {spec.year_built} is after {tx.date.year + 5}",
             )
-    wanted = {s.rpls_id: s.unit_id for s in units if s.rpls_id}
-    if len(wanted) < sum(1 for s in units if s.rpls_id):
-        raise RuleViolation("rpls_duplicate", "two units of the transaction have the same rpls_id")
+    wanted: dict[str, str] = {}
+    for spec in units:
+        if spec.rpls_id and spec.rpls_id in wanted:
+            raise RuleViolation(
+                "rpls_duplicate",
+                f"units {wanted[spec.rpls_id]} and {spec.unit_id} have the same rpls_id {spec.rpls_id}",
+            )
+        if spec.rpls_id:
+            wanted[spec.rpls_id] = spec.unit_id
     in_use = {**book.index.rpls_in_use(wanted), **book.rpls}
     for rpls_id, unit_id in wanted.items():
         holder = in_use.get(rpls_id)
@@ -277,7 +285,7 @@ def _usufruct_extinguished(book: Book, tx: Transaction, booked: _Booked) -> list
     for unit in units:
         unit.check_dismembered(tx.date)
         for holder in unit.holding.holders:
-            book.entity(holder, tx.date, "holder")
+            book.entity(holder, tx.date, "holder", named=False)
     for unit in units:
         unit.extinguish_usufruct(tx.id, tx.date)
     booked.units.extend(tx["units"])
@@ -290,8 +298,6 @@ def _merger(book: Book, tx: Transaction, booked: _Booked) -> list[Aggregate]:
         raise RuleViolation("merger_into_absorbed", f"into {into} is also in absorbed")
     entities = [book.entity(e, tx.date, "absorbed entity") for e in absorbed]
     target = book.entity(into, tx.date, "into")
-    for entity in [*entities, target]:
-        entity.check_merger_date(tx.date)
     book.has_merger = True
     units = _current(book, book.index.units_held_by(absorbed), unit_key, Unit, absorbed)
     businesses = _current(book, book.index.businesses_held_by(absorbed), business_key,
@@ -300,6 +306,8 @@ def _merger(book: Book, tx: Transaction, booked: _Booked) -> list[Aggregate]:
         unit.check_date(tx.date)
     for business in businesses:
         business.check_date(tx.date)
+    for name in [*absorbed, into]:
+        _check_latest_naming(book, name, tx.date)
     moving = frozenset(absorbed)
     for unit in units:
         unit.merge(moving, into, tx.id, tx.date)
@@ -311,6 +319,21 @@ def _merger(book: Book, tx: Transaction, booked: _Booked) -> list[Aggregate]:
     booked.units.extend(u.unit_id for u in units)
     booked.businesses.extend(b.business_id for b in businesses)
     return [*units, *businesses, *entities, target]
+
+
+def _check_latest_naming(book: Book, entity: str, on: date) -> None:
+    """For an entity named by a merger, dates never go back: the merger cannot be dated
+    before the latest transaction (not reversed) that named the entity."""
+    in_file = [(t, book.booked[t].tx.date.isoformat()) for t in book.named.get(entity, [])
+               if not book.booked[t].reversed]
+    namings = [*book.index.latest_namings(entity), *in_file]
+    for txn, when in namings:
+        if txn not in book.reversed_here and when > on.isoformat():
+            raise RuleViolation(
+                "date_goes_back",
+                f"entity {entity} is named by {txn} dated {when}; a merger naming it "
+                f"cannot be dated {on}",
+            )
 
 
 def _current(book: Book, from_index: list[str], key: Callable[[str], UUID], kind: type,

@@ -338,7 +338,7 @@ class Entity(Aggregate):
         def apply(self, aggregate: Entity) -> None:
             aggregate.stack.append((self.transaction, aggregate._state()))
             aggregate.status, aggregate.into = Entity.ABSORBED, self.into
-            aggregate.last_merger_date = self.on
+            aggregate.mergers[self.transaction] = self.on
 
     class Absorbing(Aggregate.Event):
         """A merger passed other entities' rights and businesses to this entity."""
@@ -347,9 +347,19 @@ class Entity(Aggregate):
         on: date
 
         def apply(self, aggregate: Entity) -> None:
-            # Not pushed on the reversal stack: reversing a merger restores the absorbed
-            # entities and the moved rights; `into` stays as it is.
-            aggregate.last_merger_date = self.on
+            # Not pushed on the reversal stack: `into` keeps its status; reversing the
+            # merger only forgets its date (MergerReversed).
+            aggregate.mergers[self.transaction] = self.on
+
+    class MergerReversed(Aggregate.Event):
+        """A merger that passed rights to this entity was reversed."""
+
+        reverses: str
+        reversal: str
+        on: date
+
+        def apply(self, aggregate: Entity) -> None:
+            aggregate.mergers.pop(self.reverses, None)
 
     class Reversed(Aggregate.Event):
         """Transaction `reverses` was voided: the entity is back in its prior state."""
@@ -358,16 +368,17 @@ class Entity(Aggregate):
         reversal: str
         on: date
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Entity) -> None:
             _, prior = aggregate.stack.pop()
             aggregate.restore(prior)
+            aggregate.mergers.pop(self.reverses, None)
 
     def __init__(self, entity_id: str) -> None:
         self.entity_id = entity_id
         self.stack: list[tuple[str, tuple[Any, ...]]] = []
         self.status = Entity.VOID
         self.registered_on: date | None = None
-        self.last_merger_date: date | None = None
+        self.mergers: dict[str, date] = {}
         self.into: str | None = None
         self.name, self.kind, self.region = "", "", None
 
@@ -378,12 +389,15 @@ class Entity(Aggregate):
         self.registered_on = r["on"]
 
     def _state(self) -> tuple[Any, ...]:
-        return (self.status, self.registered_on, self.last_merger_date, self.into,
-                self.name, self.kind, self.region)
+        return (self.status, self.registered_on, self.into, self.name, self.kind, self.region)
 
     def restore(self, prior: tuple[Any, ...]) -> None:
-        (self.status, self.registered_on, self.last_merger_date, self.into,
-         self.name, self.kind, self.region) = prior
+        (self.status, self.registered_on, self.into, self.name, self.kind, self.region) = prior
+
+    @property
+    def last_merger_date(self) -> date | None:
+        """The date of the latest merger (not reversed) that named this entity."""
+        return max(self.mergers.values()) if self.mergers else None
 
     @property
     def last_transaction(self) -> str | None:
@@ -408,8 +422,8 @@ class Entity(Aggregate):
         if self.last_merger_date is not None and on < self.last_merger_date:
             raise RuleViolation(
                 "date_goes_back",
-                f"entity {self.entity_id} was in a merger on {self.last_merger_date}; "
-                f"a later merger cannot be dated {on}",
+                f"entity {self.entity_id} was named by a merger on {self.last_merger_date}; "
+                f"a later transaction naming it cannot be dated {on}",
             )
 
     def reregister(self, **registration: Any) -> None:
@@ -420,6 +434,9 @@ class Entity(Aggregate):
 
     def absorbing(self, transaction: str, on: date) -> None:
         self.trigger_event(Entity.Absorbing, transaction=transaction, on=on)
+
+    def forget_merger(self, reverses: str, reversal: str, on: date) -> None:
+        self.trigger_event(Entity.MergerReversed, reverses=reverses, reversal=reversal, on=on)
 
     def reverse(self, reverses: str, reversal: str, on: date) -> None:
         if self.last_transaction != reverses:

@@ -66,6 +66,11 @@ class LedgerIndex(Protocol):
         """rpls_id -> unit id, for those already used by a unit present in the ledger."""
         ...
 
+    def latest_namings(self, entity: str) -> list[tuple[str, str]]:
+        """(transaction id, date) of the latest-dated non-reversed transactions naming
+        `entity` (a few, latest first)."""
+        ...
+
     def later_naming(self, entity: str, after_transaction: str) -> list[str]:
         """Ids of the non-reversed transactions recorded after `after_transaction` that
         name `entity` in any field."""

@@ -50,6 +50,7 @@ def _reversal(book: Book, tx: Transaction, booked: _Booked) -> list[Aggregate]:
     entity_aggs = _entities_to_restore(book, target)
     for unit in unit_aggs:
         unit.check_reversible(target_id)
+        _check_restored_holders(book, unit, target)
     for business in business_aggs:
         if business.last_transaction != target_id:
             raise RuleViolation(
@@ -63,6 +64,10 @@ def _reversal(book: Book, tx: Transaction, booked: _Booked) -> list[Aggregate]:
         business.reverse(target_id, tx.id, tx.date)
     for entity in entity_aggs:
         entity.reverse(target_id, tx.id, tx.date)
+    if target.type == "merger":
+        into: Entity = book._get(entity_key(target["into"]))
+        into.forget_merger(target_id, tx.id, tx.date)
+        entity_aggs.append(into)
     recorded.mark_reversed(tx.id, tx.date)
     if in_file:
         in_file.reversed = True
@@ -81,6 +86,21 @@ def _check_no_absorbed_entity(book: Book, target: Transaction) -> None:
                 "entity_absorbed_since",
                 f"entity {name} named by {target.id} has since been absorbed by {entity.into}; "
                 "undoing it would hand rights to an inactive entity",
+            )
+
+
+def _check_restored_holders(book: Book, unit: Unit, target: Transaction) -> None:
+    """Undoing must not hand a right back to an entity absorbed since (e.g. reversing a
+    usufruct extinction after the former usufructuary was merged into another entity)."""
+    _, prior = unit.stack[-1]
+    absorbed_by_target = set(target.fields.get("absorbed") or ())
+    for holder in prior[1].holders:
+        entity: Entity | None = book._get(entity_key(holder))
+        if entity is not None and entity.status == Entity.ABSORBED and holder not in absorbed_by_target:
+            raise RuleViolation(
+                "entity_absorbed_since",
+                f"undoing {target.id} would give unit {unit.unit_id} back to {holder}, "
+                f"absorbed since by {entity.into}",
             )
 
 

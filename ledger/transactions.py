@@ -20,6 +20,7 @@ from typing import Any
 from ledger.errors import InvalidField
 from ledger.values import (
     COMMUNE_PATTERN,
+    DECIMAL_PATTERN,
     ID_MAX_LENGTH,
     ID_PATTERN,
     REGION_PATTERN,
@@ -197,12 +198,13 @@ def _id_list(name: str, value: Any) -> tuple[str, ...]:
 def _surface(name: str, value: Any) -> Decimal:
     if not isinstance(value, str):
         raise InvalidField("type", f"field '{name}' must be a decimal string, not {_json_type(value)}")
-    try:
-        surface = parse_money(value)
-    except ValueError:
-        raise InvalidField("decimal_format", f"field '{name}' {value[:40]!r} is not a decimal") from None
+    if len(value) > 20 or not DECIMAL_PATTERN.fullmatch(value.removeprefix("-")):
+        raise InvalidField(
+            "decimal_format", f"field '{name}' {value[:40]!r} is not a decimal number such as \"64.50\""
+        )
+    surface = Decimal(value)
     if surface <= 0:
-        raise InvalidField("range", f"field '{name}' must be > 0")
+        raise InvalidField("range", f"field '{name}' must be a decimal > 0, not {value}")
     return surface
 
 

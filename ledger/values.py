@@ -20,10 +20,11 @@ BusinessId = NewType("BusinessId", str)
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]*")
 ID_MAX_LENGTH = 80
-COMMUNE_PATTERN = re.compile(r"\d{5}|2[AB]\d{3}")
-REGION_PATTERN = re.compile(r"\d{2}")
-DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
-MONEY_PATTERN = re.compile(r"-?\d+(\.\d{1,2})?")
+COMMUNE_PATTERN = re.compile(r"[0-9]{5}|2[AB][0-9]{3}")
+REGION_PATTERN = re.compile(r"[0-9]{2}")
+DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+MONEY_PATTERN = re.compile(r"-?[0-9]+(\.[0-9]{1,2})?")
+DECIMAL_PATTERN = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 #: A legal person's usufruct cannot exceed 30 years (Civil Code art. 619).
 MAX_USUFRUCT_YEARS = 30

@@ -28,7 +28,7 @@ def redact(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:
-        return re.sub(r"://([^:/@]*):[^@]*@", r"://\1:***@", url)
+        return re.sub(r"([^:/@]*):[^@]*@", r"\1:***@", url)
 
 
 class Connection:

@@ -210,18 +210,22 @@ def _new_version(ctx: _Context, table: str, versions: list[Row], changes: Row) -
     if current is not None:
         ctx.ws.supersede(table, current, ctx.position)
     base = {k: v for k, v in (current or {}).items() if k != "row_id"}
-    row = {**base, **changes, "changed_by": ctx.txn, "known_from": ctx.position, "known_to": None}
+    row = {**base, **changes, "changed_by": ctx.txn, "changed_at": ctx.position,
+           "known_from": ctx.position, "known_to": None}
     versions.append(ctx.ws.insert(table, row))
 
 
 def _undo_version(ctx: _Context, table: str, versions: list[Row], target: str) -> None:
-    """Supersede the version written by `target`; the version it superseded (if any: a
-    registration has none) becomes current again."""
+    """Supersede the version written by `target`; the version that `target` superseded
+    (if any: a registration has none) becomes current again, as a new version.
+
+    `changed_at` is the position of the change a version holds (kept when a version is
+    restored), so the version before it is the one superseded at that position."""
     current = versions[-1]
     if current["changed_by"] != target or current["known_to"] is not None:
         raise ValueError(f"{table}: the current version was not written by {target}")
     ctx.ws.supersede(table, current, ctx.position)
-    previous = [v for v in versions[:-1] if v["known_to"] == current["known_from"]]
+    previous = [v for v in versions[:-1] if v["known_to"] == current["changed_at"]]
     if previous:
         restored = {k: v for k, v in previous[-1].items() if k != "row_id"}
         restored.update(known_from=ctx.position, known_to=None)
@@ -235,7 +239,8 @@ def entity_registered(ctx: _Context, key: str, s: dict[str, Any]) -> None:
         raise ValueError(f"entity {s['entity_id']} registered twice")
     row = {"entity_key": key, "entity": s["entity_id"], "name": s["name"], "kind": s["kind"],
            "region": s["region"], "registered_on": ctx.date, "status": "active",
-           "absorbed_into": None, "changed_by": ctx.txn, "known_from": ctx.position}
+           "absorbed_into": None, "changed_by": ctx.txn, "changed_at": ctx.position,
+           "known_from": ctx.position}
     versions.append(ctx.ws.insert("hl_entities", row))
 
 
@@ -253,7 +258,8 @@ def business_registered(ctx: _Context, key: str, s: dict[str, Any]) -> None:
     versions = ctx.ws.businesses.setdefault(key, [])
     row = {"business_key": key, "business": s["business_id"], "owner": s["owner"],
            "name": s["name"], "sector": s["sector"], "headcount": s["headcount"],
-           "status": "held", "changed_by": ctx.txn, "known_from": ctx.position}
+           "status": "held", "changed_by": ctx.txn, "changed_at": ctx.position,
+           "known_from": ctx.position}
     versions.append(ctx.ws.insert("hl_businesses", row))
     _touch(ctx, key, "business")
 
@@ -297,6 +303,7 @@ HANDLERS: dict[str, Handler] = {
     PREFIX + "Entity.Reregistered": entity_registered,
     PREFIX + "Entity.Absorbed": entity_absorbed,
     PREFIX + "Entity.Absorbing": lambda ctx, key, s: None,
+    PREFIX + "Entity.MergerReversed": lambda ctx, key, s: None,
     PREFIX + "Entity.Reversed": entity_reversed,
     PREFIX + "Business.Registered": business_registered,
     PREFIX + "Business.Reregistered": business_registered,

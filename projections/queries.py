@@ -160,6 +160,13 @@ class ProjectionIndex:
                         "AND rpls_id IN {IN}", rpls_ids)
         return {rpls: unit for rpls, unit in rows}
 
+    def latest_namings(self, entity: str) -> list[tuple[str, str]]:
+        rows = self.conn.query(
+            "SELECT n.txn, t.date FROM hl_names n JOIN hl_transactions t ON t.position = n.position "
+            "WHERE n.entity = ? AND t.reversed_at IS NULL ORDER BY t.date DESC, n.position DESC "
+            "LIMIT 50", (entity,))
+        return [(txn, day) for txn, day in rows]
+
     def later_naming(self, entity: str, after_transaction: str) -> list[str]:
         rows = self.conn.query(
             "SELECT n.txn FROM hl_names n JOIN hl_transactions t ON t.position = n.position "

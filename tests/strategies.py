@@ -267,9 +267,25 @@ class _Builder:
                 for o in w.order[i + 1 :]
             )
             absorbed = any(w.absorbed_by.get(e, target) != target for e in names)
+            if not absorbed and self._restores_absorbed_holder(target, units):
+                absorbed = True
             if not blocked and not absorbed:
                 out.append(target)
         return out
+
+    def _restores_absorbed_holder(self, target: str, units: set[str]) -> bool:
+        """Would reversing `target` hand a right back to an entity absorbed since?
+
+        The product rejects such a reversal (`entity_absorbed_since`): e.g. reversing a
+        usufruct extinction after the former usufructuary was absorbed by a merger.
+        """
+        effective = self.effective()
+        index = next(i for i, tx in enumerate(effective) if tx["id"] == target)
+        if effective[index]["type"] != "usufruct_extinguished":
+            return False
+        prior = _World.replay(effective[:index])
+        holders = {h for u in units for h in prior.holding.get(u, ())[1:]}
+        return any(h in self.world.absorbed_by for h in holders)
 
     # ----------------------------------------------------------------- values
 
