@@ -39,8 +39,16 @@ def test_projections_never_import_the_cli_or_click() -> None:
         assert third_party(imported_packages(path)) <= ALLOWED["projections"], path
 
 
+#: Known exceptions to the ~400-line aim, each with its reason and its ceiling.
+LONG_MODULES = {
+    "domain.py": 700,  # the four aggregates and their events, kept together as the record
+    "demo.py": 1100,  # a third of it is the story's data tables
+}
+
+
 def test_no_module_grows_past_the_house_limit() -> None:
     for package in ("ledger", "projections"):
         for path in (ROOT / package).rglob("*.py"):
             lines = path.read_text(encoding="utf-8").count("\n")
-            assert lines <= 450, f"{path} has {lines} lines"
+            limit = LONG_MODULES.get(path.name, 450)
+            assert lines <= limit, f"{path} has {lines} lines (limit {limit})"
