@@ -44,6 +44,9 @@ class ProgrammeRow:
         return {**{f.name: getattr(self, f.name) for f in fields(self)}, "on_track": self.on_track}
 
 
+COLUMNS = (*(f.name for f in fields(ProgrammeRow)), "on_track")
+
+
 @dataclass(frozen=True, slots=True)
 class Programme:
     rows: tuple[ProgrammeRow, ...]
@@ -98,7 +101,7 @@ def statement(conn: Connection, start: int, years: int, target: int,
     return Document(
         {"start": start, "years": years, "target": target, "segment": segment,
          "position": position},
-        [r.as_dict() for r in result.rows],
+        [r.as_dict() for r in result.rows], COLUMNS,
         extra={"by_entity": dict(result.by_entity)},
         title=f"Acquisition programme {start}-{start + years - 1}: {target:,} {segment} units",
         figure=chart,

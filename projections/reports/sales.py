@@ -78,6 +78,12 @@ class SalesRow:
         }
 
 
+#: CSV / table / HTML columns (a header line even when no entity has a row)
+COLUMNS = ("entity", "opening_stock", "units_sold", *(f"by_category.{c}" for c in CATEGORIES),
+           "sitting_tenant_share", "block_sold_to_institutionals", "proceeds_eur", "sales_rate",
+           "target_rate", "target_met")
+
+
 def year_sales(conn: Connection, year: periods.Year, position: int) -> dict[str, _Sales]:
     """{seller: what it sold} over the effective sales dated in the year."""
     sellers: dict[str, _Sales] = {}
@@ -136,7 +142,7 @@ def statement(conn: Connection, year: int, known_at: int | None = None,
     )
     return Document(
         {"year": year, "position": position},
-        [r.as_dict() for r in rows],
+        [r.as_dict() for r in rows], COLUMNS,
         title=f"HLM sales (ventes HLM) {year}", figure=chart,
         totals=totals(rows, target_rate) if rows else None,
     )

@@ -372,3 +372,11 @@ def test_dismemberment_without_as_of_judges_overdue_against_today(ledger):
     assert data["as_of"] is None
     assert data["overdue_before"] == datetime.date.today().isoformat()
     assert data["rows"][0]["overdue"] == 1
+
+
+def test_an_empty_statement_in_csv_still_has_its_header_line(ledger):
+    ledger.ok(*base_ledger())
+    for command in (["movements", "--year", "2000"], ["sales", "--year", "2000"],
+                    ["dismemberment"], ["divestments"]):
+        lines = run(ledger, *command, "--format", "csv").output.splitlines()
+        assert len(lines) == 1 and lines[0].count(",") >= 3, command
