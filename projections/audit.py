@@ -71,7 +71,7 @@ def stored_link(conn: Connection, position: int) -> bytes | None:
 
 
 def append_links(conn: Connection, first_id: int, events: Sequence[StoredEvent]) -> None:
-    """`after_append` hook: store the links of the events just inserted at `first_id`...
+    """`after_append` hook: store the links of the events just inserted from `first_id`.
 
     Runs inside the append's transaction, under the journal lock. If the links stop
     before `first_id` (events recorded before the chain existed, or by a writer without
@@ -80,10 +80,23 @@ def append_links(conn: Connection, first_id: int, events: Sequence[StoredEvent])
     previous = _links_up_to(conn, first_id - 1)
     rows: list[tuple[int, str]] = []
     for position, event in enumerate(events, start=first_id):
-        previous = next_link(previous, position, UUID(str(event.originator_id)).hex,
-                             event.originator_version, event.topic, _bytes(event.state))
+        key = event.originator_id
+        key_hex = key.hex if isinstance(key, UUID) else UUID(str(key)).hex
+        previous = next_link(previous, position, key_hex, event.originator_version,
+                             event.topic, _bytes(event.state))
         rows.append((position, previous.hex()))
-    conn.executemany(f"INSERT INTO {CHAIN_TABLE} (position, link) VALUES (?, ?)", rows)
+    _insert_links(conn, rows)
+
+
+def _insert_links(conn: Connection, rows: list[tuple[int, str]]) -> None:
+    if not rows:
+        return
+    if conn.is_pg:  # one statement: 2-3x faster than batches of INSERTs
+        conn.execute(f"INSERT INTO {CHAIN_TABLE} (position, link) "
+                     "SELECT * FROM unnest(?::bigint[], ?::text[])",
+                     ([p for p, _ in rows], [link for _, link in rows]))
+    else:
+        conn.executemany(f"INSERT INTO {CHAIN_TABLE} (position, link) VALUES (?, ?)", rows)
 
 
 def _links_up_to(conn: Connection, position: int) -> bytes:
@@ -98,7 +111,7 @@ def _links_up_to(conn: Connection, position: int) -> bytes:
     for pos, key, version, topic, state in read_events(conn, last, position):
         previous = next_link(previous, pos, key, version, topic, _bytes(state))
         rows.append((pos, previous.hex()))
-    conn.executemany(f"INSERT INTO {CHAIN_TABLE} (position, link) VALUES (?, ?)", rows)
+    _insert_links(conn, rows)
     return previous
 
 
