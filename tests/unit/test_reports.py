@@ -380,3 +380,30 @@ def test_an_empty_statement_in_csv_still_has_its_header_line(ledger):
                     ["dismemberment"], ["divestments"]):
         lines = run(ledger, *command, "--format", "csv").output.splitlines()
         assert len(lines) == 1 and lines[0].count(",") >= 3, command
+
+
+def test_charts_are_well_formed_svg_with_a_bar_per_item_and_a_target(ledger):
+    from xml.etree import ElementTree
+
+    from projections.reports import charts
+
+    ledger.ok(*base_ledger(), sale("S1", "2018-02-01", "ESH-A", ["U1"], "sitting_tenant"),
+              bot("B1", "2018-03-01", "ESH-B", "FUND", ["V1"], "2019-01-01"))
+    svg = "{http://www.w3.org/2000/svg}"
+    figures = {
+        "sales": sales.statement(ledger.conn, 2018).figure,
+        "programme": programme.statement(ledger.conn, 2017, 3, 100).figure,
+        "dismemberment": dismemberment.statement(ledger.conn, None, "2020-01-01").figure,
+    }
+    bars = {name: ElementTree.fromstring(figure).findall(f"{svg}rect")
+            for name, figure in figures.items()}
+    # legend squares + bars: 2 sellers, 3 years, 1 maturity year
+    counts = [len([r for r in rects if r.get("width") != "12"]) for rects in bars.values()]
+    assert counts == [2, 3, 1]
+    assert 'stroke-dasharray="6 4"' in figures["sales"]
+    assert "<polyline" in figures["programme"]
+    assert "overdue" in figures["dismemberment"]
+    empty = charts.bar_chart("nothing", [], {})
+    assert ElementTree.fromstring(empty).find(f"{svg}text").text == "nothing to chart"
+    assert charts.percent(money.parse_rate("0.015")) == "1.5%"
+    assert [charts.nice_step(v) for v in (1.2, 9, 115, 0.05)] == [0.25, 2.0, 25.0, 0.01]
