@@ -331,9 +331,14 @@ def _target_rate(_: Any, __: Any, value: str) -> str:
 
 
 def _statement(ctx: click.Context, fmt: str, build: Callable[[Connection], Document]) -> None:
+    from projections.reports.periods import InconsistentStatement
+
     s = session(ctx)
     with failures():
-        doc = build(s.current())
+        try:
+            doc = build(s.current())
+        except InconsistentStatement as e:
+            raise IntegrityProblem(str(e)) from None
     _emit(doc, fmt)
 
 

@@ -18,11 +18,6 @@ def money(amount: Decimal) -> str:
     return str(amount.quantize(CENT, rounding=ROUND_HALF_UP))
 
 
-def parse_money(text: str) -> Decimal:
-    """A stored price (a decimal string with at most 2 places) as a Decimal."""
-    return Decimal(text)
-
-
 def ratio(numerator: int, denominator: int) -> str | None:
     """numerator / denominator rounded half up to 4 decimals; None when denominator is 0.
 

@@ -28,8 +28,6 @@ from projections.reports import periods
 #: Movement kinds of `hl_movements`, each a column of the statement.
 FLOWS = ("registered", "acquired", "received", "reunited", "sold", "transferred",
          "usufruct_ended", "dismembered")
-INFLOWS = ("registered", "acquired", "received", "reunited")
-OUTFLOWS = ("sold", "transferred", "usufruct_ended")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +85,10 @@ def movement_rows(conn: Connection, year: int, position: int) -> list[MovementRo
         kinds = {kind: moved.get(entity, {}).get(kind, 0) for kind in FLOWS}
         row = MovementRow(entity=entity, opening=opening.get(entity, 0),
                           closing=closing.get(entity, 0), **kinds)
+        if not row.balances:
+            raise periods.InconsistentStatement(
+                f"tableau de passage {year}: {entity} does not balance (opening {row.opening}, "
+                f"closing {row.closing}); check the projections with `replay --check`")
         if any(astuple(row)[1:]):
             rows.append(row)
     return rows

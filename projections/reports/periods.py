@@ -23,6 +23,11 @@ from projections.database import Connection
 STOCK_RIGHTS = ("full_ownership", "usufruct")
 
 
+class InconsistentStatement(Exception):
+    """A statement failed its own arithmetic check (e.g. the tableau de passage does not
+    balance): the projections disagree with themselves, and nothing must be filed."""
+
+
 @dataclass(frozen=True, slots=True)
 class Year:
     """A calendar year and its bounds as ISO dates (which sort as dates)."""

@@ -407,3 +407,12 @@ def test_charts_are_well_formed_svg_with_a_bar_per_item_and_a_target(ledger):
     assert ElementTree.fromstring(empty).find(f"{svg}text").text == "nothing to chart"
     assert charts.percent(money.parse_rate("0.015")) == "1.5%"
     assert [charts.nice_step(v) for v in (1.2, 9, 115, 0.05)] == [0.25, 2.0, 25.0, 0.01]
+
+
+def test_a_tableau_de_passage_that_does_not_balance_is_refused_with_exit_3(ledger):
+    ledger.ok(*base_ledger(), sale("S1", "2018-03-01", "ESH-A", ["U1"]))
+    # simulate corrupted projections: the sale's movement is lost
+    ledger.conn.execute("DELETE FROM hl_movements WHERE txn = 'S1'")
+    result = run(ledger, "movements", "--year", "2018")
+    assert result.exit_code == 3
+    assert "ESH-A does not balance" in result.output
