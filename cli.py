@@ -77,6 +77,7 @@ class Session:
     def current(self) -> Connection:
         """The connection, with the projections caught up with the journal (on a connection
         that may only read: as they are, with a note on stderr when they lag behind)."""
+        conn = self.conn  # connecting tells whether the database was opened read-only
         if not self.db.read_only:
             try:
                 self.projector.catch_up()
@@ -87,7 +88,7 @@ class Session:
                 self.db.read_only = True
         if self.db.read_only:
             _note_lag(self)
-        return self.conn
+        return conn
 
 
 @contextmanager
@@ -544,7 +545,7 @@ def replay(ctx: click.Context, known_at: int | None, check: bool, fmt: str) -> N
     from projections import replay as rp
 
     s = session(ctx)
-    with failures():
+    with failures(), _unreplayable():
         conn = s.current()
         if check or known_at is not None or s.db.read_only:
             target = known_at
@@ -555,7 +556,8 @@ def replay(ctx: click.Context, known_at: int | None, check: bool, fmt: str) -> N
             difference = rp.compare(conn, result.position, result.rows) if check else None
             written = False
         else:
-            rebuilt = s.projector.rebuild()
+            rp.rebuild_in_memory(s.store)  # first prove the journal folds: a rebuild
+            rebuilt = s.projector.rebuild()  # empties the stored projections first
             result = rp.Replayed(rebuilt.position, rebuilt.transactions, rebuilt.events,
                                  rebuilt.seconds, rp.stored_rows(conn, rebuilt.position))
             difference, written = None, True
@@ -563,6 +565,20 @@ def replay(ctx: click.Context, known_at: int | None, check: bool, fmt: str) -> N
     _emit_replay(result, digest, check, difference, written, fmt)
     if difference is not None:
         raise IntegrityProblem(f"replay check failed at position {result.position}: {difference}")
+
+
+@contextmanager
+def _unreplayable() -> Iterator[None]:
+    """A journal the fold cannot read is an integrity failure (exit 3), not a crash."""
+    from projections.replay import Unreplayable
+
+    try:
+        yield
+    except Unreplayable as e:
+        raise IntegrityProblem(str(e)) from None
+    except (KeyError, TypeError, ValueError) as e:  # from the catch-up or a stored rebuild
+        raise IntegrityProblem(f"the journal cannot be replayed: {type(e).__name__}: {e}"
+                               ) from None
 
 
 def _emit_replay(result: Any, digest: str, check: bool, difference: Any, written: bool,

@@ -46,6 +46,11 @@ def columns(table: str) -> tuple[str, ...]:
     return tuple(c.name for c in schema.metadata.tables[table].columns if c.name != "row_id")
 
 
+class Unreplayable(Exception):
+    """The journal cannot be folded: an event the fold cannot read, or a transaction
+    cut short. An integrity failure, never skipped."""
+
+
 @dataclass
 class Replayed:
     """A state rebuilt from the journal, and how long it took."""
@@ -78,15 +83,20 @@ def rebuild_in_memory(store: SqlEventStore, upto: int | None = None) -> Replayed
     ws = WorkingSet()
     pending: list[StoredRow] = []
     for position, key, topic, state in _events(store, upto):
-        pending.append(StoredRow(position, key, topic, decode_state(state)))
+        try:
+            pending.append(StoredRow(position, key, topic, decode_state(state)))
+            if topic == RECORDED:
+                fold_transaction(ws, pending)
+        except (KeyError, TypeError, ValueError) as e:  # JSON errors are ValueErrors
+            raise Unreplayable(f"the journal cannot be replayed at position {position}: "
+                               f"{type(e).__name__}: {e}") from None
         if topic == RECORDED:
-            fold_transaction(ws, pending)
             result.events += len(pending)
             result.transactions += 1
             result.position = position
             pending = []
     if pending and upto is None:
-        raise ValueError(f"the journal ends at position {pending[-1].position} inside a "
+        raise Unreplayable(f"the journal ends at position {pending[-1].position} inside a "
                          "transaction (an event with no RecordedTransaction.Recorded after it)")
     folded = ws.new
     del ws  # keep only the rows, as tuples (lighter), table by table

@@ -490,3 +490,14 @@ def test_grant_auditor_refuses_roles_that_could_write(pg_url: str) -> None:
     result = run(pg_url, "db", "grant-auditor", "postgres")
     assert result.exit_code == 1 and "running this command" in result.stderr
     assert run(pg_url, "db", "grant-auditor", "Bad-Name").exit_code == 1
+
+
+def test_an_event_the_fold_cannot_read_makes_replay_exit_3_not_crash(audited: str) -> None:
+    with raw(audited) as c:
+        c.execute(f"UPDATE {EVENTS} SET state = ? WHERE id = ?", (b'{"forged":true}', 8))
+    for args in (["replay", "--check"], ["replay", "--known-at", "10"], ["replay"]):
+        result = run(audited, *args)
+        assert result.exit_code == 3, (args, result.output)
+        assert "the journal cannot be replayed" in result.stderr
+    with raw(audited) as c:
+        assert c.scalar("SELECT COUNT(*) FROM hl_periods") > 0  # the replay left them
