@@ -531,8 +531,7 @@ def audit_verify(ctx: click.Context, position: int | None, digest: str | None) -
 @click.option("--check", is_flag=True,
               help="Rebuild in memory and compare with the stored projections (exit 3 on any "
                    "difference); the stored projections are not touched.")
-@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
-              show_default=True, help="Output format.")
+@format_option
 @click.pass_context
 def replay(ctx: click.Context, known_at: int | None, check: bool, fmt: str) -> None:
     """Rebuild every projection from the journal alone, and digest the rebuilt state.
@@ -586,12 +585,15 @@ def _emit_replay(result: Any, digest: str, check: bool, difference: Any, written
     import json
 
     status = None if not check else ("ok" if difference is None else "different")
+    summary = {"position": result.position, "transactions": result.transactions,
+               "events": result.events, "seconds": f"{result.seconds:.3f}",
+               "rate": f"{result.rate:.0f}", "digest": digest, "check": status,
+               "projections_rebuilt": written}
     if fmt == "json":
-        click.echo(json.dumps({
-            "position": result.position, "transactions": result.transactions,
-            "events": result.events, "seconds": f"{result.seconds:.3f}",
-            "rate": f"{result.rate:.0f}", "digest": digest, "check": status,
-            "projections_rebuilt": written}, indent=2))
+        click.echo(json.dumps(summary, indent=2))
+        return
+    if fmt == "csv":
+        _emit(Document({}, [summary]), "csv")
         return
     click.echo(f"replayed {result.transactions} transactions ({result.events} events) up to "
                f"position {result.position} in {result.seconds:.2f} s "

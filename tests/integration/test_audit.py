@@ -501,3 +501,25 @@ def test_an_event_the_fold_cannot_read_makes_replay_exit_3_not_crash(audited: st
         assert "the journal cannot be replayed" in result.stderr
     with raw(audited) as c:
         assert c.scalar("SELECT COUNT(*) FROM hl_periods") > 0  # the replay left them
+
+
+def test_replay_prints_one_csv_row(audited: str) -> None:
+    lines = ok(audited, "replay", "--check", "--format", "csv").stdout.splitlines()
+    assert lines[0] == "position,transactions,events,seconds,rate,digest,check,projections_rebuilt"
+    assert lines[1].startswith(f"{head(audited)},{len(story())},{head(audited)},")
+    assert lines[1].endswith(",ok,false")
+
+
+def test_grant_auditor_refuses_a_role_that_could_write_through_public(pg_url: str) -> None:
+    ok(pg_url, "init")
+    with auditor_role(pg_url) as role, raw(pg_url) as c:
+        c.execute("GRANT INSERT ON hl_meta TO PUBLIC")
+        c.raw.commit()
+        result = run(pg_url, "db", "grant-auditor", role)
+        assert result.exit_code == 1 and "could still write hl_meta" in result.stderr
+        assert c.scalar("SELECT 1 FROM pg_roles WHERE rolname = ?", (role,)) is None
+
+
+def test_audit_digest_takes_known_at_as_well(audited: str) -> None:
+    assert digest(audited, 8) == json.loads(ok(audited, "audit", "digest", "--known-at",
+                                               "8").stdout)
