@@ -114,8 +114,9 @@ class Recorder:
             aggregates[event.originator_id] = event.mutate(aggregates.get(event.originator_id))
         return aggregates
 
-    def record(self, sources: Iterable[tuple[str, IO[bytes]]],
-               progress: Progress | None = None) -> ImportResult:
+    def record(
+        self, sources: Iterable[tuple[str, IO[bytes]]], progress: Progress | None = None
+    ) -> ImportResult:
         result = ImportResult()
         parsed: list[tuple[str, int, Transaction]] = []
         names: list[str] = []

@@ -93,8 +93,9 @@ class Book:
         return self.aggregates[key]
 
     def expectations(self, head: int) -> Expectations:
-        return Expectations(dict(self.versions_read), head if self.has_merger else None,
-                            self.labels)
+        return Expectations(
+            dict(self.versions_read), head if self.has_merger else None, self.labels
+        )
 
     # -- booking -------------------------------------------------------------------
     def apply(self, tx: Transaction) -> list[Any] | str:
@@ -152,15 +153,18 @@ class Book:
 
 # --- handlers: check everything, then change aggregates; return touched aggregates ----
 
+
 def _register_entity(book: Book, tx: Transaction, booked: _Booked) -> list[Aggregate]:
     entity: Entity | None = book._get(entity_key(tx["entity"]))
     if entity is not None and entity.status != Entity.VOID:
         raise RuleViolation("entity_exists", f"entity {tx['entity']} is already registered")
-    registration = dict(name=tx["name"], kind=str(tx["kind"]), region=tx["region"],
-                        transaction=tx.id, on=tx.date)
+    registration = dict(
+        name=tx["name"], kind=str(tx["kind"]), region=tx["region"], transaction=tx.id, on=tx.date
+    )
     if entity is None:
-        entity = Entity._create(Entity.Registered, id=entity_key(tx["entity"]),
-                                entity_id=tx["entity"], **registration)
+        entity = Entity._create(
+            Entity.Registered, id=entity_key(tx["entity"]), entity_id=tx["entity"], **registration
+        )
         book.aggregates[entity.id] = entity
     else:
         entity.reregister(entity_id=tx["entity"], **registration)
@@ -182,7 +186,8 @@ def _check_new_units(book: Book, units: Sequence[UnitSpec], tx: Transaction) -> 
         if spec.rpls_id and spec.rpls_id in wanted:
             raise RuleViolation(
                 "rpls_duplicate",
-                f"units {wanted[spec.rpls_id]} and {spec.unit_id} have the same rpls_id {spec.rpls_id}",
+                f"units {wanted[spec.rpls_id]} and {spec.unit_id} have the same rpls_id "
+                f"{spec.rpls_id}",
             )
         if spec.rpls_id:
             wanted[spec.rpls_id] = spec.unit_id
@@ -190,7 +195,10 @@ def _check_new_units(book: Book, units: Sequence[UnitSpec], tx: Transaction) -> 
     for rpls_id, unit_id in wanted.items():
         holder = in_use.get(rpls_id)
         if holder is not None and _rpls_still_used(book, rpls_id, holder):
-            raise RuleViolation("rpls_duplicate", f"rpls_id {rpls_id} of unit {unit_id} is already used by unit {holder}")
+            raise RuleViolation(
+                "rpls_duplicate",
+                f"rpls_id {rpls_id} of unit {unit_id} is already used by unit {holder}",
+            )
 
 
 def _rpls_still_used(book: Book, rpls_id: str, unit_id: str) -> bool:
@@ -205,14 +213,24 @@ def _enter_units(book: Book, tx: Transaction, booked: _Booked, mode: str) -> lis
     touched: list[Aggregate] = []
     for spec in units:
         entry = dict(
-            holder=tx["entity"], mode=mode, commune=spec.commune, zone=str(spec.zone),
-            segment=str(spec.segment), financing=str(spec.financing) if spec.financing else None,
-            rooms=spec.rooms, surface_m2=spec.surface_m2, year_built=spec.year_built,
-            rpls_id=spec.rpls_id, transaction=tx.id, on=tx.date,
+            holder=tx["entity"],
+            mode=mode,
+            commune=spec.commune,
+            zone=str(spec.zone),
+            segment=str(spec.segment),
+            financing=str(spec.financing) if spec.financing else None,
+            rooms=spec.rooms,
+            surface_m2=spec.surface_m2,
+            year_built=spec.year_built,
+            rpls_id=spec.rpls_id,
+            transaction=tx.id,
+            on=tx.date,
         )
         unit: Unit | None = book.aggregates.get(unit_key(spec.unit_id))
         if unit is None:
-            unit = Unit._create(Unit.Entered, id=unit_key(spec.unit_id), unit_id=spec.unit_id, **entry)
+            unit = Unit._create(
+                Unit.Entered, id=unit_key(spec.unit_id), unit_id=spec.unit_id, **entry
+            )
             book.aggregates[unit.id] = unit
         else:
             unit.reenter(unit_id=spec.unit_id, **entry)
@@ -257,7 +275,9 @@ def _bare_ownership_transfer(book: Book, tx: Transaction, booked: _Booked) -> li
     transferor, bare_owner, end = tx["entity"], tx["bare_owner"], tx["usufruct_end"]
     book.entity(transferor, tx.date, "entity")
     if bare_owner == transferor:
-        raise RuleViolation("bare_owner_is_transferor", f"bare_owner {bare_owner} is the transferor")
+        raise RuleViolation(
+            "bare_owner_is_transferor", f"bare_owner {bare_owner} is the transferor"
+        )
     book.entity(bare_owner, tx.date, "bare_owner")
     if not tx.date < end <= add_years(tx.date, MAX_USUFRUCT_YEARS):
         raise RuleViolation(
@@ -268,7 +288,9 @@ def _bare_ownership_transfer(book: Book, tx: Transaction, booked: _Booked) -> li
         )
     price = tx["price_eur"]
     if tx["consideration"] == Consideration.GRATUITOUS and price:
-        raise RuleViolation("gratuitous_with_price", f"a gratuitous transfer has no price, not {price}")
+        raise RuleViolation(
+            "gratuitous_with_price", f"a gratuitous transfer has no price, not {price}"
+        )
     if tx["consideration"] == Consideration.ONEROUS and not price:
         raise RuleViolation("onerous_without_price", "an onerous transfer needs price_eur > 0")
     units = [book.unit(u) for u in tx["units"]]
@@ -300,8 +322,9 @@ def _merger(book: Book, tx: Transaction, booked: _Booked) -> list[Aggregate]:
     target = book.entity(into, tx.date, "into")
     book.has_merger = True
     units = _current(book, book.index.units_held_by(absorbed), unit_key, Unit, absorbed)
-    businesses = _current(book, book.index.businesses_held_by(absorbed), business_key,
-                          Business, absorbed)
+    businesses = _current(
+        book, book.index.businesses_held_by(absorbed), business_key, Business, absorbed
+    )
     for unit in units:
         unit.check_date(tx.date)
     for business in businesses:
@@ -324,8 +347,11 @@ def _merger(book: Book, tx: Transaction, booked: _Booked) -> list[Aggregate]:
 def _check_latest_naming(book: Book, entity: str, on: date) -> None:
     """For an entity named by a merger, dates never go back: the merger cannot be dated
     before the latest transaction (not reversed) that named the entity."""
-    in_file = [(t, book.booked[t].tx.date.isoformat()) for t in book.named.get(entity, [])
-               if not book.booked[t].reversed]
+    in_file = [
+        (t, book.booked[t].tx.date.isoformat())
+        for t in book.named.get(entity, [])
+        if not book.booked[t].reversed
+    ]
     namings = [*book.index.latest_namings(entity), *in_file]
     for txn, when in namings:
         if txn not in book.reversed_here and when > on.isoformat():
@@ -336,8 +362,13 @@ def _check_latest_naming(book: Book, entity: str, on: date) -> None:
             )
 
 
-def _current(book: Book, from_index: list[str], key: Callable[[str], UUID], kind: type,
-             holders: Sequence[str]) -> list[Any]:
+def _current(
+    book: Book,
+    from_index: list[str],
+    key: Callable[[str], UUID],
+    kind: type,
+    holders: Sequence[str],
+) -> list[Any]:
     """Aggregates held by `holders` now: the index's list, corrected by this import's changes."""
     for item in from_index:
         book.labels.setdefault(key(item), f"{kind.__name__.lower()} {item}")
@@ -359,11 +390,21 @@ def _register_business(book: Book, tx: Transaction, booked: _Booked) -> list[Agg
     business: Business | None = book._get(business_key(tx["business"]))
     if business is not None and business.status != Business.VOID:
         raise RuleViolation("business_exists", f"business {tx['business']} is already registered")
-    registration = dict(owner=tx["entity"], name=tx["name"], sector=str(tx["sector"]),
-                        headcount=tx["headcount"], transaction=tx.id, on=tx.date)
+    registration = dict(
+        owner=tx["entity"],
+        name=tx["name"],
+        sector=str(tx["sector"]),
+        headcount=tx["headcount"],
+        transaction=tx.id,
+        on=tx.date,
+    )
     if business is None:
-        business = Business._create(Business.Registered, id=business_key(tx["business"]),
-                                    business_id=tx["business"], **registration)
+        business = Business._create(
+            Business.Registered,
+            id=business_key(tx["business"]),
+            business_id=tx["business"],
+            **registration,
+        )
         book.aggregates[business.id] = business
     else:
         business.reregister(business_id=tx["business"], **registration)
@@ -374,8 +415,15 @@ def _register_business(book: Book, tx: Transaction, booked: _Booked) -> list[Agg
 def _divestment(book: Book, tx: Transaction, booked: _Booked) -> list[Aggregate]:
     book.entity(tx["entity"], tx.date, "seller")
     business = book.business(tx["business"])
-    business.divest(tx["entity"], tx["buyer"], tx["price_eur"], tx["employees_transferred"],
-                    tx["no_redundancy"], tx.id, tx.date)
+    business.divest(
+        tx["entity"],
+        tx["buyer"],
+        tx["price_eur"],
+        tx["employees_transferred"],
+        tx["no_redundancy"],
+        tx.id,
+        tx.date,
+    )
     booked.businesses.append(tx["business"])
     return [business]
 

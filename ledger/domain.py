@@ -62,7 +62,10 @@ class Holding:
         if self.full_owner:
             return f"it is held in full ownership by {self.full_owner}"
         if self.usufructuary:
-            return f"its usufruct is held by {self.usufructuary}, its bare ownership by {self.bare_owner}"
+            return (
+                f"its usufruct is held by {self.usufructuary}, "
+                f"its bare ownership by {self.bare_owner}"
+            )
         return "it is held by nobody"
 
 
@@ -144,8 +147,11 @@ class Unit(Aggregate):
 
         def apply(self, aggregate: Unit) -> None:
             aggregate._push(self.transaction, self.on)
-            aggregate.holding = Holding(usufructuary=self.usufructuary,
-                                        bare_owner=self.bare_owner, usufruct_end=self.usufruct_end)
+            aggregate.holding = Holding(
+                usufructuary=self.usufructuary,
+                bare_owner=self.bare_owner,
+                usufruct_end=self.usufruct_end,
+            )
 
     class UsufructExtinguished(Aggregate.Event):
         """The usufruct ended: the bare owner became full owner (Civil Code art. 617)."""
@@ -200,15 +206,26 @@ class Unit(Aggregate):
 
     # -- state changes (called by event apply methods only) --------------------------
     def _push(self, transaction: str, on: date) -> None:
-        self.stack.append((transaction, (self.status, self.holding, self.last_date, self.attributes)))
+        self.stack.append(
+            (transaction, (self.status, self.holding, self.last_date, self.attributes))
+        )
         self.last_date = on
 
     def _enter(self, entry: dict[str, Any]) -> None:
         self._push(entry["transaction"], entry["on"])
         self.status = Unit.HELD
         self.holding = Holding(full_owner=entry["holder"])
-        keys = ("mode", "commune", "zone", "segment", "financing", "rooms", "surface_m2",
-                "year_built", "rpls_id")
+        keys = (
+            "mode",
+            "commune",
+            "zone",
+            "segment",
+            "financing",
+            "rooms",
+            "surface_m2",
+            "year_built",
+            "rpls_id",
+        )
         self.attributes = {k: entry[k] for k in keys}
 
     # -- queries --------------------------------------------------------------------
@@ -233,7 +250,9 @@ class Unit(Aggregate):
     def check_full_owner(self, entity: str, on: date) -> None:
         self.check_date(on)
         if self.status != Unit.HELD or self.holding.full_owner != entity:
-            state = self.holding.describe() if self.status == Unit.HELD else "it has left the ledger"
+            state = (
+                self.holding.describe() if self.status == Unit.HELD else "it has left the ledger"
+            )
             raise RuleViolation(
                 "not_full_owner",
                 f"unit {self.unit_id} is not held in full ownership by {entity} on {on} ({state})",
@@ -242,7 +261,9 @@ class Unit(Aggregate):
     def check_dismembered(self, on: date) -> None:
         self.check_date(on)
         if self.status != Unit.HELD or self.holding.usufructuary is None:
-            state = self.holding.describe() if self.status == Unit.HELD else "it has left the ledger"
+            state = (
+                self.holding.describe() if self.status == Unit.HELD else "it has left the ledger"
+            )
             raise RuleViolation(
                 "not_dismembered", f"unit {self.unit_id} is not dismembered on {on} ({state})"
             )
@@ -250,24 +271,37 @@ class Unit(Aggregate):
     def reenter(self, **entry: Any) -> None:
         self.trigger_event(Unit.Reentered, **entry)
 
-    def sell(self, seller: str, buyer: str | None, category: str, transaction: str, on: date) -> None:
+    def sell(
+        self, seller: str, buyer: str | None, category: str, transaction: str, on: date
+    ) -> None:
         self.check_full_owner(seller, on)
-        self.trigger_event(Unit.Sold, seller=seller, buyer=buyer, category=category,
-                           transaction=transaction, on=on)
+        self.trigger_event(
+            Unit.Sold, seller=seller, buyer=buyer, category=category, transaction=transaction, on=on
+        )
 
     def transfer_bare_ownership(
         self, transferor: str, bare_owner: str, usufruct_end: date, transaction: str, on: date
     ) -> None:
         self.check_full_owner(transferor, on)
-        self.trigger_event(Unit.BareOwnershipTransferred, usufructuary=transferor,
-                           bare_owner=bare_owner, usufruct_end=usufruct_end,
-                           transaction=transaction, on=on)
+        self.trigger_event(
+            Unit.BareOwnershipTransferred,
+            usufructuary=transferor,
+            bare_owner=bare_owner,
+            usufruct_end=usufruct_end,
+            transaction=transaction,
+            on=on,
+        )
 
     def extinguish_usufruct(self, transaction: str, on: date) -> None:
         self.check_dismembered(on)
         assert self.holding.usufructuary and self.holding.bare_owner
-        self.trigger_event(Unit.UsufructExtinguished, usufructuary=self.holding.usufructuary,
-                           bare_owner=self.holding.bare_owner, transaction=transaction, on=on)
+        self.trigger_event(
+            Unit.UsufructExtinguished,
+            usufructuary=self.holding.usufructuary,
+            bare_owner=self.holding.bare_owner,
+            transaction=transaction,
+            on=on,
+        )
 
     def merge(self, absorbed: frozenset[str], into: str, transaction: str, on: date) -> None:
         """Pass every right held by an absorbed entity to `into` (consolidating if needed)."""
@@ -281,9 +315,16 @@ class Unit(Aggregate):
         consolidated = usu is not None and usu == bare
         if consolidated:
             full, usu, bare = usu, None, None
-        self.trigger_event(Unit.RightsMerged, into=into, full_owner=full, usufructuary=usu,
-                           bare_owner=bare, consolidated=consolidated,
-                           transaction=transaction, on=on)
+        self.trigger_event(
+            Unit.RightsMerged,
+            into=into,
+            full_owner=full,
+            usufructuary=usu,
+            bare_owner=bare,
+            consolidated=consolidated,
+            transaction=transaction,
+            on=on,
+        )
 
     def check_reversible(self, transaction: str) -> None:
         if self.last_transaction != transaction:
@@ -405,7 +446,9 @@ class Entity(Aggregate):
 
     def check_active(self, on: date, role: str) -> None:
         if self.status == Entity.VOID:
-            raise RuleViolation("unknown_entity", f"{role} {self.entity_id} is not a registered entity")
+            raise RuleViolation(
+                "unknown_entity", f"{role} {self.entity_id} is not a registered entity"
+            )
         if self.status == Entity.ABSORBED:
             raise RuleViolation(
                 "inactive_entity",
@@ -552,12 +595,23 @@ class Business(Aggregate):
     def reregister(self, **registration: Any) -> None:
         self.trigger_event(Business.Reregistered, **registration)
 
-    def divest(self, seller: str, buyer: str, price_eur: Decimal, employees_transferred: int,
-               no_redundancy: bool, transaction: str, on: date) -> None:
+    def divest(
+        self,
+        seller: str,
+        buyer: str,
+        price_eur: Decimal,
+        employees_transferred: int,
+        no_redundancy: bool,
+        transaction: str,
+        on: date,
+    ) -> None:
         self.check_date(on)
         if self.status != Business.HELD or self.owner != seller:
-            state = ("it was already divested" if self.status == Business.DIVESTED
-                     else f"it is held by {self.owner}")
+            state = (
+                "it was already divested"
+                if self.status == Business.DIVESTED
+                else f"it is held by {self.owner}"
+            )
             raise RuleViolation(
                 "business_not_held",
                 f"business {self.business_id} is not held by {seller} on {on} ({state})",
@@ -568,9 +622,16 @@ class Business(Aggregate):
                 f"employees_transferred {employees_transferred} exceeds the headcount "
                 f"{self.headcount} of business {self.business_id}",
             )
-        self.trigger_event(Business.Divested, seller=seller, buyer=buyer, price_eur=price_eur,
-                           employees_transferred=employees_transferred,
-                           no_redundancy=no_redundancy, transaction=transaction, on=on)
+        self.trigger_event(
+            Business.Divested,
+            seller=seller,
+            buyer=buyer,
+            price_eur=price_eur,
+            employees_transferred=employees_transferred,
+            no_redundancy=no_redundancy,
+            transaction=transaction,
+            on=on,
+        )
 
     def move(self, into: str, transaction: str, on: date) -> None:
         self.check_date(on)
@@ -580,7 +641,8 @@ class Business(Aggregate):
         if self.last_transaction != reverses:
             raise RuleViolation(
                 "reversal_blocked",
-                f"business {self.business_id} was touched after {reverses} by {self.last_transaction}",
+                f"business {self.business_id} was touched after {reverses} "
+                f"by {self.last_transaction}",
             )
         self.trigger_event(Business.Reversed, reverses=reverses, reversal=reversal, on=on)
 
@@ -609,8 +671,9 @@ class RecordedTransaction(Aggregate):
         def apply(self, aggregate: RecordedTransaction) -> None:
             aggregate.reversed_by = self.reversal
 
-    def __init__(self, transaction_id: str, type: str, on: date, content: str,
-                 content_hash: str) -> None:
+    def __init__(
+        self, transaction_id: str, type: str, on: date, content: str, content_hash: str
+    ) -> None:
         self.transaction_id = transaction_id
         self.type = type
         self.on = on
@@ -619,5 +682,9 @@ class RecordedTransaction(Aggregate):
         self.reversed_by: str | None = None
 
     def mark_reversed(self, reversal: str, on: date) -> None:
-        self.trigger_event(RecordedTransaction.Reversed, transaction_id=self.transaction_id,
-                           reversal=reversal, on=on)
+        self.trigger_event(
+            RecordedTransaction.Reversed,
+            transaction_id=self.transaction_id,
+            reversal=reversal,
+            on=on,
+        )

@@ -33,11 +33,13 @@ def _reversal(book: Book, tx: Transaction, booked: _Booked) -> list[Aggregate]:
         raise RuleViolation("reverse_reversal", f"{target_id} is a reversal and cannot be reversed")
     if recorded.reversed_by is not None:
         raise RuleViolation(
-            "already_reversed", f"transaction {target_id} was already reversed by {recorded.reversed_by}"
+            "already_reversed",
+            f"transaction {target_id} was already reversed by {recorded.reversed_by}",
         )
     if tx.date < recorded.on:
         raise RuleViolation(
-            "date_goes_back", f"a reversal cannot be dated {tx.date}, before {target_id} ({recorded.on})"
+            "date_goes_back",
+            f"a reversal cannot be dated {tx.date}, before {target_id} ({recorded.on})",
         )
     in_file = book.booked.get(target_id)
     target = in_file.tx if in_file else reparse(recorded)
@@ -81,7 +83,11 @@ def _check_no_absorbed_entity(book: Book, target: Transaction) -> None:
     absorbed_by_target = set(target.fields.get("absorbed") or ())
     for name in _named_entities(target):
         entity: Entity | None = book._get(entity_key(name))
-        if entity is not None and entity.status == Entity.ABSORBED and name not in absorbed_by_target:
+        if (
+            entity is not None
+            and entity.status == Entity.ABSORBED
+            and name not in absorbed_by_target
+        ):
             raise RuleViolation(
                 "entity_absorbed_since",
                 f"entity {name} named by {target.id} has since been absorbed by {entity.into}; "
@@ -96,7 +102,11 @@ def _check_restored_holders(book: Book, unit: Unit, target: Transaction) -> None
     absorbed_by_target = set(target.fields.get("absorbed") or ())
     for holder in prior[1].holders:
         entity: Entity | None = book._get(entity_key(holder))
-        if entity is not None and entity.status == Entity.ABSORBED and holder not in absorbed_by_target:
+        if (
+            entity is not None
+            and entity.status == Entity.ABSORBED
+            and holder not in absorbed_by_target
+        ):
             raise RuleViolation(
                 "entity_absorbed_since",
                 f"undoing {target.id} would give unit {unit.unit_id} back to {holder}, "
@@ -123,7 +133,7 @@ def _later_namings(book: Book, entity: str, target_id: str) -> list[str]:
     in_file = book.named.get(entity, [])
     if target_id in book.booked:
         position = in_file.index(target_id) if target_id in in_file else -1
-        return [t for t in in_file[position + 1:] if not book.booked[t].reversed]
+        return [t for t in in_file[position + 1 :] if not book.booked[t].reversed]
     from_index = book.index.later_naming(entity, target_id)
     return [*from_index, *(t for t in in_file if not book.booked[t].reversed)]
 

@@ -29,8 +29,8 @@ from ledger.values import (
     Consideration,
     EntityKind,
     Financing,
-    Segment,
     Sector,
+    Segment,
     Zone,
     parse_date,
     parse_money,
@@ -95,7 +95,8 @@ def _text(name: str, value: Any) -> str:
         raise InvalidField("empty", f"field '{name}' must not be empty")
     if len(value) > MAX_TEXT_LENGTH:
         raise InvalidField(
-            "too_long", f"field '{name}' is {len(value)} characters long (at most {MAX_TEXT_LENGTH})"
+            "too_long",
+            f"field '{name}' is {len(value)} characters long (at most {MAX_TEXT_LENGTH})",
         )
     return value
 
@@ -146,9 +147,13 @@ def _money(name: str, value: Any) -> Decimal:
 def _count(low: int, high: int) -> Parser:
     def parse(name: str, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise InvalidField("type", f"field '{name}' must be an integer, not {_json_type(value)}")
+            raise InvalidField(
+                "type", f"field '{name}' must be an integer, not {_json_type(value)}"
+            )
         if not low <= value <= high:
-            raise InvalidField("range", f"field '{name}' must be between {low} and {high}, not {value}")
+            raise InvalidField(
+                "range", f"field '{name}' must be between {low} and {high}, not {value}"
+            )
         return value
 
     return parse
@@ -168,7 +173,9 @@ def _choice(enum: type[Any]) -> Parser:
             return enum(value)
         except (ValueError, TypeError):
             shown = repr(value)[:40]
-            raise InvalidField("value_list", f"field '{name}' is {shown}; expected one of: {allowed}") from None
+            raise InvalidField(
+                "value_list", f"field '{name}' is {shown}; expected one of: {allowed}"
+            ) from None
 
     return parse
 
@@ -185,7 +192,9 @@ def _id_list(name: str, value: Any) -> tuple[str, ...]:
     if not value:
         raise InvalidField("empty", f"field '{name}' must list at least one id")
     if len(value) > MAX_UNITS_PER_TRANSACTION:
-        raise InvalidField("too_long", f"field '{name}' lists more than {MAX_UNITS_PER_TRANSACTION} ids")
+        raise InvalidField(
+            "too_long", f"field '{name}' lists more than {MAX_UNITS_PER_TRANSACTION} ids"
+        )
     ids = tuple(_ident(f"{name}[{i}]", v) for i, v in enumerate(value))
     seen: set[str] = set()
     for item in ids:
@@ -197,10 +206,13 @@ def _id_list(name: str, value: Any) -> tuple[str, ...]:
 
 def _surface(name: str, value: Any) -> Decimal:
     if not isinstance(value, str):
-        raise InvalidField("type", f"field '{name}' must be a decimal string, not {_json_type(value)}")
+        raise InvalidField(
+            "type", f"field '{name}' must be a decimal string, not {_json_type(value)}"
+        )
     if len(value) > 20 or not DECIMAL_PATTERN.fullmatch(value.removeprefix("-")):
         raise InvalidField(
-            "decimal_format", f"field '{name}' {value[:40]!r} is not a decimal number such as \"64.50\""
+            "decimal_format",
+            f"field '{name}' {value[:40]!r} is not a decimal number such as \"64.50\"",
         )
     surface = Decimal(value)
     if surface <= 0:
@@ -210,7 +222,9 @@ def _surface(name: str, value: Any) -> Decimal:
 
 def _commune(name: str, value: Any) -> str:
     if not isinstance(value, str) or not COMMUNE_PATTERN.fullmatch(value):
-        raise InvalidField("commune_format", f"field '{name}' must be an INSEE commune code (5 characters)")
+        raise InvalidField(
+            "commune_format", f"field '{name}' must be an INSEE commune code (5 characters)"
+        )
     return value
 
 
@@ -235,7 +249,9 @@ def _unit_list(name: str, value: Any) -> tuple[UnitSpec, ...]:
     if not value:
         raise InvalidField("empty", f"field '{name}' must list at least one unit")
     if len(value) > MAX_UNITS_PER_TRANSACTION:
-        raise InvalidField("too_long", f"field '{name}' lists more than {MAX_UNITS_PER_TRANSACTION} units")
+        raise InvalidField(
+            "too_long", f"field '{name}' lists more than {MAX_UNITS_PER_TRANSACTION} units"
+        )
     units = []
     seen: set[str] = set()
     for i, item in enumerate(value):
@@ -254,7 +270,11 @@ BUYER_OPTIONAL: dict[str, Parser] = {"name": _text, "entity": _ident}
 
 def _buyer(name: str, value: Any) -> dict[str, Any]:
     parsed = _object(name, value, BUYER_REQUIRED, BUYER_OPTIONAL)
-    return {"category": parsed["category"], "name": parsed.get("name"), "entity": parsed.get("entity")}
+    return {
+        "category": parsed["category"],
+        "name": parsed.get("name"),
+        "entity": parsed.get("entity"),
+    }
 
 
 def _object(
@@ -288,12 +308,15 @@ SCHEMAS: dict[str, Schema] = {
     ),
     "register_units": Schema({"entity": _ident, "units": _unit_list}, {}),
     "acquisition": Schema(
-        {"entity": _ident, "units": _unit_list, "mode": _choice(AcquisitionMode), "price_eur": _money},
+        {
+            "entity": _ident,
+            "units": _unit_list,
+            "mode": _choice(AcquisitionMode),
+            "price_eur": _money,
+        },
         {"seller": _text},
     ),
-    "sale": Schema(
-        {"entity": _ident, "units": _id_list, "buyer": _buyer, "price_eur": _money}, {}
-    ),
+    "sale": Schema({"entity": _ident, "units": _id_list, "buyer": _buyer, "price_eur": _money}, {}),
     "bare_ownership_transfer": Schema(
         {
             "entity": _ident,
@@ -335,7 +358,9 @@ TRANSACTION_TYPES = tuple(SCHEMAS)
 def parse_transaction(obj: Any) -> Transaction:
     """Check one decoded JSON value against the format; raise InvalidField on the first problem."""
     if not isinstance(obj, dict):
-        raise InvalidField("not_object", f"a transaction must be a JSON object, not {_json_type(obj)}")
+        raise InvalidField(
+            "not_object", f"a transaction must be a JSON object, not {_json_type(obj)}"
+        )
     raw = {k: v for k, v in obj.items() if k != JOURNAL_KEY}
     for key in COMMON_REQUIRED:
         if key not in raw:
@@ -355,9 +380,12 @@ def parse_transaction(obj: Any) -> Transaction:
             if key in raw:
                 _text(key, raw[key])
         unknown = [
-            k for k in raw
-            if k not in COMMON_REQUIRED and k not in COMMON_OPTIONAL
-            and k not in schema.required and k not in schema.optional
+            k
+            for k in raw
+            if k not in COMMON_REQUIRED
+            and k not in COMMON_OPTIONAL
+            and k not in schema.required
+            and k not in schema.optional
         ]
         if unknown:
             raise InvalidField("unknown_field", f"unknown field '{unknown[0]}' for a {tx_type}")

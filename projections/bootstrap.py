@@ -64,5 +64,7 @@ def create_schema(db: Database, conn: Connection) -> None:
     if stored_version(conn) is None:
         with conn.transaction():
             if conn.scalar("SELECT 1 FROM hl_meta WHERE key = ?", (SCHEMA_KEY,)) is None:
-                conn.execute("INSERT INTO hl_meta (key, value) VALUES (?, ?)",
-                             (SCHEMA_KEY, str(schema.SCHEMA_VERSION)))
+                conn.execute(
+                    "INSERT INTO hl_meta (key, value) VALUES (?, ?)",
+                    (SCHEMA_KEY, str(schema.SCHEMA_VERSION)),
+                )

@@ -50,8 +50,12 @@ class Projector:
         value = self.conn.scalar("SELECT value FROM hl_meta WHERE key = ?", (POSITION_KEY,))
         return int(value) if value is not None else 0
 
-    def catch_up(self, upto: int | None = None, page: int = PAGE,
-                 progress: Callable[[int], None] | None = None) -> CatchUpResult:
+    def catch_up(
+        self,
+        upto: int | None = None,
+        page: int = PAGE,
+        progress: Callable[[int], None] | None = None,
+    ) -> CatchUpResult:
         """Bring the projections up to the end of the journal (or to `upto`)."""
         result = CatchUpResult()
         started = time.perf_counter()
@@ -76,13 +80,15 @@ class Projector:
             if not rows:
                 conn.rollback()
                 return False
-            events = [StoredRow(pos, key, topic, decode_state(state)) for pos, key, topic, state in rows]
+            events = [
+                StoredRow(pos, key, topic, decode_state(state)) for pos, key, topic, state in rows
+            ]
             ws = self._load(events)
             count = 0
             start = 0
             for i, event in enumerate(events):
                 if event.topic == RECORDED:
-                    fold_transaction(ws, events[start:i + 1])
+                    fold_transaction(ws, events[start : i + 1])
                     start = i + 1
                     count += 1
             write(conn, ws)
@@ -106,7 +112,7 @@ class Projector:
                 return []
             last = max((i for i, r in enumerate(rows) if r[2] == RECORDED), default=-1)
             if last >= 0:
-                return rows[:last + 1]
+                return rows[: last + 1]
             if len(rows) < limit:
                 raise ValueError(
                     f"the journal ends at position {rows[-1][0]} inside a transaction "
@@ -116,15 +122,19 @@ class Projector:
 
     def _set_position(self, position: int) -> None:
         if self.conn.scalar("SELECT 1 FROM hl_meta WHERE key = ?", (POSITION_KEY,)):
-            self.conn.execute("UPDATE hl_meta SET value = ? WHERE key = ?", (str(position), POSITION_KEY))
+            self.conn.execute(
+                "UPDATE hl_meta SET value = ? WHERE key = ?", (str(position), POSITION_KEY)
+            )
         else:
-            self.conn.execute("INSERT INTO hl_meta (key, value) VALUES (?, ?)", (POSITION_KEY, str(position)))
+            self.conn.execute(
+                "INSERT INTO hl_meta (key, value) VALUES (?, ?)", (POSITION_KEY, str(position))
+            )
 
     def _load(self, events: Sequence[StoredRow]) -> WorkingSet:
         """The current rows of every unit, entity and business the events touch."""
         keys: dict[str, set[str]] = {"Unit": set(), "Entity": set(), "Business": set()}
         for event in events:
-            kind = event.topic[len(PREFIX):].split(".", 1)[0]
+            kind = event.topic[len(PREFIX) :].split(".", 1)[0]
             if kind in keys:
                 keys[kind].add(event.key)
         ws = WorkingSet()
@@ -138,14 +148,15 @@ class Projector:
             ws.businesses.setdefault(row["business_key"], []).append(row)
         return ws
 
-    def _select(self, table: str, key_column: str, keys: Iterable[str],
-                current_only: bool = False) -> list[Row]:
+    def _select(
+        self, table: str, key_column: str, keys: Iterable[str], current_only: bool = False
+    ) -> list[Row]:
         keys = sorted(keys)
         columns = ["row_id", *_columns(table)]
         rows: list[Row] = []
         current = " AND known_to IS NULL" if current_only else ""
         for start in range(0, len(keys), 500):
-            chunk = keys[start:start + 500]
+            chunk = keys[start : start + 500]
             found = self.conn.query(
                 f"SELECT {', '.join(columns)} FROM {table} "
                 f"WHERE {key_column} IN {self.conn.in_list(chunk)}{current} ORDER BY row_id",
@@ -177,10 +188,16 @@ def write(conn: Connection, ws: WorkingSet) -> None:
             [tuple(row.get(c) for c in columns) for row in rows],
         )
     for table, changes in ws.superseded.items():
-        conn.executemany(f"UPDATE {table} SET known_to = ? WHERE row_id = ?",
-                         [(at, row_id) for row_id, at in changes.items()])
+        conn.executemany(
+            f"UPDATE {table} SET known_to = ? WHERE row_id = ?",
+            [(at, row_id) for row_id, at in changes.items()],
+        )
     for txn, at, reversal in ws.reversed_transactions:
-        conn.execute("UPDATE hl_transactions SET reversed_at = ?, reversed_by = ? "
-                     "WHERE id = ? AND reversed_at IS NULL", (at, reversal, txn))
-        conn.execute("UPDATE hl_movements SET voided_at = ? WHERE txn = ? AND voided_at IS NULL",
-                     (at, txn))
+        conn.execute(
+            "UPDATE hl_transactions SET reversed_at = ?, reversed_by = ? "
+            "WHERE id = ? AND reversed_at IS NULL",
+            (at, reversal, txn),
+        )
+        conn.execute(
+            "UPDATE hl_movements SET voided_at = ? WHERE txn = ? AND voided_at IS NULL", (at, txn)
+        )

@@ -161,11 +161,20 @@ class Database:
             else:
                 target = f"file:{path}?mode=ro"
             self.read_only = "mode=ro" in target
-            raw = sqlite3.connect(target, uri=True, isolation_level=None,
-                                  timeout=SQLITE_BUSY_TIMEOUT_S, check_same_thread=False)
+            raw = sqlite3.connect(
+                target,
+                uri=True,
+                isolation_level=None,
+                timeout=SQLITE_BUSY_TIMEOUT_S,
+                check_same_thread=False,
+            )
         else:
-            raw = sqlite3.connect(path or ":memory:", isolation_level=None,
-                                  timeout=SQLITE_BUSY_TIMEOUT_S, check_same_thread=False)
+            raw = sqlite3.connect(
+                path or ":memory:",
+                isolation_level=None,
+                timeout=SQLITE_BUSY_TIMEOUT_S,
+                check_same_thread=False,
+            )
         if not self.read_only:
             raw.execute("PRAGMA journal_mode=WAL")
         raw.execute("PRAGMA synchronous=FULL")

@@ -50,7 +50,9 @@ def database_error(error: BaseException) -> DatabaseUnavailable | None:
         import psycopg2
 
         if isinstance(error, psycopg2.Error) and not isinstance(error, psycopg2.IntegrityError):
-            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            first = (
+                str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            )
             return DatabaseUnavailable(f"the database refused the operation: {first}")
     except ImportError:  # pragma: no cover
         pass
@@ -75,8 +77,11 @@ class SqlEventStore:
     @property
     def key_hex(self) -> str:
         """SQL giving originator_id as 32 lowercase hex digits on both databases."""
-        return ("replace(originator_id::text, '-', '')" if self.conn.is_pg
-                else "lower(hex(originator_id))")
+        return (
+            "replace(originator_id::text, '-', '')"
+            if self.conn.is_pg
+            else "lower(hex(originator_id))"
+        )
 
     @property
     def state_column(self) -> str:
@@ -91,7 +96,7 @@ class SqlEventStore:
         keys = list(originator_ids)
         events: list[StoredEvent] = []
         for start in range(0, len(keys), CHUNK):
-            chunk = keys[start:start + CHUNK]
+            chunk = keys[start : start + CHUNK]
             rows = self.conn.query(
                 f"SELECT originator_id, originator_version, topic, state FROM {self.table} "
                 f"WHERE originator_id IN {self.conn.in_list(chunk)} "
@@ -99,8 +104,12 @@ class SqlEventStore:
                 [self._param(k) for k in chunk],
             )
             events.extend(
-                StoredEvent(originator_id=self._uuid(oid), originator_version=version,
-                            topic=topic, state=bytes(state))
+                StoredEvent(
+                    originator_id=self._uuid(oid),
+                    originator_version=version,
+                    topic=topic,
+                    state=bytes(state),
+                )
                 for oid, version, topic, state in rows
             )
         return events
@@ -125,14 +134,21 @@ class SqlEventStore:
                     conn.execute(f"LOCK TABLE {self.table} IN EXCLUSIVE MODE")
                 self._check(expect)
                 head = self.head()
-                rows = [(head + i, self._param(e.originator_id), e.originator_version, e.topic,
-                         e.state) for i, e in enumerate(events, start=1)]
+                rows = [
+                    (head + i, self._param(e.originator_id), e.originator_version, e.topic, e.state)
+                    for i, e in enumerate(events, start=1)
+                ]
                 conn.executemany(
-                    f"INSERT INTO {self.table} (id, originator_id, originator_version, topic, state)"
-                    " VALUES (?, ?, ?, ?, ?)", rows)
+                    f"INSERT INTO {self.table} "
+                    "(id, originator_id, originator_version, topic, state)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    rows,
+                )
                 if conn.is_pg:
-                    conn.execute("SELECT setval(pg_get_serial_sequence(?, 'id'), ?)",
-                                 (self.table, head + len(rows)))
+                    conn.execute(
+                        "SELECT setval(pg_get_serial_sequence(?, 'id'), ?)",
+                        (self.table, head + len(rows)),
+                    )
                 for hook in self.after_append:
                     hook(conn, head + 1, events)
             except BaseException:
@@ -162,7 +178,7 @@ class SqlEventStore:
                 )
         keys = list(expect.versions)
         for start in range(0, len(keys), CHUNK):
-            chunk = keys[start:start + CHUNK]
+            chunk = keys[start : start + CHUNK]
             rows = self.conn.query(
                 f"SELECT originator_id, MAX(originator_version) FROM {self.table} "
                 f"WHERE originator_id IN {self.conn.in_list(chunk)} GROUP BY originator_id",

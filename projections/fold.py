@@ -70,10 +70,15 @@ class _Context:
 
 # --- units ----------------------------------------------------------------------------
 
+
 def _dims(ctx: _Context, key: str) -> Row:
     unit = ctx.ws.units[key]
-    return {"zone": unit["zone"], "segment": unit["segment"],
-            "financing": unit["financing"] or "other", "commune": unit["commune"]}
+    return {
+        "zone": unit["zone"],
+        "segment": unit["segment"],
+        "financing": unit["financing"] or "other",
+        "commune": unit["commune"],
+    }
 
 
 def _open_rows(ctx: _Context, key: str) -> list[Row]:
@@ -84,8 +89,9 @@ def _holders(rows: Sequence[Row]) -> set[tuple[str, str]]:
     return {(r["holder"], r["held_as"]) for r in rows}
 
 
-def _set_holding(ctx: _Context, key: str, after: set[tuple[str, str]],
-                 usufruct_end: str | None) -> set[tuple[str, str]]:
+def _set_holding(
+    ctx: _Context, key: str, after: set[tuple[str, str]], usufruct_end: str | None
+) -> set[tuple[str, str]]:
     """Close the open periods not in `after`, open those not yet open. Returns `before`."""
     open_rows = _open_rows(ctx, key)
     before = _holders(open_rows)
@@ -94,15 +100,30 @@ def _set_holding(ctx: _Context, key: str, after: set[tuple[str, str]],
         if (row["holder"], row["held_as"]) not in after:
             ctx.ws.supersede("hl_periods", row, ctx.position)
             current.remove(row)
-            closed = {**row, "row_id": None, "to_date": ctx.date, "closed_by": ctx.txn,
-                      "known_from": ctx.position, "known_to": None}
+            closed = {
+                **row,
+                "row_id": None,
+                "to_date": ctx.date,
+                "closed_by": ctx.txn,
+                "known_from": ctx.position,
+                "known_to": None,
+            }
             current.append(ctx.ws.insert("hl_periods", closed))
     if after - before:
         dims = _dims(ctx, key)
         for holder, right in sorted(after - before):
-            row = {"unit_key": key, "holder": holder, "held_as": right, "from_date": ctx.date,
-                   "to_date": None, "usufruct_end": usufruct_end if right != "full_ownership" else None,
-                   "opened_by": ctx.txn, "closed_by": None, "known_from": ctx.position, **dims}
+            row = {
+                "unit_key": key,
+                "holder": holder,
+                "held_as": right,
+                "from_date": ctx.date,
+                "to_date": None,
+                "usufruct_end": usufruct_end if right != "full_ownership" else None,
+                "opened_by": ctx.txn,
+                "closed_by": None,
+                "known_from": ctx.position,
+                **dims,
+            }
             current.append(ctx.ws.insert("hl_periods", row))
     return before
 
@@ -112,14 +133,28 @@ def _stock(pairs: set[tuple[str, str]]) -> set[str]:
 
 
 def _move(ctx: _Context, key: str, entity: str, kind: str) -> None:
-    row = {"position": ctx.position, "txn": ctx.txn, "type": ctx.txn_type, "date": ctx.date,
-           "entity": entity, "unit_key": key, "kind": kind, "voided_at": None}
+    row = {
+        "position": ctx.position,
+        "txn": ctx.txn,
+        "type": ctx.txn_type,
+        "date": ctx.date,
+        "entity": entity,
+        "unit_key": key,
+        "kind": kind,
+        "voided_at": None,
+    }
     ctx.ws.insert("hl_movements", row)
     ctx.ws.batch_movements.setdefault(ctx.txn, []).append(row)
 
 
-def _stock_movements(ctx: _Context, key: str, before: set[tuple[str, str]],
-                     after: set[tuple[str, str]], lost: str, gained: str) -> None:
+def _stock_movements(
+    ctx: _Context,
+    key: str,
+    before: set[tuple[str, str]],
+    after: set[tuple[str, str]],
+    lost: str,
+    gained: str,
+) -> None:
     for entity in sorted(_stock(before) - _stock(after)):
         _move(ctx, key, entity, lost)
     for entity in sorted(_stock(after) - _stock(before)):
@@ -127,21 +162,34 @@ def _stock_movements(ctx: _Context, key: str, before: set[tuple[str, str]],
 
 
 def _touch(ctx: _Context, key: str, kind: str) -> None:
-    ctx.ws.insert("hl_touches", {"item_key": key, "kind": kind, "position": ctx.position,
-                                 "txn": ctx.txn})
+    ctx.ws.insert(
+        "hl_touches", {"item_key": key, "kind": kind, "position": ctx.position, "txn": ctx.txn}
+    )
 
 
 def unit_entered(ctx: _Context, key: str, s: dict[str, Any]) -> None:
     old = ctx.ws.units.get(key)
     if old is not None:
         ctx.ws.supersede("hl_units", old, ctx.position)
-    ctx.ws.units[key] = ctx.ws.insert("hl_units", {
-        "unit_key": key, "unit_id": s["unit_id"], "commune": s["commune"], "zone": s["zone"],
-        "segment": s["segment"], "financing": s["financing"], "rooms": s["rooms"],
-        "surface_m2": plain(s["surface_m2"]), "year_built": s["year_built"],
-        "rpls_id": s["rpls_id"], "mode": s["mode"], "entered_by": ctx.txn,
-        "entered_on": ctx.date, "known_from": ctx.position,
-    })
+    ctx.ws.units[key] = ctx.ws.insert(
+        "hl_units",
+        {
+            "unit_key": key,
+            "unit_id": s["unit_id"],
+            "commune": s["commune"],
+            "zone": s["zone"],
+            "segment": s["segment"],
+            "financing": s["financing"],
+            "rooms": s["rooms"],
+            "surface_m2": plain(s["surface_m2"]),
+            "year_built": s["year_built"],
+            "rpls_id": s["rpls_id"],
+            "mode": s["mode"],
+            "entered_by": ctx.txn,
+            "entered_on": ctx.date,
+            "known_from": ctx.position,
+        },
+    )
     _set_holding(ctx, key, {(s["holder"], "full_ownership")}, None)
     _move(ctx, key, s["holder"], "registered" if s["mode"] == "registration" else "acquired")
     _touch(ctx, key, "unit")
@@ -150,8 +198,9 @@ def unit_entered(ctx: _Context, key: str, s: dict[str, Any]) -> None:
 def unit_sold(ctx: _Context, key: str, s: dict[str, Any]) -> None:
     after = {(s["buyer"], "full_ownership")} if s["buyer"] else set()
     before = _set_holding(ctx, key, after, None)
-    _stock_movements(ctx, key, before, after, "sold" if not s["buyer"] else "transferred",
-                     "received")
+    _stock_movements(
+        ctx, key, before, after, "sold" if not s["buyer"] else "transferred", "received"
+    )
     _touch(ctx, key, "unit")
 
 
@@ -193,8 +242,14 @@ def unit_reversed(ctx: _Context, key: str, s: dict[str, Any]) -> None:
         elif row["closed_by"] == target:
             ctx.ws.supersede("hl_periods", row, ctx.position)
             current.remove(row)
-            reopened = {**row, "row_id": None, "to_date": None, "closed_by": None,
-                        "known_from": ctx.position, "known_to": None}
+            reopened = {
+                **row,
+                "row_id": None,
+                "to_date": None,
+                "closed_by": None,
+                "known_from": ctx.position,
+                "known_to": None,
+            }
             current.append(ctx.ws.insert("hl_periods", reopened))
     unit = ctx.ws.units.get(key)
     if unit is not None and unit["entered_by"] == target:
@@ -205,13 +260,20 @@ def unit_reversed(ctx: _Context, key: str, s: dict[str, Any]) -> None:
 
 # --- entities and businesses: one current version per key ------------------------------
 
+
 def _new_version(ctx: _Context, table: str, versions: list[Row], changes: Row) -> None:
     current = versions[-1] if versions and versions[-1]["known_to"] is None else None
     if current is not None:
         ctx.ws.supersede(table, current, ctx.position)
     base = {k: v for k, v in (current or {}).items() if k != "row_id"}
-    row = {**base, **changes, "changed_by": ctx.txn, "changed_at": ctx.position,
-           "known_from": ctx.position, "known_to": None}
+    row = {
+        **base,
+        **changes,
+        "changed_by": ctx.txn,
+        "changed_at": ctx.position,
+        "known_from": ctx.position,
+        "known_to": None,
+    }
     versions.append(ctx.ws.insert(table, row))
 
 
@@ -237,16 +299,26 @@ def entity_registered(ctx: _Context, key: str, s: dict[str, Any]) -> None:
     # A re-registration after a reversed one starts afresh (no previous version to restore).
     if versions and versions[-1]["known_to"] is None:
         raise ValueError(f"entity {s['entity_id']} registered twice")
-    row = {"entity_key": key, "entity": s["entity_id"], "name": s["name"], "kind": s["kind"],
-           "region": s["region"], "registered_on": ctx.date, "status": "active",
-           "absorbed_into": None, "changed_by": ctx.txn, "changed_at": ctx.position,
-           "known_from": ctx.position}
+    row = {
+        "entity_key": key,
+        "entity": s["entity_id"],
+        "name": s["name"],
+        "kind": s["kind"],
+        "region": s["region"],
+        "registered_on": ctx.date,
+        "status": "active",
+        "absorbed_into": None,
+        "changed_by": ctx.txn,
+        "changed_at": ctx.position,
+        "known_from": ctx.position,
+    }
     versions.append(ctx.ws.insert("hl_entities", row))
 
 
 def entity_absorbed(ctx: _Context, key: str, s: dict[str, Any]) -> None:
-    _new_version(ctx, "hl_entities", ctx.ws.entities[key],
-                 {"status": "absorbed", "absorbed_into": s["into"]})
+    _new_version(
+        ctx, "hl_entities", ctx.ws.entities[key], {"status": "absorbed", "absorbed_into": s["into"]}
+    )
 
 
 def entity_reversed(ctx: _Context, key: str, s: dict[str, Any]) -> None:
@@ -256,10 +328,18 @@ def entity_reversed(ctx: _Context, key: str, s: dict[str, Any]) -> None:
 
 def business_registered(ctx: _Context, key: str, s: dict[str, Any]) -> None:
     versions = ctx.ws.businesses.setdefault(key, [])
-    row = {"business_key": key, "business": s["business_id"], "owner": s["owner"],
-           "name": s["name"], "sector": s["sector"], "headcount": s["headcount"],
-           "status": "held", "changed_by": ctx.txn, "changed_at": ctx.position,
-           "known_from": ctx.position}
+    row = {
+        "business_key": key,
+        "business": s["business_id"],
+        "owner": s["owner"],
+        "name": s["name"],
+        "sector": s["sector"],
+        "headcount": s["headcount"],
+        "status": "held",
+        "changed_by": ctx.txn,
+        "changed_at": ctx.position,
+        "known_from": ctx.position,
+    }
     versions.append(ctx.ws.insert("hl_businesses", row))
     _touch(ctx, key, "business")
 
@@ -320,14 +400,23 @@ def fold_transaction(ws: WorkingSet, events: Sequence[StoredRow]) -> int:
     return the transaction's position."""
     recorded = events[-1]
     if recorded.topic != RECORDED:
-        raise ValueError(f"position {recorded.position}: a transaction must end with its "
-                         f"Recorded event, found {recorded.topic}")
+        raise ValueError(
+            f"position {recorded.position}: a transaction must end with its "
+            f"Recorded event, found {recorded.topic}"
+        )
     s = recorded.state
     content = orjson.loads(s["content"])
     ctx = _Context(ws, recorded.position, s["transaction_id"], s["type"], plain(s["on"]))
-    row = {"position": recorded.position, "id": s["transaction_id"], "type": s["type"],
-           "date": ctx.date, "recorded_at": plain(s["timestamp"]), "content": s["content"],
-           "reversed_at": None, "reversed_by": None}
+    row = {
+        "position": recorded.position,
+        "id": s["transaction_id"],
+        "type": s["type"],
+        "date": ctx.date,
+        "recorded_at": plain(s["timestamp"]),
+        "content": s["content"],
+        "reversed_at": None,
+        "reversed_by": None,
+    }
     ws.insert("hl_transactions", row)
     ws.batch_transactions[ctx.txn] = row
     for entity in named_entities(content):

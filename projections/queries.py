@@ -24,7 +24,9 @@ def known(alias: str, known_at: int | None) -> tuple[str, list[Any]]:
     if known_at is None:
         return f"{alias}.known_to IS NULL", []
     return f"{alias}.known_from <= ? AND ({alias}.known_to IS NULL OR {alias}.known_to > ?)", [
-        known_at, known_at]
+        known_at,
+        known_at,
+    ]
 
 
 def position_at(conn: Connection, known_at: int | None) -> int:
@@ -32,8 +34,9 @@ def position_at(conn: Connection, known_at: int | None) -> int:
     if known_at is None:
         value = conn.scalar("SELECT MAX(position) FROM hl_transactions")
     else:
-        value = conn.scalar("SELECT MAX(position) FROM hl_transactions WHERE position <= ?",
-                            (known_at,))
+        value = conn.scalar(
+            "SELECT MAX(position) FROM hl_transactions WHERE position <= ?", (known_at,)
+        )
     return int(value or 0)
 
 
@@ -46,8 +49,13 @@ class HoldingRow:
     bare_ownership: int
 
 
-def holdings(conn: Connection, as_of: str | None = None, entity: str | None = None,
-             by: str | None = None, known_at: int | None = None) -> list[HoldingRow]:
+def holdings(
+    conn: Connection,
+    as_of: str | None = None,
+    entity: str | None = None,
+    by: str | None = None,
+    known_at: int | None = None,
+) -> list[HoldingRow]:
     """Units held per entity (and per `by` key) and right, as of a date."""
     where, params = known("p", known_at)
     if as_of is not None:
@@ -111,8 +119,14 @@ def history(conn: Connection, unit_id: str, known_at: int | None = None) -> list
     if not rows:
         return None
     return [
-        HistoryRow(int(pos), tid, ttype, tdate, recorded_at,
-                   rev is not None and (known_at is None or rev <= known_at))
+        HistoryRow(
+            int(pos),
+            tid,
+            ttype,
+            tdate,
+            recorded_at,
+            rev is not None and (known_at is None or rev <= known_at),
+        )
         for pos, tid, ttype, tdate, recorded_at, rev in rows
     ]
 
@@ -127,44 +141,59 @@ class ProjectionIndex:
         values = list(values)
         result: list[Any] = []
         for start in range(0, len(values), 500):
-            chunk = values[start:start + 500]
-            result.extend(self.conn.query(sql.format(IN=self.conn.in_list(chunk)),
-                                          [*(extra or []), *chunk]))
+            chunk = values[start : start + 500]
+            result.extend(
+                self.conn.query(sql.format(IN=self.conn.in_list(chunk)), [*(extra or []), *chunk])
+            )
         return result
 
     def units_held_by(self, entities: Iterable[str]) -> list[str]:
         rows = self._in(
             "SELECT DISTINCT u.unit_id FROM hl_periods p JOIN hl_units u "
             "ON u.unit_key = p.unit_key AND u.known_to IS NULL "
-            "WHERE p.known_to IS NULL AND p.to_date IS NULL AND p.holder IN {IN}", entities)
+            "WHERE p.known_to IS NULL AND p.to_date IS NULL AND p.holder IN {IN}",
+            entities,
+        )
         return sorted({r[0] for r in rows})
 
     def businesses_held_by(self, entities: Iterable[str]) -> list[str]:
         rows = self._in(
             "SELECT business FROM hl_businesses WHERE known_to IS NULL AND status = 'held' "
-            "AND owner IN {IN}", entities)
+            "AND owner IN {IN}",
+            entities,
+        )
         return sorted({r[0] for r in rows})
 
     def touched_by(self, transaction_id: str) -> tuple[list[str], list[str]]:
         units = self.conn.query(
-            "SELECT DISTINCT u.unit_id FROM hl_touches h JOIN hl_units u ON u.unit_key = h.item_key "
-            "WHERE h.txn = ? AND h.kind = 'unit' ORDER BY u.unit_id", (transaction_id,))
+            "SELECT DISTINCT u.unit_id FROM hl_touches h "
+            "JOIN hl_units u ON u.unit_key = h.item_key "
+            "WHERE h.txn = ? AND h.kind = 'unit' ORDER BY u.unit_id",
+            (transaction_id,),
+        )
         businesses = self.conn.query(
             "SELECT DISTINCT b.business FROM hl_touches h JOIN hl_businesses b "
             "ON b.business_key = h.item_key WHERE h.txn = ? AND h.kind = 'business' "
-            "ORDER BY b.business", (transaction_id,))
+            "ORDER BY b.business",
+            (transaction_id,),
+        )
         return [r[0] for r in units], [r[0] for r in businesses]
 
     def rpls_in_use(self, rpls_ids: Iterable[str]) -> dict[str, str]:
-        rows = self._in("SELECT rpls_id, unit_id FROM hl_units WHERE known_to IS NULL "
-                        "AND rpls_id IN {IN}", rpls_ids)
+        rows = self._in(
+            "SELECT rpls_id, unit_id FROM hl_units WHERE known_to IS NULL AND rpls_id IN {IN}",
+            rpls_ids,
+        )
         return {rpls: unit for rpls, unit in rows}
 
     def latest_namings(self, entity: str) -> list[tuple[str, str]]:
         rows = self.conn.query(
-            "SELECT n.txn, t.date FROM hl_names n JOIN hl_transactions t ON t.position = n.position "
+            "SELECT n.txn, t.date FROM hl_names n "
+            "JOIN hl_transactions t ON t.position = n.position "
             "WHERE n.entity = ? AND t.reversed_at IS NULL ORDER BY t.date DESC, n.position DESC "
-            "LIMIT 50", (entity,))
+            "LIMIT 50",
+            (entity,),
+        )
         return [(txn, day) for txn, day in rows]
 
     def later_naming(self, entity: str, after_transaction: str) -> list[str]:
@@ -172,5 +201,6 @@ class ProjectionIndex:
             "SELECT n.txn FROM hl_names n JOIN hl_transactions t ON t.position = n.position "
             "WHERE n.entity = ? AND t.reversed_at IS NULL AND n.position > "
             "(SELECT position FROM hl_transactions WHERE id = ?) ORDER BY n.position",
-            (entity, after_transaction))
+            (entity, after_transaction),
+        )
         return [r[0] for r in rows]

@@ -13,8 +13,9 @@ import pytest
 
 from tests.support import LedgerHarness, fresh_pg_database, pg_available
 
-PG_REQUIRED = os.environ.get("CI", "").lower() == "true" or os.environ.get(
-    "HOUSING_LEDGER_REQUIRE_PG") == "1"
+PG_REQUIRED = (
+    os.environ.get("CI", "").lower() == "true" or os.environ.get("HOUSING_LEDGER_REQUIRE_PG") == "1"
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -38,8 +39,10 @@ def require_pg() -> None:
         _pg_checked.append(pg_available())
     if not _pg_checked[0]:
         if PG_REQUIRED:
-            pytest.fail("PostgreSQL is required here (CI) but unreachable at "
-                        "HOUSING_LEDGER_TEST_PG / 127.0.0.1:5432")
+            pytest.fail(
+                "PostgreSQL is required here (CI) but unreachable at "
+                "HOUSING_LEDGER_TEST_PG / 127.0.0.1:5432"
+            )
         pytest.skip("no PostgreSQL server (set HOUSING_LEDGER_TEST_PG)")
 
 

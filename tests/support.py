@@ -36,7 +36,9 @@ class LedgerHarness:
     def conn(self) -> Any:
         return self.session.conn
 
-    def record(self, transactions: Iterable[dict[str, Any]], name: str = "test.jsonl") -> ImportResult:
+    def record(
+        self, transactions: Iterable[dict[str, Any]], name: str = "test.jsonl"
+    ) -> ImportResult:
         self.session.current()
         result = self.session.recorder.record([(name, io.BytesIO(jsonl(transactions)))])
         self.session.projector.catch_up()
@@ -61,10 +63,16 @@ class LedgerHarness:
         conn = self.session.current()
         by = kwargs.get("by")
         return [
-            {"entity": r.entity, **({by: r.key} if by else {}), "full_ownership": r.full_ownership,
-             "usufruct": r.usufruct, "bare_ownership": r.bare_ownership}
-            for r in queries.holdings(conn, kwargs.get("as_of"), kwargs.get("entity"), by,
-                                      kwargs.get("known_at"))
+            {
+                "entity": r.entity,
+                **({by: r.key} if by else {}),
+                "full_ownership": r.full_ownership,
+                "usufruct": r.usufruct,
+                "bare_ownership": r.bare_ownership,
+            }
+            for r in queries.holdings(
+                conn, kwargs.get("as_of"), kwargs.get("entity"), by, kwargs.get("known_at")
+            )
         ]
 
     def position(self) -> int:
@@ -109,8 +117,14 @@ def pg_available() -> bool:
 # A small ledger used by many tests: two HLM companies, a pension fund, some units.
 def base_ledger() -> list[dict[str, Any]]:
     def entity(eid: str, kind: str, region: str | None = "11") -> dict[str, Any]:
-        tx = {"id": f"ENT-{eid}", "type": "register_entity", "date": "2017-01-01",
-              "entity": eid, "name": f"Entity {eid}", "kind": kind}
+        tx = {
+            "id": f"ENT-{eid}",
+            "type": "register_entity",
+            "date": "2017-01-01",
+            "entity": eid,
+            "name": f"Entity {eid}",
+            "kind": kind,
+        }
         if region:
             tx["region"] = region
         return tx
@@ -122,8 +136,22 @@ def base_ledger() -> list[dict[str, Any]]:
         entity("ESH-A", "hlm"),
         entity("ESH-B", "hlm", "84"),
         entity("FUND", "pension_fund", None),
-        {"id": "OPEN-A", "type": "register_units", "date": "2017-01-01", "entity": "ESH-A",
-         "units": [unit("U1", rpls_id="R1"), unit("U2", "B1"), unit("U3", "C", financing="PLUS")]},
-        {"id": "OPEN-B", "type": "register_units", "date": "2017-01-01", "entity": "ESH-B",
-         "units": [unit("V1"), unit("V2", "B2")]},
+        {
+            "id": "OPEN-A",
+            "type": "register_units",
+            "date": "2017-01-01",
+            "entity": "ESH-A",
+            "units": [
+                unit("U1", rpls_id="R1"),
+                unit("U2", "B1"),
+                unit("U3", "C", financing="PLUS"),
+            ],
+        },
+        {
+            "id": "OPEN-B",
+            "type": "register_units",
+            "date": "2017-01-01",
+            "entity": "ESH-B",
+            "units": [unit("V1"), unit("V2", "B2")],
+        },
     ]

@@ -21,8 +21,11 @@ from tests import reference_model
 from tests.strategies import ledgers
 from tests.support import LedgerHarness, jsonl
 
-SETTINGS = settings(max_examples=25, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def fresh() -> LedgerHarness:
@@ -55,31 +58,40 @@ def test_holdings_as_of_every_date_equal_the_reference_fold(txs: list[dict[str, 
 @SETTINGS
 @given(ledgers(max_transactions=25))
 def test_holdings_known_at_each_position_equal_the_fold_of_that_prefix(
-        txs: list[dict[str, Any]]) -> None:
+    txs: list[dict[str, Any]],
+) -> None:
     ledger = fresh()
     try:
         ledger.ok(*txs)
-        positions = [p for (p,) in ledger.conn.query(
-            "SELECT position FROM hl_transactions ORDER BY position")]
+        positions = [
+            p
+            for (p,) in ledger.conn.query("SELECT position FROM hl_transactions ORDER BY position")
+        ]
         assert len(positions) == len(txs)
         for count, position in enumerate(positions, start=1):
             prefix = txs[:count]
             assert ledger.holdings(known_at=position) == reference_model.holdings(prefix)
             day = prefix[-1]["date"]
-            assert ledger.holdings(known_at=position, as_of=day) == \
-                reference_model.holdings(prefix, as_of=day)
+            assert ledger.holdings(known_at=position, as_of=day) == reference_model.holdings(
+                prefix, as_of=day
+            )
     finally:
         ledger.close()
 
 
 def held_units(ledger: LedgerHarness, day: str | None) -> dict[str, list[tuple[str, str]]]:
     where = "p.known_to IS NULL AND " + (
-        "p.to_date IS NULL" if day is None else "p.from_date <= ? AND (p.to_date IS NULL OR p.to_date > ?)")
+        "p.to_date IS NULL"
+        if day is None
+        else "p.from_date <= ? AND (p.to_date IS NULL OR p.to_date > ?)"
+    )
     params = [] if day is None else [day, day]
     units: dict[str, list[tuple[str, str]]] = {}
     for unit, holder, right in ledger.conn.query(
-            f"SELECT u.unit_id, p.holder, p.held_as FROM hl_periods p JOIN hl_units u "
-            f"ON u.unit_key = p.unit_key AND u.known_to IS NULL WHERE {where}", params):
+        f"SELECT u.unit_id, p.holder, p.held_as FROM hl_periods p JOIN hl_units u "
+        f"ON u.unit_key = p.unit_key AND u.known_to IS NULL WHERE {where}",
+        params,
+    ):
         units.setdefault(unit, []).append((holder, right))
     return units
 
@@ -90,8 +102,9 @@ def test_every_unit_is_held_whole_or_has_left(txs: list[dict[str, Any]]) -> None
     ledger = fresh()
     try:
         ledger.ok(*txs)
-        present = {u for (u,) in ledger.conn.query(
-            "SELECT unit_id FROM hl_units WHERE known_to IS NULL")}
+        present = {
+            u for (u,) in ledger.conn.query("SELECT unit_id FROM hl_units WHERE known_to IS NULL")
+        }
         for day in [None, *interesting_dates(txs)]:
             reference_model.conservation_check(txs, as_of=day)
             for unit, rights in held_units(ledger, day).items():
@@ -110,15 +123,21 @@ def dump(ledger: LedgerHarness) -> dict[str, list[tuple[Any, ...]]]:
     for table in schema.PROJECTION_TABLES:
         columns = [c.name for c in table.columns if c.name != "row_id"]
         rows = ledger.conn.query(f"SELECT {', '.join(columns)} FROM {table.name}")
-        tables[table.name] = sorted(rows, key=lambda r: tuple("" if v is None else str(v) for v in r))
+        tables[table.name] = sorted(
+            rows, key=lambda r: tuple("" if v is None else str(v) for v in r)
+        )
     return tables
 
 
 @SETTINGS
-@given(ledgers(max_transactions=30), st.lists(st.integers(1, 6), min_size=1, max_size=6),
-       st.sampled_from([1, 3, 50, 5000]))
-def test_incremental_catch_up_equals_a_full_rebuild(txs: list[dict[str, Any]],
-                                                    chunks: list[int], page: int) -> None:
+@given(
+    ledgers(max_transactions=30),
+    st.lists(st.integers(1, 6), min_size=1, max_size=6),
+    st.sampled_from([1, 3, 50, 5000]),
+)
+def test_incremental_catch_up_equals_a_full_rebuild(
+    txs: list[dict[str, Any]], chunks: list[int], page: int
+) -> None:
     ledger = fresh()
     try:
         start = 0
@@ -127,7 +146,8 @@ def test_incremental_catch_up_equals_a_full_rebuild(txs: list[dict[str, Any]],
                 break
             ledger.session.current()
             result = ledger.session.recorder.record(
-                [("chunk", io.BytesIO(jsonl(txs[start:start + size])))])
+                [("chunk", io.BytesIO(jsonl(txs[start : start + size])))]
+            )
             assert not result.errors, [str(e) for e in result.errors]
             ledger.session.projector.catch_up(page=page)
             start += size

@@ -19,9 +19,12 @@ def rule_codes_in_code() -> set[str]:
     codes: set[str] = set()
     for path in (ROOT / "ledger").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and getattr(node.func, "id", None)
-                    in ("RuleViolation", "InvalidField") and node.args
-                    and isinstance(node.args[0], ast.Constant)):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) in ("RuleViolation", "InvalidField")
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
                 codes.add(node.args[0].value)
     return codes
 
@@ -51,4 +54,6 @@ def test_the_cli_reference_matches_the_help_text() -> None:
     for command in ["", *sorted(main.commands)]:
         args = [command, "--help"] if command else ["--help"]
         help_text = runner.invoke(main, args, prog_name="housing-ledger").output
-        assert help_text.strip() in reference, f"docs/cli.md is stale for {command or 'the group'}: run `make docs`"
+        assert help_text.strip() in reference, (
+            f"docs/cli.md is stale for {command or 'the group'}: run `make docs`"
+        )

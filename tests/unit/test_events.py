@@ -16,7 +16,11 @@ from ledger.application import HousingLedger, persistence_env
 from tests.support import base_ledger
 
 SAMPLE_VALUES = {
-    str: "X-1", date: date(2019, 3, 1), Decimal: Decimal("1250000.50"), int: 42, bool: True,
+    str: "X-1",
+    date: date(2019, 3, 1),
+    Decimal: Decimal("1250000.50"),
+    int: 42,
+    bool: True,
 }
 
 
@@ -25,14 +29,19 @@ def event_classes() -> list[type]:
     for _, aggregate in inspect.getmembers(domain, inspect.isclass):
         if issubclass(aggregate, Aggregate) and aggregate is not Aggregate:
             for _, member in inspect.getmembers(aggregate, inspect.isclass):
-                if issubclass(member, Aggregate.Event) and member.__qualname__.startswith(aggregate.__name__ + "."):
+                if issubclass(member, Aggregate.Event) and member.__qualname__.startswith(
+                    aggregate.__name__ + "."
+                ):
                     classes.append(member)
     return sorted(set(classes), key=lambda c: c.__qualname__)
 
 
 def sample(cls: type) -> object:
-    kwargs: dict[str, object] = {"originator_id": uuid4(), "originator_version": 1,
-                                 "timestamp": Aggregate.Event.create_timestamp()}
+    kwargs: dict[str, object] = {
+        "originator_id": uuid4(),
+        "originator_version": 1,
+        "timestamp": Aggregate.Event.create_timestamp(),
+    }
     for field in cls.__dataclass_fields__.values():  # type: ignore[attr-defined]
         if field.name in kwargs:
             continue
@@ -54,10 +63,19 @@ def sample(cls: type) -> object:
 
 def test_every_aggregate_declares_its_events() -> None:
     names = {c.__qualname__ for c in event_classes()}
-    assert {"Unit.Entered", "Unit.Sold", "Unit.BareOwnershipTransferred",
-            "Unit.UsufructExtinguished", "Unit.RightsMerged", "Unit.Reversed",
-            "Entity.Registered", "Entity.Absorbed", "Business.Divested",
-            "RecordedTransaction.Recorded", "RecordedTransaction.Reversed"} <= names
+    assert {
+        "Unit.Entered",
+        "Unit.Sold",
+        "Unit.BareOwnershipTransferred",
+        "Unit.UsufructExtinguished",
+        "Unit.RightsMerged",
+        "Unit.Reversed",
+        "Entity.Registered",
+        "Entity.Absorbed",
+        "Business.Divested",
+        "RecordedTransaction.Recorded",
+        "RecordedTransaction.Reversed",
+    } <= names
 
 
 @pytest.mark.parametrize("cls", event_classes(), ids=lambda c: c.__qualname__)
@@ -70,9 +88,18 @@ def test_each_event_round_trips_through_the_application_mapper(cls: type) -> Non
 
 
 def test_the_library_reconstructs_units_written_by_our_journal_store(ledger) -> None:
-    ledger.ok(*base_ledger(), {
-        "id": "S1", "type": "sale", "date": "2018-02-01", "entity": "ESH-A", "units": ["U1"],
-        "buyer": {"category": "sitting_tenant"}, "price_eur": "120000.00"})
+    ledger.ok(
+        *base_ledger(),
+        {
+            "id": "S1",
+            "type": "sale",
+            "date": "2018-02-01",
+            "entity": "ESH-A",
+            "units": ["U1"],
+            "buyer": {"category": "sitting_tenant"},
+            "price_eur": "120000.00",
+        },
+    )
     app = HousingLedger(env=persistence_env(ledger.url))
     unit = app.repository.get(domain.unit_key("U1"))
     assert unit.status == domain.Unit.LEFT
