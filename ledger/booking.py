@@ -331,6 +331,7 @@ def _merger(book: Book, tx: Transaction, booked: _Booked) -> list[Aggregate]:
         business.check_date(tx.date)
     for name in [*absorbed, into]:
         _check_latest_naming(book, name, tx.date)
+    _check_no_later_release(book, absorbed, tx.date)
     moving = frozenset(absorbed)
     for unit in units:
         unit.merge(moving, into, tx.id, tx.date)
@@ -360,6 +361,29 @@ def _check_latest_naming(book: Book, entity: str, on: date) -> None:
                 f"entity {entity} is named by {txn} dated {when}; a merger naming it "
                 f"cannot be dated {on}",
             )
+
+
+def _check_no_later_release(book: Book, absorbed: Sequence[str], on: date) -> None:
+    """A merger cannot be dated before a transaction by which an absorbed entity gave up a
+    right in a unit: "as of" its date the merger would have moved that right."""
+    holders = frozenset(absorbed)
+    found = [
+        (u, d)
+        for u, d in book.index.released_after(absorbed, on.isoformat())
+        if unit_key(u) not in book.aggregates
+    ]
+    for agg in book.aggregates.values():
+        if isinstance(agg, Unit) and agg.is_present:
+            day = agg.released_after(holders, on)
+            if day is not None:
+                found.append((agg.unit_id, day.isoformat()))
+    if found:
+        unit_id, day = sorted(found, key=lambda f: f[1])[-1]
+        raise RuleViolation(
+            "date_goes_back",
+            f"an absorbed entity gave up its right in unit {unit_id} on {day}, after the "
+            f"merger's date {on}: the merger must be dated on or after it",
+        )
 
 
 def _current(

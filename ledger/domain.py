@@ -238,6 +238,17 @@ class Unit(Aggregate):
     def last_transaction(self) -> str | None:
         return self.stack[-1][0] if self.stack else None
 
+    def released_after(self, holders: frozenset[str], day: date) -> date | None:
+        """The date, after `day`, on which one of `holders` gave up a right in the unit."""
+        states = [prior for _, prior in self.stack[1:]] + [
+            (self.status, self.holding, self.last_date, self.attributes)
+        ]
+        for before, after in zip(states, states[1:], strict=False):
+            lost = set(before[1].holders) - set(after[1].holders)
+            if lost & holders and after[2] is not None and after[2] > day:
+                return after[2]
+        return None
+
     # -- commands -------------------------------------------------------------------
     def check_date(self, on: date) -> None:
         if self.last_date is not None and self.is_present and on < self.last_date:

@@ -66,6 +66,10 @@ class LedgerIndex(Protocol):
         """rpls_id -> unit id, for those already used by a unit present in the ledger."""
         ...
 
+    def released_after(self, entities: Iterable[str], day: str) -> list[tuple[str, str]]:
+        """(unit id, date) where one of `entities` gave up a right after `day`."""
+        ...
+
     def latest_namings(self, entity: str) -> list[tuple[str, str]]:
         """(transaction id, date) of the latest-dated non-reversed transactions naming
         `entity` (a few, latest first)."""

@@ -186,6 +186,16 @@ class ProjectionIndex:
         )
         return {rpls: unit for rpls, unit in rows}
 
+    def released_after(self, entities: Iterable[str], day: str) -> list[tuple[str, str]]:
+        rows = self._in(
+            "SELECT u.unit_id, p.to_date FROM hl_periods p JOIN hl_units u "
+            "ON u.unit_key = p.unit_key AND u.known_to IS NULL "
+            "WHERE p.known_to IS NULL AND p.to_date > ? AND p.holder IN {IN}",
+            entities,
+            [day],
+        )
+        return [(unit, to_date) for unit, to_date in rows]
+
     def latest_namings(self, entity: str) -> list[tuple[str, str]]:
         rows = self.conn.query(
             "SELECT n.txn, t.date FROM hl_names n "

@@ -98,6 +98,7 @@ class _World:
     business_date: dict[str, dt.date] = field(default_factory=dict)
     name_date: dict[str, dt.date] = field(default_factory=dict)
     merger_named: set[str] = field(default_factory=set)
+    released: dict[str, dt.date] = field(default_factory=dict)
     touches: dict[str, tuple[set[str], set[str], set[str], set[str]]] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
 
@@ -128,7 +129,17 @@ class _World:
         )
         return units, businesses
 
-    def apply(self, tx: Tx) -> None:  # noqa: C901 - one branch per type reads best here
+    def apply(self, tx: Tx) -> None:
+        """Apply, and remember when each entity last gave up a right in a unit."""
+        before = dict(self.holding)
+        self._apply(tx)
+        d = day(tx["date"])
+        for unit, old in before.items():
+            new = self.holding.get(unit)
+            for holder in set(old[1:]) - set((new or ("left",))[1:]):
+                self.released[holder] = max(self.released.get(holder, d), d)
+
+    def _apply(self, tx: Tx) -> None:  # noqa: C901 - one branch per type reads best here
         kind, d = tx["type"], day(tx["date"])
         units: set[str] = set()
         businesses: set[str] = set()
@@ -483,7 +494,10 @@ class _Builder:
         into = into or self.draw(st.sampled_from(active))
         absorbed = absorbed or self.subset([e for e in active if e != into], 1, 2)
         units, businesses = self.world.moved_by_merger(absorbed)
-        d = self.pick_date(self.floor([*absorbed, into], units, businesses, merger=True))
+        floor = self.floor([*absorbed, into], units, businesses, merger=True)
+        # The product rejects a merger dated before an absorbed entity gave up a right.
+        floor = max([floor, *(self.world.released[e] for e in absorbed if e in self.world.released)])
+        d = self.pick_date(floor)
         return self.record(
             {
                 "id": self.new_id("MRG"),
