@@ -18,7 +18,7 @@ from typing import IO, Any
 import click
 
 from ledger.application import HousingLedger, Recorder, persistence_env
-from ledger.errors import ConcurrencyConflict, DatabaseUnavailable, LedgerError
+from ledger.errors import ConcurrencyConflict, DatabaseUnavailable, IntegrityFailure, LedgerError
 from ledger.values import parse_date
 from projections import queries
 from projections.access import cannot_write, require_writable
@@ -98,6 +98,8 @@ def failures() -> Iterator[None]:
         yield
     except (ConcurrencyConflict, DatabaseUnavailable) as e:
         raise DatabaseProblem(str(e)) from None
+    except IntegrityFailure as e:
+        raise IntegrityProblem(str(e)) from None
     except LedgerError as e:
         raise InputRejected(str(e)) from None
     except click.ClickException:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ledger.errors import IntegrityFailure
 from projections import schema
 from projections.database import Connection
 from projections.decoding import decode_state
@@ -68,9 +69,12 @@ class Projector:
         result.seconds = time.perf_counter() - started
         return result
 
-    def _batch(self, upto: int | None, page: int, result: CatchUpResult) -> bool:
+    def _batch(
+        self, upto: int | None, page: int, result: CatchUpResult, own_transaction: bool = True
+    ) -> bool:
         conn = self.conn
-        conn.begin()
+        if own_transaction:
+            conn.begin()
         try:
             if conn.is_pg:
                 conn.execute("SELECT value FROM hl_meta WHERE key = ? FOR UPDATE", (POSITION_KEY,))
@@ -78,30 +82,44 @@ class Projector:
             result.position = position
             rows = self._whole_transactions(position, page, upto)
             if not rows:
-                conn.rollback()
+                if own_transaction:
+                    conn.rollback()
                 return False
-            events = [
-                StoredRow(pos, key, topic, decode_state(state)) for pos, key, topic, state in rows
-            ]
-            ws = self._load(events)
-            count = 0
-            start = 0
-            for i, event in enumerate(events):
-                if event.topic == RECORDED:
-                    fold_transaction(ws, events[start : i + 1])
-                    start = i + 1
-                    count += 1
+            events, ws, count = self._fold(rows)
             write(conn, ws)
             new_position = events[-1].position
             self._set_position(new_position)
         except BaseException:
             conn.rollback()
             raise
-        conn.commit()
+        if own_transaction:
+            conn.commit()
         result.transactions += count
         result.events += len(events)
         result.position = new_position
         return True
+
+    def _fold(self, rows: list[Any]) -> tuple[list[StoredRow], WorkingSet, int]:
+        """Decode and fold whole transactions; a journal that cannot be folded is an
+        integrity failure, named by its position (never a traceback)."""
+        events: list[StoredRow] = []
+        count = start = 0
+        try:
+            for pos, key, topic, state in rows:
+                events.append(StoredRow(pos, key, topic, decode_state(state)))
+            ws = self._load(events)
+            for i, event in enumerate(events):
+                if event.topic == RECORDED:
+                    fold_transaction(ws, events[start : i + 1])
+                    start = i + 1
+                    count += 1
+        except (KeyError, ValueError, TypeError, AttributeError) as e:
+            at = events[start].position if start < len(events) else rows[0][0]
+            raise IntegrityFailure(
+                f"the journal cannot be folded at position {at} ({type(e).__name__}: {e}); "
+                "run `housing-ledger audit verify`"
+            ) from None
+        return events, ws, count
 
     def _whole_transactions(self, position: int, page: int, upto: int | None) -> list[Any]:
         """Events after `position`, cut after the last complete transaction."""
@@ -166,17 +184,24 @@ class Projector:
         return rows
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> CatchUpResult:
-        """Empty every projection table and fold the whole journal again."""
+        """Empty every projection table and fold the whole journal again, in ONE database
+        transaction: a failure part-way leaves the projections as they were."""
+        result = CatchUpResult()
+        started = time.perf_counter()
         self.conn.begin()
         try:
             for table in schema.PROJECTION_TABLES:
                 self.conn.execute(f"DELETE FROM {table.name}")
             self._set_position(0)
+            while self._batch(None, PAGE, result, own_transaction=False):
+                if progress is not None:
+                    progress(result.position)
         except BaseException:
             self.conn.rollback()
             raise
         self.conn.commit()
-        return self.catch_up(progress=progress)
+        result.seconds = time.perf_counter() - started
+        return result
 
 
 def write(conn: Connection, ws: WorkingSet) -> None:

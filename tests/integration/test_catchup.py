@@ -1,0 +1,51 @@
+"""The catch-up engine: a journal it cannot fold is an integrity failure (exit 3), and a
+failed rebuild leaves the projections as they were."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from ledger.errors import IntegrityFailure
+from tests.support import LedgerHarness, base_ledger
+
+
+def forge_event(ledger: LedgerHarness) -> None:
+    head = ledger.session.store.head()
+    key = uuid.uuid4()
+    ledger.conn.execute(
+        "INSERT INTO housingledger_events (id, originator_id, originator_version, topic, state) "
+        "VALUES (?, ?, 1, 'ledger.domain:RecordedTransaction.Recorded', ?)",
+        (head + 1, str(key) if ledger.conn.is_pg else key.bytes, b'{"forged":true}'),
+    )
+    if ledger.conn.is_pg:
+        ledger.conn.commit()
+
+
+def test_a_journal_that_cannot_be_folded_is_reported_as_an_integrity_failure(any_ledger) -> None:
+    any_ledger.ok(*base_ledger())
+    forge_event(any_ledger)
+    result = CliRunner().invoke(main, ["--db", any_ledger.url, "holdings"])
+    assert result.exit_code == 3
+    assert "cannot be folded at position" in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+
+
+def test_a_failed_rebuild_leaves_the_projections_as_they_were(ledger) -> None:
+    ledger.ok(*base_ledger())
+    before = ledger.holdings()
+    position = ledger.session.projector.position()
+    forge_event(ledger)
+    with pytest.raises(IntegrityFailure):
+        ledger.session.projector.rebuild()
+    assert ledger.session.projector.position() == position
+    assert ledger.conn.query("SELECT COUNT(*) FROM hl_periods")[0][0] > 0
+    from projections import queries
+
+    rows = queries.holdings(ledger.conn)
+    assert [(r.entity, r.full_ownership) for r in rows] == [
+        (r["entity"], r["full_ownership"]) for r in before
+    ]
