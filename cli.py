@@ -310,7 +310,15 @@ def demo(ctx: click.Context, units: int, seed: int, output: str | None) -> None:
                f"({result.already_recorded} already recorded) into {s.db.display}\n")
     keyed = [{"entity": r.entity, "full_ownership": r.full_ownership, "usufruct": r.usufruct,
               "bare_ownership": r.bare_ownership} for r in rows]
+    click.echo("Holdings (units held per entity and right):")
     _emit(Document({"as_of": None, "position": position}, keyed), "table")
+    from projections.reports import movements
+
+    click.echo("\nA statement: the tableau de passage of 2018, the year the LLI companies merged "
+               "(housing-ledger report movements --year 2018):")
+    _emit(movements.statement(s.conn, 2018), "table")
+    click.echo("\nMore: housing-ledger report --help, holdings --as-of 2019-12-31 --by zone, "
+               "history UNIT_ID, audit digest.")
 
 
 # --- reports ---
