@@ -28,6 +28,7 @@ from projections.catchup import Projector
 from projections.database import Connection, Database
 from projections.eventstore import SqlEventStore, database_error
 from projections.render import FORMATS, Document, render
+from projections.transcoding import TOPIC
 
 
 class InputRejected(click.ClickException):
@@ -71,7 +72,7 @@ class Session:
 
     @cached_property
     def recorder(self) -> Recorder:
-        app = HousingLedger(env=persistence_env(self.db.url))
+        app = HousingLedger(env={**persistence_env(self.db.url), "TRANSCODER_TOPIC": TOPIC})
         return Recorder(app, self.store, queries.ProjectionIndex(self.conn))
 
     def current(self) -> Connection:

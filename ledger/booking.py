@@ -61,6 +61,7 @@ class Book:
         self.named: dict[str, list[str]] = {}
         self.rpls: dict[str, str] = {}
         self.reversed_here: set[str] = set()
+        self.touched: dict[UUID, Aggregate] = {}
         self.has_merger = False
 
     # -- loading -------------------------------------------------------------------
@@ -126,6 +127,7 @@ class Book:
         events: list[Any] = []
         for agg in [*touched, journal_entry]:
             events.extend(agg.collect_events())
+            self.touched[agg.id] = agg
         return events
 
     # -- shared checks -------------------------------------------------------------
@@ -370,10 +372,10 @@ def _check_no_later_release(book: Book, absorbed: Sequence[str], on: date) -> No
     found = [
         (u, d)
         for u, d in book.index.released_after(absorbed, on.isoformat())
-        if unit_key(u) not in book.aggregates
+        if unit_key(u) not in book.touched
     ]
-    for agg in book.aggregates.values():
-        if isinstance(agg, Unit) and agg.is_present:
+    for agg in book.touched.values():
+        if isinstance(agg, Unit) and agg.is_present and agg.last_date and agg.last_date > on:
             day = agg.released_after(holders, on)
             if day is not None:
                 found.append((agg.unit_id, day.isoformat()))
@@ -399,11 +401,17 @@ def _current(
     book._load(key(i) for i in from_index)
     held = set(holders)
     result = []
-    for agg in book.aggregates.values():
-        if not isinstance(agg, kind):
+    candidates = {key(i): book.aggregates[key(i)] for i in from_index}
+    candidates.update((k, a) for k, a in book.touched.items() if isinstance(a, kind))
+    for agg in candidates.values():
+        if agg is None:
             continue
-        if isinstance(agg, Unit) and agg.status == Unit.HELD and held & set(agg.holding.holders):
-            result.append(agg)
+        if isinstance(agg, Unit):
+            h = agg.holding
+            if agg.status == Unit.HELD and (
+                h.full_owner in held or h.usufructuary in held or h.bare_owner in held
+            ):
+                result.append(agg)
         elif isinstance(agg, Business) and agg.status == Business.HELD and agg.owner in held:
             result.append(agg)
     return sorted(result, key=lambda a: a.unit_id if isinstance(a, Unit) else a.business_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -422,15 +423,23 @@ def _float_marker(text: str) -> float:
     return float(text)
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
 def decode_line(line: str) -> Any:
     """Decode one line of JSON strictly: no duplicate keys, no NaN/Infinity."""
     try:
-        return json.loads(
+        value = json.loads(
             line,
             object_pairs_hook=_no_duplicates,
             parse_constant=_reject_constant,
             parse_float=_float_marker,
         )
+        if _SURROGATE_ESCAPE.search(line):
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        raise InvalidField("json", "invalid JSON: a \\u escape encodes a lone surrogate") from None
     except _DuplicateKey as e:
         raise InvalidField("json", f"invalid JSON: key '{e.args[0]}' appears twice") from None
     except RecursionError:

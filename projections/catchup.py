@@ -210,7 +210,7 @@ def write(conn: Connection, ws: WorkingSet) -> None:
         columns = _columns(table)
         conn.executemany(
             f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-            [tuple(row.get(c) for c in columns) for row in rows],
+            [tuple(map(row.get, columns)) for row in rows],
         )
     for table, changes in ws.superseded.items():
         conn.executemany(
