@@ -19,11 +19,13 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Transcoder, Transcoding
 
+import ledger.merger  # noqa: F401  (registers the merger handler)
 import ledger.reversal  # noqa: F401  (registers the reversal handler)
 from ledger.booking import ALREADY_RECORDED, Book
 from ledger.errors import RuleViolation
+from ledger.lines import decode_line
 from ledger.ports import EventStore, LedgerIndex
-from ledger.transactions import Transaction, decode_line, parse_transaction
+from ledger.transactions import Transaction, parse_transaction
 
 APPLICATION_NAME = "HousingLedger"
 EVENTS_TABLE = APPLICATION_NAME.lower() + "_events"

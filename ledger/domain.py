@@ -19,34 +19,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
 from ledger.errors import RuleViolation
+from ledger.keys import business_key, entity_key, transaction_key, unit_key
 
-NAMESPACE = uuid5(NAMESPACE_URL, "https://housing-ledger.org/ids")
-
-
-@lru_cache(maxsize=1 << 20)
-def unit_key(unit_id: str) -> UUID:
-    return uuid5(NAMESPACE, "unit:" + unit_id)
-
-
-@lru_cache(maxsize=1 << 14)
-def entity_key(entity_id: str) -> UUID:
-    return uuid5(NAMESPACE, "entity:" + entity_id)
-
-
-@lru_cache(maxsize=1 << 14)
-def business_key(business_id: str) -> UUID:
-    return uuid5(NAMESPACE, "business:" + business_id)
-
-
-def transaction_key(transaction_id: str) -> UUID:
-    return uuid5(NAMESPACE, "transaction:" + transaction_id)
+__all__ = [
+    "Business",
+    "Entity",
+    "Holding",
+    "RecordedTransaction",
+    "Unit",
+    "business_key",
+    "entity_key",
+    "transaction_key",
+    "unit_key",
+]
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -400,52 +399,6 @@ def parse_transaction(obj: Any) -> Transaction:
     except InvalidField as e:
         raise InvalidField(e.code, f"{tx_type} {tx_id}: {e.message}") from None
     return Transaction(id=tx_id, type=tx_type, date=tx_date, fields=fields, raw=raw)
-
-
-class _DuplicateKey(ValueError):
-    pass
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _DuplicateKey(key)
-        result[key] = value
-    return result
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed")
-
-
-def _float_marker(text: str) -> float:
-    return float(text)
-
-
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-
-
-def decode_line(line: str) -> Any:
-    """Decode one line of JSON strictly: no duplicate keys, no NaN/Infinity."""
-    try:
-        value = json.loads(
-            line,
-            object_pairs_hook=_no_duplicates,
-            parse_constant=_reject_constant,
-            parse_float=_float_marker,
-        )
-        if _SURROGATE_ESCAPE.search(line):
-            json.dumps(value, ensure_ascii=False).encode("utf-8")
-        return value
-    except UnicodeEncodeError:
-        raise InvalidField("json", "invalid JSON: a \\u escape encodes a lone surrogate") from None
-    except _DuplicateKey as e:
-        raise InvalidField("json", f"invalid JSON: key '{e.args[0]}' appears twice") from None
-    except RecursionError:
-        raise InvalidField("json", "invalid JSON: nested too deeply") from None
-    except ValueError as e:
-        raise InvalidField("json", f"invalid JSON: {e}") from None
 
 
 def _json_type(value: Any) -> str:
