@@ -37,3 +37,16 @@ clean:
 ## docs: regenerate docs/cli.md from the commands' --help
 docs: $(BIN)/housing-ledger
 	$(PY) docs/gen_cli.py
+
+## bench: the benchmark of docs/performance.md on SQLite: one table of our figures, the
+## baselines measured in the same run, the ratios (UNITS=100000 by default: a few minutes;
+## UNITS=1000000 is the long run). Extra options: BENCH_ARGS="--reps 5 --only import,replay"
+bench: UNITS = 100000
+bench: $(BIN)/housing-ledger
+	$(PY) -m bench.run --db sqlite --units $(UNITS) $(BENCH_ARGS)
+
+## bench-postgres: the same on PostgreSQL (127.0.0.1:5432, user postgres; a scratch
+## database hl_bench_<random> is created and dropped)
+bench-postgres: UNITS = 100000
+bench-postgres: $(BIN)/housing-ledger
+	$(PY) -m bench.run --db postgresql --units $(UNITS) $(BENCH_ARGS)
