@@ -8,7 +8,6 @@ was rejected, store all new events in one database transaction.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,7 +16,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import Transcoder, Transcoding
+from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 import ledger.merger  # noqa: F401  (registers the merger handler)
 import ledger.reversal  # noqa: F401  (registers the reversal handler)
@@ -44,11 +43,11 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
-class HousingLedger(Application):
+class HousingLedger(Application[UUID]):
     name = APPLICATION_NAME
     log_section_size = 1000
 
-    def register_transcodings(self, transcoder: Transcoder) -> None:
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
 
@@ -112,7 +111,7 @@ class Recorder:
         """Rebuild aggregates from their stored events, in bulk, with the library's mapper."""
         aggregates: dict[UUID, Any] = {}
         for stored in self.store.load(keys):
-            event = self.app.mapper.to_domain_event(stored)
+            event: Any = self.app.mapper.to_domain_event(stored)
             aggregates[event.originator_id] = event.mutate(aggregates.get(event.originator_id))
         return aggregates
 
@@ -163,8 +162,3 @@ class Recorder:
         result.events = len(positions)
         result.position = positions[-1]
         return result
-
-
-def content_of(state: dict[str, Any]) -> dict[str, Any]:
-    """The transaction object recorded in a `RecordedTransaction.Recorded` event state."""
-    return json.loads(state["content"])

@@ -228,8 +228,8 @@ def _enter_units(book: Book, tx: Transaction, booked: _Booked, mode: str) -> lis
             transaction=tx.id,
             on=tx.date,
         )
-        unit: Unit | None = book.aggregates.get(unit_key(spec.unit_id))
-        if unit is None:
+        unit = book.aggregates.get(unit_key(spec.unit_id))
+        if not isinstance(unit, Unit):
             unit = Unit._create(
                 Unit.Entered, id=unit_key(spec.unit_id), unit_id=spec.unit_id, **entry
             )

@@ -239,8 +239,9 @@ class Unit(Aggregate):
         ]
         for before, after in zip(states, states[1:], strict=False):
             lost = set(before[1].holders) - set(after[1].holders)
-            if lost & holders and after[2] is not None and after[2] > day:
-                return after[2]
+            changed_on: date | None = after[2]
+            if lost & holders and changed_on is not None and changed_on > day:
+                return changed_on
         return None
 
     # -- commands -------------------------------------------------------------------

@@ -81,9 +81,9 @@ def _check_no_later_release(book: Book, absorbed: Sequence[str], on: date) -> No
     ]
     for agg in book.touched.values():
         if isinstance(agg, Unit) and agg.is_present and agg.last_date and agg.last_date > on:
-            day = agg.released_after(holders, on)
-            if day is not None:
-                found.append((agg.unit_id, day.isoformat()))
+            released = agg.released_after(holders, on)
+            if released is not None:
+                found.append((agg.unit_id, released.isoformat()))
     if found:
         unit_id, day = sorted(found, key=lambda f: f[1])[-1]
         raise RuleViolation(
@@ -105,7 +105,7 @@ def _current(
         book.labels.setdefault(key(item), f"{kind.__name__.lower()} {item}")
     book._load(key(i) for i in from_index)
     held = set(holders)
-    result = []
+    result: list[Any] = []
     candidates = {key(i): book.aggregates[key(i)] for i in from_index}
     candidates.update((k, a) for k, a in book.touched.items() if isinstance(a, kind))
     for agg in candidates.values():

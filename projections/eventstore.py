@@ -66,7 +66,9 @@ class SqlEventStore:
         self.after_append = list(after_append)
 
     # -- keys ----------------------------------------------------------------------
-    def _param(self, key: UUID) -> Any:
+    def _param(self, key: UUID | str) -> Any:
+        if isinstance(key, str):
+            key = UUID(key)
         return str(key) if self.conn.is_pg else key.bytes
 
     def _uuid(self, value: Any) -> UUID:
