@@ -193,7 +193,7 @@ def import_(ctx: click.Context, files: tuple[str, ...], retries: int) -> None:
             for error in result.errors:
                 click.echo(error, err=True)
             raise InputRejected(f"{len(result.errors)} error(s): nothing was recorded")
-        s.projector.catch_up()
+        _catch_up_with_progress(s)
     click.echo(f"recorded {result.recorded} transaction(s) ({result.events} events), "
                f"{result.already_recorded} already recorded; journal position {result.position}")
 
@@ -211,7 +211,7 @@ def _read(name: str) -> bytes:
 def _record(s: Session, contents: list[tuple[str, bytes]]) -> Any:
     import io
 
-    lines = sum(data.count(b"\n") + 1 for _, data in contents)
+    lines = sum(1 for _, data in contents for line in data.splitlines() if line.strip())
     sources = [(name, io.BytesIO(data)) for name, data in contents]
     if sys.stderr.isatty() and lines > 2000:
         with _progress_bar(lines, "validating") as bar:
@@ -223,6 +223,22 @@ def _record(s: Session, contents: list[tuple[str, bytes]]) -> Any:
 
             return s.recorder.record(sources, progress=step)
     return s.recorder.record(sources)
+
+
+def _catch_up_with_progress(s: Session) -> None:
+    """Bring the projections up to date, with a progress bar on a terminal."""
+    start, head = s.projector.position(), s.store.head()
+    if not sys.stderr.isatty() or head - start < 20_000:
+        s.projector.catch_up()
+        return
+    with _progress_bar(head - start, "updating projections") as bar:
+        last = [start]
+
+        def step(position: int) -> None:
+            bar.update(position - last[0])
+            last[0] = position
+
+        s.projector.catch_up(progress=step)
 
 
 def _emit(doc: Document, fmt: str) -> None:
