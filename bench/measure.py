@@ -75,6 +75,10 @@ class Scratch:
         """Bytes on disk of the label's database."""
         raise NotImplementedError
 
+    def clone(self, source: str, label: str) -> None:
+        """A copy of the source's database (no connection may be open to it on PostgreSQL)."""
+        raise NotImplementedError
+
     def close(self) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
@@ -101,6 +105,15 @@ class SqliteScratch(Scratch):
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")  # as the ledger's own connections
         return conn
+
+    def clone(self, source: str, label: str) -> None:
+        self.drop(label)
+        src = sqlite3.connect(self.path(source))
+        dst = sqlite3.connect(self.path(label))
+        src.backup(dst)
+        dst.execute("PRAGMA journal_mode=WAL")
+        dst.close()
+        src.close()
 
     def drop(self, label: str) -> None:
         for suffix in ("", "-wal", "-shm"):
@@ -156,6 +169,13 @@ class PostgresScratch(Scratch):
         args = self.server.translate_connect_args(username="user", database="dbname")
         args["dbname"] = self.name(label)
         return psycopg2.connect(**args)
+
+    def clone(self, source: str, label: str) -> None:
+        self.drop(label)
+        name = self.name(label)
+        with self.admin.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.name(source)}"')
+        self.created.append(name)
 
     def drop(self, label: str) -> None:
         name = self.name(label)

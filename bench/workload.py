@@ -1,16 +1,16 @@
-"""The benchmark's ledger: the seeded demo story (`ledger.demo.generate`) cut in two.
+"""The benchmark's ledger: the seeded demo story (`ledger.demo.generate`) cut in three.
 
-- `base`: the story up to some point, imported in one file (the bulk import measure);
-- `steps`: the rest, in story order, as files to import one after the other. Some are
-  *windows* (about `window_events` new events each, with no merger or reversal inside:
-  their size is known before booking) after which the catch-up is timed; the others are
-  *fillers* (imported and caught up untimed) so the ledger ends as the whole story.
+- `base`: the story up to the catch-up window, imported in one file (the bulk import);
+- the *window*: the last run of about `window_events` new events (10,000) of the story
+  with no merger or reversal inside, imported before the timed catch-up;
+- *fillers*: the rest of the story before and after the window, imported and caught up
+  untimed, so that the ledger ends as the whole story for the other measures.
 
-Windows are found from the end of the story backwards. The number of events of a
-transaction is estimated before booking as (units it names) + 1 (one event per unit plus
-the journal's `Recorded`); a merger or a reversal writes one event per unit the absorbed
-entity holds or the reversed transaction touched, unknown before booking, so neither ever
-sits in a window. The catch-up reports the events it actually folded.
+The number of events of a transaction is estimated before booking as (units it names)
++ 1 (one event per unit plus the journal's `Recorded`); a merger or a reversal writes one
+event per unit the absorbed entity holds or the reversed transaction touched, unknown
+before booking (a merger of a large company is tens of thousands of events), so neither
+ever sits in a window. The catch-up reports the events it actually folded.
 """
 
 from __future__ import annotations
@@ -65,8 +65,8 @@ class Workload:
 def build(units: int, seed: int, windows: int, window_events: int) -> Workload:
     txs = list(generate(units=units, seed=seed))
     total = sum(estimated_events(tx) for tx in txs)
-    if windows and total < 5 * windows * window_events:
-        window_events = max(20, total // (5 * windows))  # small ledgers (smoke runs)
+    if windows and total < 3 * windows * window_events:
+        window_events = max(20, total // (3 * windows))  # small ledgers (smoke runs)
     cuts: list[tuple[int, int]] = []  # window ranges [start, end), found backwards
     end = j = len(txs)
     acc = 0
