@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         "--sampler",
         choices=("cprofile", "py-spy"),
         default="cprofile",
-        help="py-spy (pip install py-spy) samples at 250 Hz with little overhead",
+        help="py-spy (pip install py-spy): 250 Hz samples, little overhead, waits included",
     )
     p.add_argument("--plain", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
