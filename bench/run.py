@@ -90,6 +90,7 @@ class Bench:
         self.started = time.perf_counter()
         self.rebuild_seconds: list[float] = []
         self.import_rss: dict[str, Any] = {}
+        self.vacuum_seconds: list[float] = []
 
     # -- helpers -------------------------------------------------------------------
     def log(self, message: str) -> None:
@@ -142,7 +143,25 @@ class Bench:
                 },
             )
             self.log(f"caught up the base: {caught.events:,} events in {caught.seconds:.1f} s")
+            self.vacuum()
         return self.base
+
+    def vacuum(self) -> None:
+        """PostgreSQL: VACUUM ANALYZE the ledger, untimed, where autovacuum would have run
+        (after bulk loads and rebuilds). The server here runs with autovacuum=off, so
+        without it each rebuild would leave the previous one's rows dead in the tables and
+        the planner would have no statistics. SQLite: nothing (it reuses freed pages)."""
+        if not self.is_pg:
+            return
+        if self.base is not None:
+            self.base.conn.rollback()  # an open snapshot would keep dead rows alive
+        raw = self.db.raw("main")
+        raw.autocommit = True
+        started = time.perf_counter()
+        with raw.cursor() as cur:
+            cur.execute("VACUUM ANALYZE")
+        raw.close()
+        self.vacuum_seconds.append(time.perf_counter() - started)
 
     def scratch_file(self, name: str) -> Path:
         directory = Path(self.args.data_dir or tempfile.gettempdir())
@@ -157,6 +176,8 @@ class Bench:
         for step in rest:
             self.record(s, f"{step.kind}.jsonl", step.data)
             s.projector.catch_up()
+        if rest:
+            self.vacuum()
         self.step = len(self.w.steps)
         return s
 
@@ -339,6 +360,7 @@ class Bench:
             events = rebuilt.events
             self.rebuild_seconds.append(t)
             ours.append(rate(events, t))
+            self.vacuum()
             t, n = timed(lambda: baselines.library_read(app))
             lib.append(rate(n, t))
             t, n = timed(lambda: baselines.raw_read(raw_conn, is_pg))
@@ -382,10 +404,6 @@ class Bench:
         s = self.ensure_complete()
         conn, is_pg, as_of = s.conn, self.is_pg, self.args.as_of
         raw = self.db.raw("main")
-        if is_pg:  # what autovacuum would soon do after a bulk load, for both sides
-            cur = raw.cursor()
-            cur.execute("ANALYZE")
-            raw.commit()
         plain_rows = baselines.plain_periods(raw, is_pg)
         cur = raw.cursor()
         p = "%s" if is_pg else "?"
@@ -676,6 +694,7 @@ def run(args: argparse.Namespace) -> int:
                     for r in bench.rows
                 ],
                 "measures": bench.results,
+                "vacuum_seconds": bench.vacuum_seconds,
             },
             indent=2,
             default=str,
