@@ -208,10 +208,7 @@ def write(conn: Connection, ws: WorkingSet) -> None:
     """Write a folded batch: new rows, superseded versions, then reversal marks."""
     for table, rows in ws.new.items():
         columns = _columns(table)
-        conn.executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-            [tuple(map(row.get, columns)) for row in rows],
-        )
+        conn.insert_many(table, columns, [tuple(map(row.get, columns)) for row in rows])
     for table, changes in ws.superseded.items():
         conn.executemany(
             f"UPDATE {table} SET known_to = ? WHERE row_id = ?",

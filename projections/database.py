@@ -8,6 +8,7 @@ the journal lock, how ids and bytes come back. No connection is opened at import
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import sqlite3
@@ -68,6 +69,34 @@ class Connection:
             execute_batch(cursor, self.sql(statement), rows, page_size=1000)
         else:
             cursor.executemany(statement, rows)
+        cursor.close()
+
+    def insert_many(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """INSERT many rows: COPY on PostgreSQL (multi-row VALUES for rows with bytes, such
+        as events), `executemany` on SQLite."""
+        if not rows:
+            return
+        names = ", ".join(columns)
+        if self.is_pg and not any(isinstance(v, bytes | memoryview) for v in rows[0]):
+            self._copy(table, names, rows)
+        elif self.is_pg:
+            from psycopg2.extras import execute_values
+
+            cursor = self.raw.cursor()
+            execute_values(cursor, f"INSERT INTO {table} ({names}) VALUES %s", rows, page_size=2000)
+            cursor.close()
+        else:
+            marks = ", ".join("?" * len(columns))
+            self.raw.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+
+    def _copy(self, table: str, names: str, rows: Sequence[Sequence[Any]]) -> None:
+        """PostgreSQL COPY in CSV form: NULL is an unquoted empty field, every text is
+        quoted (so an empty text stays empty); about 10x faster than INSERTs."""
+        buffer = io.StringIO("".join(",".join(map(_csv_field, row)) + "\n" for row in rows))
+        cursor = self.raw.cursor()
+        cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv)", buffer)
         cursor.close()
 
     def begin(self) -> None:
@@ -195,6 +224,16 @@ class Database:
         if self.dialect == "sqlite" and self.read_only:
             return self.url
         return self.url
+
+
+def _csv_field(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return '"' + value.replace('"', '""') + '"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _first_line(error: BaseException) -> str:

@@ -140,10 +140,9 @@ class SqlEventStore:
                     (head + i, self._param(e.originator_id), e.originator_version, e.topic, e.state)
                     for i, e in enumerate(events, start=1)
                 ]
-                conn.executemany(
-                    f"INSERT INTO {self.table} "
-                    "(id, originator_id, originator_version, topic, state)"
-                    " VALUES (?, ?, ?, ?, ?)",
+                conn.insert_many(
+                    self.table,
+                    ("id", "originator_id", "originator_version", "topic", "state"),
                     rows,
                 )
                 if conn.is_pg:
