@@ -93,6 +93,8 @@ def _text(name: str, value: Any) -> str:
         raise InvalidField("type", f"field '{name}' must be a string, not {_json_type(value)}")
     if not value.strip():
         raise InvalidField("empty", f"field '{name}' must not be empty")
+    if "\x00" in value:
+        raise InvalidField("type", f"field '{name}' contains a NUL character (\\u0000)")
     if len(value) > MAX_TEXT_LENGTH:
         raise InvalidField(
             "too_long",
