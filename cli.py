@@ -27,7 +27,7 @@ from projections.bootstrap import create_schema, ensure_schema
 from projections.catchup import Projector
 from projections.database import Connection, Database
 from projections.eventstore import SqlEventStore, database_error
-from projections.render import FORMATS, Document, render
+from projections.render import FORMATS, Document, escape, render
 from projections.transcoding import TOPIC
 
 
@@ -35,15 +35,21 @@ class InputRejected(click.ClickException):
     exit_code = 1
 
     def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(self.message, err=True)
+        click.echo(escape(self.message), err=True)
 
 
 class IntegrityProblem(click.ClickException):
     exit_code = 3
 
+    def format_message(self) -> str:
+        return escape(self.message)
+
 
 class DatabaseProblem(click.ClickException):
     exit_code = 4
+
+    def format_message(self) -> str:
+        return escape(self.message)
 
 
 @dataclass
@@ -191,7 +197,7 @@ def import_(ctx: click.Context, files: tuple[str, ...], retries: int) -> None:
                     raise
         if result.errors:
             for error in result.errors:
-                click.echo(error, err=True)
+                click.echo(escape(str(error)), err=True)
             raise InputRejected(f"{len(result.errors)} error(s): nothing was recorded")
         _catch_up_with_progress(s)
     click.echo(f"recorded {result.recorded} transaction(s) ({result.events} events), "
@@ -242,7 +248,9 @@ def _catch_up_with_progress(s: Session) -> None:
 
 
 def _emit(doc: Document, fmt: str) -> None:
-    click.echo(render(doc, fmt))
+    # color=True: click would otherwise strip ANSI sequences from data (JSON, CSV) that is
+    # not going to a terminal; table output escapes control characters itself.
+    click.echo(render(doc, fmt), color=True)
 
 
 @main.command()
@@ -666,7 +674,7 @@ def journal(ctx: click.Context, after: int, limit: int | None, known_at: int | N
             for r in rows:
                 tail = json.dumps({"position": r.position, "recorded_at": r.recorded_at,
                                    "chain": r.chain}, ensure_ascii=False, separators=(",", ":"))
-                click.echo(f'{r.content.rstrip()[:-1]},"journal":{tail}}}')
+                click.echo(f'{r.content.rstrip()[:-1]},"journal":{tail}}}', color=True)
             return
         position = queries.position_at(conn, known_at)
         listed = [{"position": r.position, "id": r.id, "type": r.type, "date": r.date,

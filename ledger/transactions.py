@@ -139,7 +139,8 @@ def _money(name: str, value: Any) -> Decimal:
     except ValueError:
         raise InvalidField(
             "money_format",
-            f"field '{name}' {value[:40]!r} is not an amount with at most 2 decimals",
+            f"field '{name}' {value[:40]!r} is not an amount with at most 2 decimals "
+            "(and at most 15 digits before the point)",
         ) from None
     if amount < 0:
         raise InvalidField("negative", f"field '{name}' must be >= 0, not {value}")

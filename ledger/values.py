@@ -23,7 +23,7 @@ ID_MAX_LENGTH = 80
 COMMUNE_PATTERN = re.compile(r"[0-9]{5}|2[AB][0-9]{3}")
 REGION_PATTERN = re.compile(r"[0-9]{2}")
 DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-MONEY_PATTERN = re.compile(r"-?[0-9]+(\.[0-9]{1,2})?")
+MONEY_PATTERN = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,2})?")  # up to 10^15 EUR
 DECIMAL_PATTERN = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 #: A legal person's usufruct cannot exceed 30 years (Civil Code art. 619).
@@ -115,7 +115,7 @@ class Right(StrEnum):
 def parse_money(text: str) -> Decimal:
     """A decimal string with at most 2 decimal places; raises ValueError otherwise."""
     if not MONEY_PATTERN.fullmatch(text):
-        raise ValueError(f"{text!r} is not an amount with at most 2 decimals")
+        raise ValueError(f"{text!r} is not an amount (at most 15 digits and 2 decimals)")
     try:
         return Decimal(text)
     except InvalidOperation as e:  # pragma: no cover - the pattern already guarantees it

@@ -47,6 +47,9 @@ def ensure_schema(db: Database, conn: Connection, create: bool = True) -> None:
 
 def create_schema(db: Database, conn: Connection) -> None:
     """Create the events table (by the library) and the projection tables (idempotent)."""
+    version = stored_version(conn)
+    if version is not None and version > schema.SCHEMA_VERSION:
+        ensure_schema(db, conn)  # raises: written by a newer housing-ledger
     try:
         HousingLedger(env=persistence_env(db.url, create_table=True))
         engine = create_engine(db.url)

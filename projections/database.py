@@ -27,9 +27,13 @@ SQLITE_BUSY_TIMEOUT_S = 30
 def redact(url: str) -> str:
     """The URL with its password hidden, for messages and logs."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        shown = make_url(url).render_as_string(hide_password=True)
     except Exception:
-        return re.sub(r"([^:/@]*):[^@]*@", r"\1:***@", url)
+        shown = re.sub(r"([^:/@]*):[^@]*@", r"\1:***@", url)
+    return _SECRET_PARAMETER.sub(r"\1=***", shown)
+
+
+_SECRET_PARAMETER = re.compile(r"((?:ssl)?pass(?:word|wd)?|pwd|secret)=[^&]*", re.IGNORECASE)
 
 
 class Connection:
@@ -204,7 +208,9 @@ class Database:
                 timeout=SQLITE_BUSY_TIMEOUT_S,
                 check_same_thread=False,
             )
-        if not self.read_only:
+        if self.read_only:
+            raw = _readable(raw, target)
+        else:
             raw.execute("PRAGMA journal_mode=WAL")
         raw.execute("PRAGMA synchronous=FULL")
         raw.execute("PRAGMA cache_size=-262144")  # 256 MiB: index inserts stay in memory
@@ -224,6 +230,19 @@ class Database:
         if self.dialect == "sqlite" and self.read_only:
             return self.url
         return self.url
+
+
+def _readable(raw: sqlite3.Connection, target: str) -> sqlite3.Connection:
+    """A read-only connection that can read. A WAL database on a read-only mount cannot
+    create its shared-memory file: open it as immutable then (nobody can write it there)."""
+    try:
+        raw.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+        return raw
+    except sqlite3.OperationalError:
+        raw.close()
+    return sqlite3.connect(
+        f"{target}&immutable=1", uri=True, isolation_level=None, check_same_thread=False
+    )
 
 
 def _csv_field(value: Any) -> str:

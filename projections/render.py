@@ -90,6 +90,11 @@ def to_csv(doc: Document) -> str:
     return out.getvalue().rstrip("\n")
 
 
+def _html(text: str) -> str:
+    """HTML-escaped, with control characters as visible escapes (never raw in a page)."""
+    return html.escape(escape(text))
+
+
 def escape(text: str) -> str:
     """Control characters as visible escapes (\\x1b...), for terminal output."""
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
@@ -149,7 +154,7 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 def _heading(name: str) -> str:
     """A column name that may wrap after its underscores (narrow columns, whole words)."""
-    return html.escape(name).replace("_", "_<wbr>")
+    return _html(name).replace("_", "_<wbr>")
 
 
 def _html_cell(value: Any, numeric: bool) -> str:
@@ -159,7 +164,7 @@ def _html_cell(value: Any, numeric: bool) -> str:
         css = ' class="true"' if value else ' class="false"'
     else:
         css = ' class="num"' if numeric else ""
-    return f"<td{css}>{html.escape(_cell(value))}</td>"
+    return f"<td{css}>{_html(_cell(value))}</td>"
 
 
 def _html_head(columns: list[str], numeric: dict[str, bool]) -> str:
@@ -214,9 +219,9 @@ def _html_table(columns: list[str], rows: list[dict[str, Any]],
 
 def _html_extra(name: str, value: Any) -> str:
     """An extra object of the document (e.g. `by_entity`) as a two-column table."""
-    title = f"<h2>{html.escape(name)}</h2>"
+    title = f"<h2>{_html(name)}</h2>"
     if not isinstance(value, dict):
-        return f"{title}<p>{html.escape(_cell(value))}</p>"
+        return f"{title}<p>{_html(_cell(value))}</p>"
     counts = bool(value) and all(isinstance(v, int) for v in value.values())
     key, label = name.removeprefix("by_") or "key", "units" if counts else "value"
     rows = [{key: k, label: v} for k, v in value.items()]
@@ -229,12 +234,12 @@ def to_html(doc: Document) -> str:
     rows = [_flat(r) for r in doc.rows]
     columns = _columns(doc, rows)
     totals = _flat(doc.totals) if doc.totals is not None else None
-    title = html.escape(doc.title or "housing-ledger")
-    header = "".join(f"<div><dt>{html.escape(k)}</dt><dd>{html.escape(_cell(v))}</dd></div>"
+    title = _html(doc.title or "housing-ledger")
+    header = "".join(f"<div><dt>{_html(k)}</dt><dd>{_html(_cell(v))}</dd></div>"
                      for k, v in doc.header.items() if v is not None)
     figure = f"<figure>{doc.figure}</figure>" if doc.figure else ""
     extras = "".join(_html_extra(k, v) for k, v in doc.extra.items())
-    position = html.escape(_cell(doc.header.get("position")))
+    position = _html(_cell(doc.header.get("position")))
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
