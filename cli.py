@@ -199,9 +199,17 @@ def import_(ctx: click.Context, files: tuple[str, ...], retries: int) -> None:
             for error in result.errors:
                 click.echo(escape(str(error)), err=True)
             raise InputRejected(f"{len(result.errors)} error(s): nothing was recorded")
-        _catch_up_with_progress(s)
-    click.echo(f"recorded {result.recorded} transaction(s) ({result.events} events), "
+    summary = (f"recorded {result.recorded} transaction(s) ({result.events} events), "
                f"{result.already_recorded} already recorded; journal position {result.position}")
+    try:
+        with failures():
+            _catch_up_with_progress(s)
+    except click.ClickException as e:
+        # The journal is committed: say so, or the user would import again for nothing.
+        failed = type(e)(f"{summary}; but updating the projections failed ({e.message}): "
+                         "they catch up at the next command")
+        raise failed from None
+    click.echo(summary)
 
 
 def _read(name: str) -> bytes:
