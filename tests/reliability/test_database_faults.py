@@ -3,15 +3,19 @@ transaction written.
 
 - PostgreSQL unreachable (a closed port, a host that does not resolve);
 - the PostgreSQL connection terminated by the server (`pg_terminate_backend` from another
-  connection) while an import writes the journal, or at a random moment of the import;
-  the shared server itself is never stopped;
+  connection) while an import writes the journal (nothing written), while its catch-up
+  writes the projections (the journal is committed: the message must say the
+  transactions are recorded), or at a random moment (1 trial by default, 19 more with
+  --runslow); the shared server itself is never stopped;
 - a SQLite file whose write lock another connection holds (`BEGIN IMMEDIATE`): the
   import waits (busy timeout 30 s) and succeeds when the lock goes after 1 s; held for 40 s
   (--runslow) the import gives up with exit 4;
 - a read-only SQLite database: opened with `?mode=ro`, on a read-only bind mount, and an
   immutable file (`chattr +i`);
-- a full disk: the SQLite file on a small tmpfs, filled to different levels;
-- a database written by a newer schema version.
+- a full disk: the SQLite file on a 32 MB tmpfs filled to leave 64 KB (the journal write
+  fails) or 3 MB (the catch-up fails after the journal commit); 8 more levels with
+  --runslow; after each, the space comes back and the same import finishes the job;
+- a database written by a newer schema version (every command, and `init`).
 
 The mounts and `chattr` need root (this machine's CI runs as root); where they are not
 permitted the test is skipped with the reason.
@@ -172,6 +176,47 @@ def test_a_connection_terminated_while_the_journal_is_written_exits_4_and_writes
     assert len(p.assert_intact(pg_url).journal) == len(base_ledger()) + 1
 
 
+def _catch_up_backend(admin: Any, database: str) -> int | None:
+    """The backend of a command writing projection rows (COPY or INSERT into hl_ tables,
+    the journal's own hl_chain aside)."""
+    cursor = admin.cursor()
+    cursor.execute(
+        "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid() "
+        "AND xact_start IS NOT NULL AND (query ILIKE 'COPY hl_%%' OR (query ILIKE "
+        "'INSERT INTO hl_%%' AND query NOT ILIKE 'INSERT INTO hl_chain%%'))",
+        (database,),
+    )
+    row = cursor.fetchone()
+    return int(row[0]) if row else None
+
+
+@pytest.mark.postgres
+def test_a_connection_terminated_during_the_catch_up_exits_4_and_says_the_import_is_recorded(
+    pg_url: str, tmp_path: Path
+) -> None:
+    p.ok(pg_url, "init")
+    p.ok(pg_url, "import", str(p.write(tmp_path / "base.jsonl", base_ledger())))
+    before = p.events(pg_url)
+    block = p.write(tmp_path / "many.jsonl", acquisitions(3000))
+    admin = p.connect(ADMIN_PG_URL)
+    try:
+        process = p.spawn(pg_url, "import", str(block))
+        started = time.perf_counter()
+        pid = None
+        while pid is None and process.poll() is None:
+            if p.events(pg_url) > before:  # the journal is committed: the catch-up runs
+                pid = _catch_up_backend(admin, _database(pg_url))
+        assert pid is not None, "the import finished before its catch-up could be caught"
+        _terminate(admin, pid)
+        result = p.finish(process, ["import", str(block)], started)
+    finally:
+        admin.close()
+    assert_refused(result, "recorded")
+    assert_says_it_was_recorded(result)
+    assert p.events(pg_url) - before == 3000 * 2
+    assert len(p.assert_intact(pg_url).journal) == len(base_ledger()) + 3000
+
+
 def terminate_at_random(url: str, folder: Path, seed: int) -> None:
     rng = random.Random(seed)
     p.ok(url, "init")
@@ -183,7 +228,7 @@ def terminate_at_random(url: str, folder: Path, seed: int) -> None:
     try:
         process = p.spawn(url, "import", str(block))
         started = time.perf_counter()
-        time.sleep(rng.uniform(0.3, 2.0))
+        time.sleep(rng.uniform(0.3, 1.6))
         pids: list[int] = []
         while process.poll() is None and not pids:
             cursor = admin.cursor()
@@ -395,11 +440,11 @@ def full_disk_trial(folder: Path, free_kb: int) -> None:
         p.assert_no_traceback(result)
         if result.returncode != 0:
             assert_refused(result, "full")
+        filler.unlink()  # (reading a WAL database needs a little room too)
         recorded = p.events(url) - before_events
         assert recorded in (0, 1500 * 2), f"half an import recorded: {recorded} events"
         if recorded and result.returncode != 0:
             assert_says_it_was_recorded(result)
-        filler.unlink()
         rerun = p.ok(url, "import", str(more))
         intact = p.assert_intact(url)
         assert len(intact.journal) == len(base_ledger()) + 1500
