@@ -13,7 +13,7 @@ import os
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr
 from typing import Any
 
 from sqlalchemy.engine import URL, make_url
@@ -98,10 +98,24 @@ class Connection:
     def _copy(self, table: str, names: str, rows: Sequence[Sequence[Any]]) -> None:
         """PostgreSQL COPY in CSV form: NULL is an unquoted empty field, every text is
         quoted (so an empty text stays empty); about 10x faster than INSERTs."""
-        buffer = io.StringIO("".join(",".join(map(_csv_field, row)) + "\n" for row in rows))
+        text = "".join(",".join(map(_csv_field, row)) + "\n" for row in rows)
+        buffer = io.BytesIO(text.encode("utf-8"))
         cursor = self.raw.cursor()
-        cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv)", buffer)
-        cursor.close()
+        # When the server ends the connection in the middle of a COPY, psycopg2 (2.9)
+        # prints the server's error with a SystemError on stderr and raises a bare
+        # "invalid socket": keep that print off the user's terminal and give its first
+        # line (the server's reason) as the error.
+        printed = io.StringIO()
+        try:
+            with redirect_stderr(printed):
+                cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv)", buffer)
+        except Exception as error:
+            reason = printed.getvalue().strip().splitlines()
+            if reason and self.lost:
+                raise type(error)(reason[0].split(": ", 1)[-1]) from None
+            raise
+        finally:
+            cursor.close()
 
     def begin(self) -> None:
         """Start a transaction (SQLite: take the write lock now, not at the first write)."""
@@ -124,10 +138,22 @@ class Connection:
         self.raw.commit() if self.is_pg else self.raw.execute("COMMIT")
 
     def rollback(self) -> None:
-        if self.is_pg:
-            self.raw.rollback()
-        elif self.raw.in_transaction:
-            self.raw.execute("ROLLBACK")
+        """Roll back the open transaction. On a connection the server has closed there is
+        nothing left to roll back (the server did it): the error that closed it is the one
+        worth reporting, so this does not raise a second one over it."""
+        try:
+            if self.is_pg:
+                self.raw.rollback()
+            elif self.raw.in_transaction:
+                self.raw.execute("ROLLBACK")
+        except Exception:
+            if not self.lost:
+                raise
+
+    @property
+    def lost(self) -> bool:
+        """True once the server has closed this connection (PostgreSQL only)."""
+        return self.is_pg and bool(getattr(self.raw, "closed", 0))
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
