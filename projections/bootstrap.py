@@ -24,6 +24,8 @@ def stored_version(conn: Connection) -> int | None:
         value = conn.scalar("SELECT value FROM hl_meta WHERE key = ?", (SCHEMA_KEY,))
     except Exception:
         conn.rollback()
+        if conn.lost:  # not "no schema": the server closed the connection
+            raise
         return None
     return int(value) if value is not None else None
 

@@ -141,13 +141,14 @@ class Connection:
         """Roll back the open transaction. On a connection the server has closed there is
         nothing left to roll back (the server did it): the error that closed it is the one
         worth reporting, so this does not raise a second one over it."""
+        already_lost = self.lost
         try:
             if self.is_pg:
                 self.raw.rollback()
             elif self.raw.in_transaction:
                 self.raw.execute("ROLLBACK")
         except Exception:
-            if not self.lost:
+            if not already_lost:  # this rollback found the loss: that error is the cause
                 raise
 
     @property

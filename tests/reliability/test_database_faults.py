@@ -176,6 +176,47 @@ def test_a_connection_terminated_while_the_journal_is_written_exits_4_and_writes
     assert len(p.assert_intact(pg_url).journal) == len(base_ledger()) + 1
 
 
+def _idle_backend(admin: Any, database: str) -> int | None:
+    """The backend of an import idle between two statements (it is validating the file)."""
+    cursor = admin.cursor()
+    cursor.execute(
+        "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid() "
+        "AND state IN ('idle', 'idle in transaction')",
+        (database,),
+    )
+    row = cursor.fetchone()
+    return int(row[0]) if row else None
+
+
+@pytest.mark.postgres
+def test_a_connection_terminated_while_idle_exits_4_with_the_cause_and_writes_nothing(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """The rollback on the dead connection must not replace the cause with "connection
+    already closed" (found by the random trials)."""
+    p.ok(pg_url, "init")
+    p.ok(pg_url, "import", str(p.write(tmp_path / "base.jsonl", base_ledger())))
+    block = p.write(tmp_path / "many.jsonl", acquisitions(5_000))
+    before = p.snapshot(pg_url)
+    admin = p.connect(ADMIN_PG_URL)
+    try:
+        process = p.spawn(pg_url, "import", str(block))
+        started = time.perf_counter()
+        pid = None
+        while pid is None and process.poll() is None:
+            pid = _idle_backend(admin, _database(pg_url))
+        assert pid is not None, "the import finished before it could be caught idle"
+        _terminate(admin, pid)
+        result = p.finish(process, ["import", str(block)], started)
+    finally:
+        admin.close()
+    assert_refused(result, "server closed the connection")
+    assert "already closed" not in result.stderr, str(result)
+    assert p.snapshot(pg_url) == before, "a terminated import left part of its file"
+    p.ok(pg_url, "import", str(block))
+    assert len(p.assert_intact(pg_url).journal) == len(base_ledger()) + 5_000
+
+
 def _catch_up_backend(admin: Any, database: str) -> int | None:
     """The backend of a command writing projection rows (COPY or INSERT into hl_ tables,
     the journal's own hl_chain aside)."""
