@@ -313,16 +313,25 @@ def history(ctx: click.Context, unit_id: str, known_at: int | None, fmt: str) ->
 @click.option("--seed", type=int, default=2017, show_default=True, help="Random seed.")
 @click.option("--output", type=click.Path(dir_okay=False, writable=True),
               help="Also write the demo transactions to this JSONL file.")
+@click.option("--profile", type=click.Choice(["default", "scale"]), default="default",
+              show_default=True,
+              help="default: the 2017 story, about 1.5 events per unit. scale: the same story "
+                   "plus the ELAN regroupings of the ESH (2021, 2024, 2026) and more sales "
+                   "through ONV, 3 to 4 events per unit, for benchmarks.")
 @click.pass_context
-def demo(ctx: click.Context, units: int, seed: int, output: str | None) -> None:
-    """Record a realistic demo ledger telling the 2017 programme's story, and print holdings."""
+def demo(ctx: click.Context, units: int, seed: int, output: str | None, profile: str) -> None:
+    """Record a realistic demo ledger telling the 2017 programme's story, and print holdings.
+
+    --profile scale gives a ledger with the churn of a real group (see ledger/demo_scale.py).
+    """
     import io
     import json
 
     from ledger.demo import generate
 
     s = session(ctx)
-    lines = [json.dumps(tx, ensure_ascii=False) for tx in generate(units=units, seed=seed)]
+    txs = generate(units=units, seed=seed, profile=profile)
+    lines = [json.dumps(tx, ensure_ascii=False) for tx in txs]
     data = ("\n".join(lines) + "\n").encode("utf-8")
     if output:
         with open(output, "wb") as f:

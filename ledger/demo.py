@@ -14,11 +14,17 @@ national sales operator (ONV) buys blocks from the ESH and resells them lot by l
 gives the bare ownership of most of its stock to AGIRC-ARRCO on 2017-07-01 with staggered
 usufruct end dates; the two competitive-sector businesses are divested without
 redundancy; one annulled sale and one acquisition recorded with a wrong zone are reversed.
+That default story gives about 1.5 events per unit. The "scale" profile (`profile=
+"scale"`, tables in `ledger/demo_scale.py`) adds a real group's churn for benchmarks, 3 to
+4 events per unit: the ELAN regroupings of the ESH into regional (2021), inter-regional
+(2024) and national (2026) companies, each new company registered before it absorbs;
+about 1.5% of the ESH stock sold to ONV a year and resold lot by lot; faster LLI resales.
 
-What it must not do: import the rest of the project or any third-party package (stdlib
-only), read the clock (same seed, same file), or hold the ledger in memory. Its state is
-one byte per unit (the zone, for prices) plus arrays of the unit indices each entity
-holds in full ownership; transactions are built one at a time, in journal order.
+What it must not do: import the rest of the project (but `ledger.demo_scale`, its own
+tables) or any third-party package (stdlib only), read the clock (same seed, same file),
+or hold the ledger in memory. Its state is one byte per unit (the zone, for prices) plus
+arrays of the unit indices each entity holds in full ownership; transactions are built
+one at a time, in journal order. A merger moves its absorbed entities' arrays whole.
 """
 
 from __future__ import annotations
@@ -506,8 +512,10 @@ class _Story:
     while its seller holds it in full ownership, and an entity is named only while active.
     """
 
-    def __init__(self, units: int, seed: int, geography: Geography) -> None:
+    def __init__(self, units: int, seed: int, geography: Geography, profile: Profile) -> None:
         self.rng = random.Random(seed)
+        self.profile = profile
+        self.cast = {**CAST, **{c.id: c for c in profile.later}}
         self.geo = geography
         self.total = units
         self.next_index = 1
@@ -616,7 +624,7 @@ class _Story:
         self.acquisitions = dict(zip(ACQUISITION_YEARS, yearly, strict=True))
         for cast, count in zip(ESH, _split(n_hlm, [c.share for c in ESH]), strict=True):
             yield from self._open(cast, count, "social")
-        yield from self._open(CAST[AFL], n_afl, "other")
+        yield from self._open(self.cast[AFL], n_afl, "other")
         for cast, count in zip(LLI_2017, _split(n_lli, [c.share for c in LLI_2017]), strict=True):
             yield from self._open(cast, count, "intermediate")
 
@@ -653,10 +661,10 @@ class _Story:
             plan.append(Planned(day, priority, len(plan), kind, args))
 
         days = _business_days(year)
-        for cast in LATER:
+        for cast in self.profile.later:
             if cast.registered.year == year:
                 add(cast.registered, 0, "entity", cast)
-        for merger in MERGERS:
+        for merger in self.profile.mergers:
             if merger.day.year == year:
                 add(merger.day, 1, "merger", merger)
         for business in BUSINESSES:
@@ -701,10 +709,10 @@ class _Story:
         rng = self.rng
         part = _year_part(year)
         for entity, pool in self.pools.items():
-            family = ONV if entity == ONV else CAST[entity].kind
+            family = ONV if entity == ONV else self.cast[entity].kind
             if year < LOT_SALES_FROM.get(family, 9999) or not pool:
                 continue
-            rate = HLM_LOT_RATE[year] if family == "hlm" else LOT_RATE_BY_KIND[family]
+            rate = HLM_LOT_RATE[year] if family == "hlm" else self.profile.lot_rates[family]
             buyers = LOT_BUYERS[family]
             for _ in range(self._round(rate * len(pool) * part)):
                 category = buyers.draw(rng)
@@ -715,7 +723,7 @@ class _Story:
         sellers = [
             (e, len(p))
             for e, p in self.pools.items()
-            if CAST[e].kind == "hlm" and e != ONV and len(p) >= 2
+            if self.cast[e].kind == "hlm" and e != ONV and len(p) >= 2
         ]
         if not sellers:
             return
@@ -724,10 +732,13 @@ class _Story:
         for category, (first, share) in BLOCKS.items():
             if year < first:
                 continue
-            count = self._round(share * HLM_LOT_RATE[year] * stock / mean)
+            rate = share * HLM_LOT_RATE[year]
+            if category == ONV and self.profile.onv_block_rate:
+                rate = self.profile.onv_block_rate * _year_part(year)
+            count = self._round(rate * stock / mean)
             if (category, year) in FORCED_BLOCKS:
                 count = max(count, 1)
-            opens = CAST[ONV].registered if category == ONV else START
+            opens = self.cast[ONV].registered if category == ONV else START
             window = [d for d in days if d > opens]
             for _ in range(count):
                 seller, held = rng.choices(sellers, [n for _, n in sellers])[0]
@@ -793,7 +804,7 @@ class _Story:
     ) -> tuple[dict[str, Any], list[int]]:
         rng = self.rng
         _, _, built = ACQUISITION_MODES[mode]
-        commune, zone = self.geo.pick(rng, CAST[entity].region or "11", LLI_ZONES)
+        commune, zone = self.geo.pick(rng, self.cast[entity].region or "11", LLI_ZONES)
         year = min(day.year + rng.randint(*built), day.year + 5)
         first = self.next_index
         units = [
@@ -887,7 +898,7 @@ class _Story:
         unit = pool[at]
         pool[at] = pool[-1]
         pool.pop()
-        factor = DISCOUNT["lli"] if CAST[seller].kind == "lli" else DISCOUNT[category]
+        factor = DISCOUNT["lli"] if self.cast[seller].kind == "lli" else DISCOUNT[category]
         yield self._sale(day, seller, [unit], {"category": category}, factor)
 
     def _take_block(self, seller: str, size: int) -> list[int]:
@@ -913,7 +924,7 @@ class _Story:
         if not units:
             return
         if category == ONV:
-            buyer = {"category": "social_landlord", "name": CAST[ONV].name, "entity": ONV}
+            buyer = {"category": "social_landlord", "name": self.cast[ONV].name, "entity": ONV}
             self.pools[ONV].extend(units)
         elif category == "institutional":
             buyer = {"category": category, "name": self.rng.choice(INSTITUTIONAL_BUYERS)}
@@ -979,22 +990,59 @@ class _Story:
             }
 
 
+# --------------------------------------------------------------------------- profiles
+
+
+class Profile(NamedTuple):
+    """What a profile changes in the story: who is registered later, who merges, how much sells.
+
+    `onv_block_rate` is the ESH stock sold to ONV a year (0: ONV blocks as in BLOCKS).
+    """
+
+    later: tuple[Cast, ...]
+    mergers: tuple[Merger, ...]
+    lot_rates: dict[str, float]
+    onv_block_rate: float
+
+
+PROFILES = ("default", "scale")
+
+
+def load_profile(name: str) -> Profile:
+    """The default story, or the "scale" one: the ELAN mergers and more ONV sales on top."""
+    if name == "default":
+        return Profile(LATER, MERGERS, LOT_RATE_BY_KIND, 0.0)
+    if name != "scale":
+        raise ValueError(f"unknown profile {name!r}: choose one of {', '.join(PROFILES)}")
+    from ledger import demo_scale as scale  # the scale story's tables, stdlib only
+
+    later = tuple(Cast(i, n, k, r, day) for i, n, k, r, day in scale.ENTITIES)
+    mergers = tuple(Merger(*m) for m in scale.MERGERS)
+    merged = tuple(sorted((*MERGERS, *mergers), key=lambda m: m.day))
+    return Profile((*LATER, *later), merged, scale.LOT_RATES, scale.ONV_BLOCK_RATE)
+
+
 # --------------------------------------------------------------------------- public API
 
 
 def generate(
-    units: int = 3000, seed: int = 2017, zoning_path: str | Path | None = None
+    units: int = 3000,
+    seed: int = 2017,
+    zoning_path: str | Path | None = None,
+    profile: str = "default",
 ) -> Iterator[dict[str, Any]]:
     """Yield the demo ledger's transactions, in journal order, as JSONL-ready dicts.
 
     `units` is the number of units that ever enter the ledger (opening stock plus LLI
     acquisitions). Same arguments and zoning file, same transactions. Every size from
     MIN_UNITS is valid; the proportions of the story (sitting tenants the majority of
-    sales, several usufructs overdue) settle from about a thousand units.
+    sales, several usufructs overdue) settle from about a thousand units. `profile`
+    "scale" adds the ELAN regroupings and more ONV sales: 3 to 4 events per unit.
     """
     if units < MIN_UNITS:
         raise ValueError(f"units must be at least {MIN_UNITS} to tell the whole story")
-    return _stream(_Story(units, seed, load_geography(zoning_path)))
+    story = _Story(units, seed, load_geography(zoning_path), load_profile(profile))
+    return _stream(story)
 
 
 def _stream(story: _Story) -> Iterator[dict[str, Any]]:
@@ -1008,20 +1056,21 @@ def write_jsonl(
     units: int = 3000,
     seed: int = 2017,
     zoning_path: str | Path | None = None,
+    profile: str = "default",
 ) -> int:
     """Write one compact JSON object per line; return the number of transactions."""
     if isinstance(path_or_file, (str, Path)):
         with Path(path_or_file).open("w", encoding="utf-8", newline="\n") as handle:
-            return write_jsonl(handle, units, seed, zoning_path)
+            return write_jsonl(handle, units, seed, zoning_path, profile)
     count = 0
-    for tx in generate(units, seed, zoning_path):
+    for tx in generate(units, seed, zoning_path, profile):
         path_or_file.write(json.dumps(tx, ensure_ascii=False, separators=(", ", ": ")) + "\n")
         count += 1
     return count
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m ledger.demo [FILE|-] [--units N] [--seed S]`: write a demo ledger."""
+    """`python -m ledger.demo [FILE|-] [--units N] [--seed S] [--profile P]`: write a demo."""
     import argparse
 
     parser = argparse.ArgumentParser(description=main.__doc__)
@@ -1029,9 +1078,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--units", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=2017)
     parser.add_argument("--zoning", default=None, help="zonage-abc CSV (default: shared data)")
+    parser.add_argument("--profile", choices=PROFILES, default="default",
+                        help="scale: ELAN mergers and more ONV sales, 3-4 events per unit")
     args = parser.parse_args(argv)
     target = sys.stdout if args.output == "-" else args.output
-    count = write_jsonl(target, args.units, args.seed, args.zoning)
+    count = write_jsonl(target, args.units, args.seed, args.zoning, args.profile)
     print(f"{count} transactions", file=sys.stderr)
     return 0
 
