@@ -996,7 +996,8 @@ class _Story:
 class Profile(NamedTuple):
     """What a profile changes in the story: who is registered later, who merges, how much sells.
 
-    `onv_block_rate` is the ESH stock sold to ONV a year (0: ONV blocks as in BLOCKS).
+    `onv_block_rate` is the ESH stock sold to ONV a year (0: ONV blocks as in BLOCKS). A
+    profile adds no LLI company: the LLI buyers are drawn from the static cast (`_active`).
     """
 
     later: tuple[Cast, ...]
