@@ -496,7 +496,8 @@ class _Builder:
         units, businesses = self.world.moved_by_merger(absorbed)
         floor = self.floor([*absorbed, into], units, businesses, merger=True)
         # The product rejects a merger dated before an absorbed entity gave up a right.
-        floor = max([floor, *(self.world.released[e] for e in absorbed if e in self.world.released)])
+        released = self.world.released
+        floor = max([floor, *(released[e] for e in absorbed if e in released)])
         d = self.pick_date(floor)
         return self.record(
             {

@@ -16,7 +16,9 @@ from tests.unit.test_events import event_classes, sample
 
 def apps() -> tuple[HousingLedger, HousingLedger]:
     stock = HousingLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    fast = HousingLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo", "TRANSCODER_TOPIC": TOPIC})
+    fast = HousingLedger(
+        env={"PERSISTENCE_MODULE": "eventsourcing.popo", "TRANSCODER_TOPIC": TOPIC}
+    )
     return stock, fast
 
 
@@ -29,7 +31,12 @@ def test_every_event_is_encoded_to_the_same_bytes_as_the_library(cls: type) -> N
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(), st.integers(-(2**62), 2**62), st.dates(), st.decimals(allow_nan=False, allow_infinity=False, places=2))
+@given(
+    st.text(),
+    st.integers(-(2**62), 2**62),
+    st.dates(),
+    st.decimals(allow_nan=False, allow_infinity=False, places=2),
+)
 def test_any_text_number_date_and_amount_encode_identically(text: str, number: int, day: date,
                                                            amount: Decimal) -> None:
     stock, fast = apps()
