@@ -2,6 +2,7 @@
 
     python bench/child.py noop                # the interpreter plus the ledger's imports
     python bench/child.py import URL FILE     # record FILE (JSONL) into the ledger at URL
+    python bench/child.py replay URL          # the replay: fold the journal in memory, digest
     python bench/child.py rebuild URL         # rebuild every projection from the journal
 
 The last line of stdout is JSON: events, seconds, and the peak RSS in KiB from
@@ -20,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import cli  # noqa: E402  (the composition root: Session)
+from projections import replay  # noqa: E402
 
 
 def vm_hwm_kib() -> int | None:
@@ -61,6 +63,12 @@ def main(argv: list[str]) -> int:
         report["append_seconds"] = held[0]
         report["events"] = result.events
         report["errors"] = len(result.errors)
+    elif command == "replay":
+        session = cli.Session(argv[1])
+        replayed = replay.rebuild_in_memory(session.store)
+        report["digest"] = replay.state_digest(replayed.rows)
+        report["seconds"] = replayed.seconds
+        report["events"] = replayed.events
     elif command == "rebuild":
         session = cli.Session(argv[1])
         rebuilt = session.projector.rebuild()

@@ -40,6 +40,12 @@ def position_at(conn: Connection, known_at: int | None) -> int:
     return int(value or 0)
 
 
+#: SQLite, without statistics, reads one entity's holdings through `hl_periods_asof` (every
+#: current period of every holder on the date: 7x the hand-written query at 100k units);
+#: the holder's own index reads only that entity's rows. PostgreSQL plans it well itself.
+_HOLDER_INDEX_HINT = " INDEXED BY hl_periods_holder"
+
+
 @dataclass(frozen=True, slots=True)
 class HoldingRow:
     entity: str
@@ -63,9 +69,11 @@ def holdings(
         params += [as_of, as_of]
     else:
         where += " AND p.to_date IS NULL"
+    hint = ""
     if entity is not None:
         where += " AND p.holder = ?"
         params.append(entity)
+        hint = _HOLDER_INDEX_HINT if conn.dialect == "sqlite" else ""
     join = ""
     if by is None:
         key_sql = "NULL"
@@ -85,7 +93,7 @@ def holdings(
         "SUM(CASE WHEN p.held_as = 'full_ownership' THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN p.held_as = 'usufruct' THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN p.held_as = 'bare_ownership' THEN 1 ELSE 0 END) "
-        f"FROM hl_periods p{join} WHERE {where} GROUP BY p.holder, k",
+        f"FROM hl_periods p{hint}{join} WHERE {where} GROUP BY p.holder, k",
         params,
     )
     result = [

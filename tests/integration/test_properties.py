@@ -50,6 +50,10 @@ def test_holdings_as_of_every_date_equal_the_reference_fold(txs: list[dict[str, 
             for by in (None, "zone", "tense", "region", "financing"):
                 expected = reference_model.holdings(txs, as_of=day, by=by)
                 assert ledger.holdings(as_of=day, by=by) == expected, (day, by)
+                for entity in sorted({r["entity"] for r in expected}):  # its own index
+                    assert ledger.holdings(as_of=day, entity=entity, by=by) == [
+                        r for r in expected if r["entity"] == entity
+                    ], (day, by, entity)
         assert ledger.holdings() == reference_model.holdings(txs)
     finally:
         ledger.close()
