@@ -620,6 +620,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--seed", type=int, default=2017)
     p.add_argument(
+        "--profile",
+        choices=("scale", "default"),
+        default="scale",
+        help="demo story: scale (3-4 events per unit, issue 5) or default (1.5)",
+    )
+    p.add_argument(
         "--pg",
         default=PG_SERVER,
         metavar="URL",
@@ -663,11 +669,12 @@ def main(argv: list[str] | None = None) -> int:
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     windows = 1 if "catchup" in args.only else 0
-    workload = build(args.units, args.seed, windows, args.catchup_events)
+    workload = build(args.units, args.seed, windows, args.catchup_events, args.profile)
     print(
-        f"[   0.0s] workload: {args.units:,} units, {workload.transactions:,} transactions "
-        f"(base {workload.base_transactions:,}; catch-up window of "
-        f"~{workload.window_events:,} events) in {time.perf_counter() - started:.1f} s",
+        f"[   0.0s] workload: {args.units:,} units ({args.profile} story), "
+        f"{workload.transactions:,} transactions (base {workload.base_transactions:,}; "
+        f"catch-up window of ~{workload.window_events:,} events) "
+        f"in {time.perf_counter() - started:.1f} s",
         file=sys.stderr,
     )
     with scratch(args.db, args.pg, args.keep, args.data_dir) as db:
@@ -719,6 +726,7 @@ def run(args: argparse.Namespace) -> int:
                 "workload": {
                     "units": args.units,
                     "seed": args.seed,
+                    "profile": args.profile,
                     "transactions": workload.transactions,
                     "base_transactions": workload.base_transactions,
                     "windows": len(workload.windows),

@@ -62,8 +62,10 @@ class Workload:
         return self.base_transactions + sum(s.transactions for s in self.steps)
 
 
-def build(units: int, seed: int, windows: int, window_events: int) -> Workload:
-    txs = list(generate(units=units, seed=seed))
+def build(
+    units: int, seed: int, windows: int, window_events: int, profile: str = "scale"
+) -> Workload:
+    txs = list(generate(units=units, seed=seed, profile=profile))
     total = sum(estimated_events(tx) for tx in txs)
     if windows and total < 3 * windows * window_events:
         window_events = max(20, total // (3 * windows))  # small ledgers (smoke runs)
