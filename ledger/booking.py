@@ -60,6 +60,7 @@ class Book:
         self.booked: dict[str, _Booked] = {}
         self.named: dict[str, list[str]] = {}
         self.rpls: dict[str, str] = {}
+        self.rpls_indexed: dict[str, str | None] = {}
         self.reversed_here: set[str] = set()
         self.touched: dict[UUID, Aggregate] = {}
         self.has_merger = False
@@ -68,6 +69,7 @@ class Book:
     def prefetch(self, transactions: Iterable[Transaction]) -> None:
         """Load every aggregate the transactions name, in one bulk read."""
         labels = self.labels
+        rpls: list[str] = []
         for tx in transactions:
             labels[transaction_key(tx.id)] = f"transaction {tx.id}"
             labels.update((entity_key(e), f"entity {e}") for e in _named_entities(tx))
@@ -76,7 +78,9 @@ class Book:
                 labels[business_key(tx["business"])] = f"business {tx['business']}"
             if tx.type == "reversal":
                 labels[transaction_key(tx["reverses"])] = f"transaction {tx['reverses']}"
+            rpls.extend(_named_rpls(tx))
         self._load(list(labels))
+        self._index_rpls(rpls)
 
     def _load(self, keys: Iterable[UUID]) -> None:
         missing = [k for k in keys if k not in self.aggregates]
@@ -87,6 +91,21 @@ class Book:
             agg = found.get(key)
             self.aggregates[key] = agg
             self.versions_read[key] = agg.version if agg is not None else 0
+
+    def _index_rpls(self, rpls_ids: Iterable[str]) -> None:
+        """Ask the index which unit uses each rpls id, once per id (prefetch asks for the
+        whole file at once: asked per transaction, a file of small ones is a query each)."""
+        missing = [r for r in dict.fromkeys(rpls_ids) if r not in self.rpls_indexed]
+        if missing:
+            found = self.index.rpls_in_use(missing)
+            self.rpls_indexed.update((r, found.get(r)) for r in missing)
+
+    def rpls_holder(self, rpls_id: str) -> str | None:
+        """The unit last given this rpls id: by this import, else in the ledger."""
+        if rpls_id in self.rpls:
+            return self.rpls[rpls_id]
+        self._index_rpls([rpls_id])
+        return self.rpls_indexed[rpls_id]
 
     def _get(self, key: UUID) -> Any:
         if key not in self.aggregates:
@@ -193,9 +212,8 @@ def _check_new_units(book: Book, units: Sequence[UnitSpec], tx: Transaction) -> 
             )
         if spec.rpls_id:
             wanted[spec.rpls_id] = spec.unit_id
-    in_use = {**book.index.rpls_in_use(wanted), **book.rpls}
     for rpls_id, unit_id in wanted.items():
-        holder = in_use.get(rpls_id)
+        holder = book.rpls_holder(rpls_id)
         if holder is not None and _rpls_still_used(book, rpls_id, holder):
             raise RuleViolation(
                 "rpls_duplicate",
@@ -380,6 +398,11 @@ def _named_entities(tx: Transaction) -> list[str]:
     if isinstance(buyer, dict):
         names.append(buyer.get("entity"))
     return [n for n in names if n]
+
+
+def _named_rpls(tx: Transaction) -> list[str]:
+    units = tx.fields.get("units") or ()
+    return [u.rpls_id for u in units if isinstance(u, UnitSpec) and u.rpls_id]
 
 
 def _named_units(tx: Transaction) -> list[str]:
