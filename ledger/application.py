@@ -16,7 +16,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import JSONTranscoder, StoredEvent, Transcoding
 
 import ledger.merger  # noqa: F401  (registers the merger handler)
 import ledger.reversal  # noqa: F401  (registers the reversal handler)
@@ -132,9 +132,9 @@ class Recorder:
                 except RuleViolation as e:
                     result.errors.append(LineError(name, number, e.message))
         head = self.store.head()
-        book = Book(self.index, self.load)
+        book = Book(self.index, self.load, self.app.mapper)
         book.prefetch(tx for _, _, tx in parsed)
-        events: list[Any] = []
+        events: list[StoredEvent] = []
         for done, (name, number, tx) in enumerate(parsed, start=1):
             try:
                 booked = book.apply(tx)
@@ -157,8 +157,7 @@ class Recorder:
             if result.errors:
                 result.recorded = result.already_recorded = 0
             return result
-        stored = [self.app.mapper.to_stored_event(e) for e in events]
-        positions = self.store.append(stored, book.expectations(head))
+        positions = self.store.append(events, book.expectations(head))
         result.events = len(positions)
         result.position = positions[-1]
         return result

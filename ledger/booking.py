@@ -7,6 +7,11 @@ transaction's journal position). A handler first checks every rule of its transa
 only then changes aggregates, so a rejected line leaves the book as it was and the
 following lines are validated against the ledger plus the earlier *valid* lines.
 
+A unit entering the ledger for the first time and the journal entry of each transaction
+are made directly in stored form (`ledger.created`): no aggregate object exists for them
+unless a later transaction of the same file asks for one, and then it is rebuilt from
+that stored event with the library's mapper, as an aggregate loaded from the journal is.
+
 Nothing here writes: the application stores the collected events in one database
 transaction once the whole file is valid.
 """
@@ -20,7 +25,9 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import Mapper, StoredEvent
 
+from ledger.created import created
 from ledger.domain import (
     Business,
     Entity,
@@ -51,10 +58,14 @@ class _Booked:
 
 
 class Book:
-    def __init__(self, index: LedgerIndex, loader: Loader) -> None:
+    def __init__(self, index: LedgerIndex, loader: Loader, mapper: Mapper[UUID]) -> None:
         self.index = index
         self.loader = loader
-        self.aggregates: dict[UUID, Aggregate | None] = {}
+        self.mapper = mapper
+        # An aggregate created by this import is held as its stored event until asked for.
+        self.aggregates: dict[UUID, Aggregate | StoredEvent | None] = {}
+        self.entered: dict[UUID, str] = {}  # units held so, with their holder
+        self.entered_by: dict[str, dict[UUID, None]] = {}  # and the reverse
         self.versions_read: dict[UUID, int] = {}
         self.labels: dict[UUID, str] = {}
         self.booked: dict[str, _Booked] = {}
@@ -110,7 +121,21 @@ class Book:
     def _get(self, key: UUID) -> Any:
         if key not in self.aggregates:
             self._load([key])
-        return self.aggregates[key]
+        found = self.aggregates[key]
+        if isinstance(found, StoredEvent):
+            created_event: Any = self.mapper.to_domain_event(found)
+            found = self.aggregates[key] = created_event.mutate(None)
+            holder = self.entered.pop(key, None)
+            if holder is not None:
+                del self.entered_by[holder][key]
+            self.touched[key] = found
+        return found
+
+    def units_entered_by(self, holders: Iterable[str]) -> list[Unit]:
+        """The units entered by this import in full ownership of one of `holders` and held
+        as stored events, as aggregates (a merger moves them)."""
+        keys = [k for holder in set(holders) for k in self.entered_by.get(holder, ())]
+        return [self._get(k) for k in keys]
 
     def expectations(self, head: int) -> Expectations:
         return Expectations(
@@ -118,8 +143,9 @@ class Book:
         )
 
     # -- booking -------------------------------------------------------------------
-    def apply(self, tx: Transaction) -> list[Any] | str:
-        """Book one transaction: its new events in order, or ALREADY_RECORDED."""
+    def apply(self, tx: Transaction) -> list[StoredEvent] | str:
+        """Book one transaction: its new events in stored form, in order, or
+        ALREADY_RECORDED."""
         recorded: RecordedTransaction | None = self._get(transaction_key(tx.id))
         if recorded is not None:
             if recorded.content_hash == tx.content_hash:
@@ -129,24 +155,30 @@ class Book:
                 f"transaction id {tx.id} is already recorded with different content",
             )
         booked = _Booked(tx)
-        touched: list[Aggregate] = HANDLERS[tx.type](self, tx, booked)
-        journal_entry = RecordedTransaction._create(
+        touched = HANDLERS[tx.type](self, tx, booked)
+        journal_entry = created(
+            self.mapper,
+            RecordedTransaction,
             RecordedTransaction.Recorded,
-            id=transaction_key(tx.id),
+            transaction_key(tx.id),
             transaction_id=tx.id,
             type=tx.type,
             on=tx.date,
             content=_content_json(tx),
             content_hash=tx.content_hash,
         )
-        self.aggregates[journal_entry.id] = journal_entry
+        self.aggregates[journal_entry.originator_id] = journal_entry  # type: ignore[index]
         self.booked[tx.id] = booked
         for entity in _named_entities(tx):
             self.named.setdefault(entity, []).append(tx.id)
-        events: list[Any] = []
-        for agg in [*touched, journal_entry]:
-            events.extend(agg.collect_events())
-            self.touched[agg.id] = agg
+        events: list[StoredEvent] = []
+        for agg in touched:
+            if isinstance(agg, StoredEvent):
+                events.append(agg)
+            else:
+                events.extend(map(self.mapper.to_stored_event, agg.collect_events()))
+                self.touched[agg.id] = agg
+        events.append(journal_entry)
         return events
 
     # -- shared checks -------------------------------------------------------------
@@ -222,15 +254,19 @@ def _check_new_units(book: Book, units: Sequence[UnitSpec], tx: Transaction) -> 
 
 
 def _rpls_still_used(book: Book, rpls_id: str, unit_id: str) -> bool:
+    if unit_key(unit_id) in book.entered:  # entered by this import with this rpls id
+        return True
     unit: Unit | None = book._get(unit_key(unit_id))
     return unit is not None and unit.is_present and unit.attributes.get("rpls_id") == rpls_id
 
 
-def _enter_units(book: Book, tx: Transaction, booked: _Booked, mode: str) -> list[Aggregate]:
+def _enter_units(
+    book: Book, tx: Transaction, booked: _Booked, mode: str
+) -> list[Aggregate | StoredEvent]:
     book.entity(tx["entity"], tx.date, "entity")
     units: Sequence[UnitSpec] = tx["units"]
     _check_new_units(book, units, tx)
-    touched: list[Aggregate] = []
+    touched: list[Aggregate | StoredEvent] = []
     for spec in units:
         entry = dict(
             holder=tx["entity"],
@@ -246,26 +282,30 @@ def _enter_units(book: Book, tx: Transaction, booked: _Booked, mode: str) -> lis
             transaction=tx.id,
             on=tx.date,
         )
-        unit = book.aggregates.get(unit_key(spec.unit_id))
-        if not isinstance(unit, Unit):
-            unit = Unit._create(
-                Unit.Entered, id=unit_key(spec.unit_id), unit_id=spec.unit_id, **entry
-            )
-            book.aggregates[unit.id] = unit
+        key = unit_key(spec.unit_id)
+        unit: Unit | None = book._get(key)
+        if unit is None:
+            entered = created(book.mapper, Unit, Unit.Entered, key, unit_id=spec.unit_id, **entry)
+            book.aggregates[key] = entered
+            book.entered[key] = tx["entity"]
+            book.entered_by.setdefault(tx["entity"], {})[key] = None
+            touched.append(entered)
         else:
             unit.reenter(unit_id=spec.unit_id, **entry)
+            touched.append(unit)
         if spec.rpls_id:
             book.rpls[spec.rpls_id] = spec.unit_id
         booked.units.append(spec.unit_id)
-        touched.append(unit)
     return touched
 
 
-def _register_units(book: Book, tx: Transaction, booked: _Booked) -> list[Aggregate]:
+def _register_units(
+    book: Book, tx: Transaction, booked: _Booked
+) -> list[Aggregate | StoredEvent]:
     return _enter_units(book, tx, booked, EntryMode.REGISTRATION.value)
 
 
-def _acquisition(book: Book, tx: Transaction, booked: _Booked) -> list[Aggregate]:
+def _acquisition(book: Book, tx: Transaction, booked: _Booked) -> list[Aggregate | StoredEvent]:
     return _enter_units(book, tx, booked, str(tx["mode"]))
 
 
@@ -377,7 +417,8 @@ def _divestment(book: Book, tx: Transaction, booked: _Booked) -> list[Aggregate]
     return [business]
 
 
-HANDLERS: dict[str, Callable[[Book, Transaction, _Booked], list[Aggregate]]] = {
+Handler = Callable[[Book, Transaction, _Booked], Sequence[Aggregate | StoredEvent]]
+HANDLERS: dict[str, Handler] = {
     "register_entity": _register_entity,
     "register_units": _register_units,
     "acquisition": _acquisition,
