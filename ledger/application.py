@@ -8,7 +8,9 @@ was rejected, store all new events in one database transaction.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Any
@@ -99,6 +101,20 @@ def read_source(name: str, stream: IO[bytes]) -> Iterator[tuple[int, Any | LineE
             yield number, LineError(name, number, e.message)
 
 
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """An import allocates a few objects per event that all live until the append, and
+    makes no garbage cycles: the cyclic collector's passes over that growing heap are
+    about a seventh of an import's time and free nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class Recorder:
     """Records files of transactions: all lines valid, or nothing written."""
 
@@ -117,6 +133,12 @@ class Recorder:
 
     def record(
         self, sources: Iterable[tuple[str, IO[bytes]]], progress: Progress | None = None
+    ) -> ImportResult:
+        with _cyclic_gc_paused():
+            return self._record(sources, progress)
+
+    def _record(
+        self, sources: Iterable[tuple[str, IO[bytes]]], progress: Progress | None
     ) -> ImportResult:
         result = ImportResult()
         parsed: list[tuple[str, int, Transaction]] = []

@@ -1,20 +1,24 @@
 """The import's direct stored form of new units and journal entries is the library's own:
-the same bytes as `Aggregate._create` + the mapper, and the library rebuilds from it."""
+the same bytes as `Aggregate._create` + the mapper, and the library rebuilds from it; the
+same ids as `uuid5`."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 import orjson
 import pytest
 from eventsourcing.persistence import StoredEvent
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger.application import HousingLedger, persistence_env
 from ledger.created import created
 from ledger.domain import RecordedTransaction, Unit, transaction_key, unit_key
+from ledger.keys import NAMESPACE
 from projections.eventstore import SqlEventStore
 from projections.transcoding import TOPIC
 from tests.support import base_ledger
@@ -108,3 +112,10 @@ def test_a_unit_entered_and_sold_in_one_file_is_rebuilt_by_the_library(ledger: A
     unit = HousingLedger(env=persistence_env(ledger.url)).repository.get(unit_key("U1"))
     assert (unit.status, unit.version, unit.last_transaction) == (Unit.LEFT, 2, "S1")
 
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_keys_are_the_uuid5_of_the_natural_key(natural: str) -> None:
+    assert unit_key(natural) == uuid5(NAMESPACE, "unit:" + natural)
+    assert transaction_key(natural) == uuid5(NAMESPACE, "transaction:" + natural)
