@@ -7,10 +7,8 @@ transaction's journal position). A handler first checks every rule of its transa
 only then changes aggregates, so a rejected line leaves the book as it was and the
 following lines are validated against the ledger plus the earlier *valid* lines.
 
-A unit entering the ledger for the first time and the journal entry of each transaction
-are made directly in stored form (`ledger.created`): no aggregate object exists for them
-unless a later transaction of the same file asks for one, and then it is rebuilt from
-that stored event with the library's mapper, as an aggregate loaded from the journal is.
+A new unit and each journal entry are made directly in stored form (`ledger.created`),
+rebuilt as an aggregate (by the library's mapper) only if a later line asks for it.
 
 Nothing here writes: the application stores the collected events in one database
 transaction once the whole file is valid.
@@ -44,6 +42,7 @@ from ledger.transactions import Transaction, UnitSpec, parse_transaction
 from ledger.values import MAX_USUFRUCT_YEARS, Consideration, EntryMode, add_years
 
 Loader = Callable[[Iterable[UUID]], dict[UUID, Aggregate]]
+Touched = list[Aggregate | StoredEvent]  # what a handler changed: aggregates, new stored events
 ALREADY_RECORDED = "already_recorded"
 
 
@@ -89,7 +88,7 @@ class Book:
                 labels[business_key(tx["business"])] = f"business {tx['business']}"
             if tx.type == "reversal":
                 labels[transaction_key(tx["reverses"])] = f"transaction {tx['reverses']}"
-            rpls.extend(_named_rpls(tx))
+            rpls.extend(u.rpls_id for u in tx.fields.get("units") or () if _has_rpls(u))
         self._load(list(labels))
         self._index_rpls(rpls)
 
@@ -104,8 +103,7 @@ class Book:
             self.versions_read[key] = agg.version if agg is not None else 0
 
     def _index_rpls(self, rpls_ids: Iterable[str]) -> None:
-        """Ask the index which unit uses each rpls id, once per id (prefetch asks for the
-        whole file at once: asked per transaction, a file of small ones is a query each)."""
+        """Ask the index which unit uses each rpls id once per id (the file's at prefetch)."""
         missing = [r for r in dict.fromkeys(rpls_ids) if r not in self.rpls_indexed]
         if missing:
             found = self.index.rpls_in_use(missing)
@@ -132,8 +130,7 @@ class Book:
         return found
 
     def units_entered_by(self, holders: Iterable[str]) -> list[Unit]:
-        """The units entered by this import in full ownership of one of `holders` and held
-        as stored events, as aggregates (a merger moves them)."""
+        """As aggregates, the units this import entered for `holders` (a merger moves them)."""
         keys = [k for holder in set(holders) for k in self.entered_by.get(holder, ())]
         return [self._get(k) for k in keys]
 
@@ -164,7 +161,7 @@ class Book:
             transaction_id=tx.id,
             type=tx.type,
             on=tx.date,
-            content=_content_json(tx),
+            content=tx.content_json,
             content_hash=tx.content_hash,
         )
         self.aggregates[journal_entry.originator_id] = journal_entry  # type: ignore[index]
@@ -260,13 +257,11 @@ def _rpls_still_used(book: Book, rpls_id: str, unit_id: str) -> bool:
     return unit is not None and unit.is_present and unit.attributes.get("rpls_id") == rpls_id
 
 
-def _enter_units(
-    book: Book, tx: Transaction, booked: _Booked, mode: str
-) -> list[Aggregate | StoredEvent]:
+def _enter_units(book: Book, tx: Transaction, booked: _Booked, mode: str) -> Touched:
     book.entity(tx["entity"], tx.date, "entity")
     units: Sequence[UnitSpec] = tx["units"]
     _check_new_units(book, units, tx)
-    touched: list[Aggregate | StoredEvent] = []
+    touched: Touched = []
     for spec in units:
         entry = dict(
             holder=tx["entity"],
@@ -299,13 +294,11 @@ def _enter_units(
     return touched
 
 
-def _register_units(
-    book: Book, tx: Transaction, booked: _Booked
-) -> list[Aggregate | StoredEvent]:
+def _register_units(book: Book, tx: Transaction, booked: _Booked) -> Touched:
     return _enter_units(book, tx, booked, EntryMode.REGISTRATION.value)
 
 
-def _acquisition(book: Book, tx: Transaction, booked: _Booked) -> list[Aggregate | StoredEvent]:
+def _acquisition(book: Book, tx: Transaction, booked: _Booked) -> Touched:
     return _enter_units(book, tx, booked, str(tx["mode"]))
 
 
@@ -441,20 +434,13 @@ def _named_entities(tx: Transaction) -> list[str]:
     return [n for n in names if n]
 
 
-def _named_rpls(tx: Transaction) -> list[str]:
-    units = tx.fields.get("units") or ()
-    return [u.rpls_id for u in units if isinstance(u, UnitSpec) and u.rpls_id]
+def _has_rpls(unit: Any) -> bool:
+    return isinstance(unit, UnitSpec) and bool(unit.rpls_id)
 
 
 def _named_units(tx: Transaction) -> list[str]:
     units = tx.fields.get("units") or ()
     return [u.unit_id if isinstance(u, UnitSpec) else u for u in units]
-
-
-def _content_json(tx: Transaction) -> str:
-    import json
-
-    return json.dumps(dict(tx.raw), ensure_ascii=False, separators=(",", ":"))
 
 
 def reparse(recorded: RecordedTransaction) -> Transaction:
