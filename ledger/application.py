@@ -8,7 +8,9 @@ was rejected, store all new events in one database transaction.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Any
@@ -16,7 +18,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import JSONTranscoder, StoredEvent, Transcoding
 
 import ledger.merger  # noqa: F401  (registers the merger handler)
 import ledger.reversal  # noqa: F401  (registers the reversal handler)
@@ -99,6 +101,20 @@ def read_source(name: str, stream: IO[bytes]) -> Iterator[tuple[int, Any | LineE
             yield number, LineError(name, number, e.message)
 
 
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """An import allocates a few objects per event that all live until the append, and
+    makes no garbage cycles: the cyclic collector's passes over that growing heap are
+    about a seventh of an import's time and free nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class Recorder:
     """Records files of transactions: all lines valid, or nothing written."""
 
@@ -118,6 +134,12 @@ class Recorder:
     def record(
         self, sources: Iterable[tuple[str, IO[bytes]]], progress: Progress | None = None
     ) -> ImportResult:
+        with _cyclic_gc_paused():
+            return self._record(sources, progress)
+
+    def _record(
+        self, sources: Iterable[tuple[str, IO[bytes]]], progress: Progress | None
+    ) -> ImportResult:
         result = ImportResult()
         parsed: list[tuple[str, int, Transaction]] = []
         names: list[str] = []
@@ -132,9 +154,9 @@ class Recorder:
                 except RuleViolation as e:
                     result.errors.append(LineError(name, number, e.message))
         head = self.store.head()
-        book = Book(self.index, self.load)
+        book = Book(self.index, self.load, self.app.mapper)
         book.prefetch(tx for _, _, tx in parsed)
-        events: list[Any] = []
+        events: list[StoredEvent] = []
         for done, (name, number, tx) in enumerate(parsed, start=1):
             try:
                 booked = book.apply(tx)
@@ -157,8 +179,7 @@ class Recorder:
             if result.errors:
                 result.recorded = result.already_recorded = 0
             return result
-        stored = [self.app.mapper.to_stored_event(e) for e in events]
-        positions = self.store.append(stored, book.expectations(head))
+        positions = self.store.append(events, book.expectations(head))
         result.events = len(positions)
         result.position = positions[-1]
         return result

@@ -7,6 +7,9 @@ transaction's journal position). A handler first checks every rule of its transa
 only then changes aggregates, so a rejected line leaves the book as it was and the
 following lines are validated against the ledger plus the earlier *valid* lines.
 
+A new unit and each journal entry are made directly in stored form (`ledger.created`),
+rebuilt as an aggregate (by the library's mapper) only if a later line asks for it.
+
 Nothing here writes: the application stores the collected events in one database
 transaction once the whole file is valid.
 """
@@ -20,7 +23,9 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import Mapper, StoredEvent
 
+from ledger.created import created
 from ledger.domain import (
     Business,
     Entity,
@@ -37,6 +42,7 @@ from ledger.transactions import Transaction, UnitSpec, parse_transaction
 from ledger.values import MAX_USUFRUCT_YEARS, Consideration, EntryMode, add_years
 
 Loader = Callable[[Iterable[UUID]], dict[UUID, Aggregate]]
+Touched = list[Aggregate | StoredEvent]  # what a handler changed: aggregates, new stored events
 ALREADY_RECORDED = "already_recorded"
 
 
@@ -51,15 +57,20 @@ class _Booked:
 
 
 class Book:
-    def __init__(self, index: LedgerIndex, loader: Loader) -> None:
+    def __init__(self, index: LedgerIndex, loader: Loader, mapper: Mapper[UUID]) -> None:
         self.index = index
         self.loader = loader
-        self.aggregates: dict[UUID, Aggregate | None] = {}
+        self.mapper = mapper
+        # An aggregate created by this import is held as its stored event until asked for.
+        self.aggregates: dict[UUID, Aggregate | StoredEvent | None] = {}
+        self.entered: dict[UUID, str] = {}  # units held so, with their holder
+        self.entered_by: dict[str, dict[UUID, None]] = {}  # and the reverse
         self.versions_read: dict[UUID, int] = {}
         self.labels: dict[UUID, str] = {}
         self.booked: dict[str, _Booked] = {}
         self.named: dict[str, list[str]] = {}
         self.rpls: dict[str, str] = {}
+        self.rpls_indexed: dict[str, str | None] = {}
         self.reversed_here: set[str] = set()
         self.touched: dict[UUID, Aggregate] = {}
         self.has_merger = False
@@ -68,6 +79,7 @@ class Book:
     def prefetch(self, transactions: Iterable[Transaction]) -> None:
         """Load every aggregate the transactions name, in one bulk read."""
         labels = self.labels
+        rpls: list[str] = []
         for tx in transactions:
             labels[transaction_key(tx.id)] = f"transaction {tx.id}"
             labels.update((entity_key(e), f"entity {e}") for e in _named_entities(tx))
@@ -76,7 +88,9 @@ class Book:
                 labels[business_key(tx["business"])] = f"business {tx['business']}"
             if tx.type == "reversal":
                 labels[transaction_key(tx["reverses"])] = f"transaction {tx['reverses']}"
+            rpls.extend(u.rpls_id for u in tx.fields.get("units") or () if _has_rpls(u))
         self._load(list(labels))
+        self._index_rpls(rpls)
 
     def _load(self, keys: Iterable[UUID]) -> None:
         missing = [k for k in keys if k not in self.aggregates]
@@ -88,10 +102,37 @@ class Book:
             self.aggregates[key] = agg
             self.versions_read[key] = agg.version if agg is not None else 0
 
+    def _index_rpls(self, rpls_ids: Iterable[str]) -> None:
+        """Ask the index which unit uses each rpls id once per id (the file's at prefetch)."""
+        missing = [r for r in dict.fromkeys(rpls_ids) if r not in self.rpls_indexed]
+        if missing:
+            found = self.index.rpls_in_use(missing)
+            self.rpls_indexed.update((r, found.get(r)) for r in missing)
+
+    def rpls_holder(self, rpls_id: str) -> str | None:
+        """The unit last given this rpls id: by this import, else in the ledger."""
+        if rpls_id in self.rpls:
+            return self.rpls[rpls_id]
+        self._index_rpls([rpls_id])
+        return self.rpls_indexed[rpls_id]
+
     def _get(self, key: UUID) -> Any:
         if key not in self.aggregates:
             self._load([key])
-        return self.aggregates[key]
+        found = self.aggregates[key]
+        if isinstance(found, StoredEvent):
+            created_event: Any = self.mapper.to_domain_event(found)
+            found = self.aggregates[key] = created_event.mutate(None)
+            holder = self.entered.pop(key, None)
+            if holder is not None:
+                del self.entered_by[holder][key]
+            self.touched[key] = found
+        return found
+
+    def units_entered_by(self, holders: Iterable[str]) -> list[Unit]:
+        """As aggregates, the units this import entered for `holders` (a merger moves them)."""
+        keys = [k for holder in set(holders) for k in self.entered_by.get(holder, ())]
+        return [self._get(k) for k in keys]
 
     def expectations(self, head: int) -> Expectations:
         return Expectations(
@@ -99,8 +140,9 @@ class Book:
         )
 
     # -- booking -------------------------------------------------------------------
-    def apply(self, tx: Transaction) -> list[Any] | str:
-        """Book one transaction: its new events in order, or ALREADY_RECORDED."""
+    def apply(self, tx: Transaction) -> list[StoredEvent] | str:
+        """Book one transaction: its new events in stored form, in order, or
+        ALREADY_RECORDED."""
         recorded: RecordedTransaction | None = self._get(transaction_key(tx.id))
         if recorded is not None:
             if recorded.content_hash == tx.content_hash:
@@ -110,24 +152,30 @@ class Book:
                 f"transaction id {tx.id} is already recorded with different content",
             )
         booked = _Booked(tx)
-        touched: list[Aggregate] = HANDLERS[tx.type](self, tx, booked)
-        journal_entry = RecordedTransaction._create(
+        touched = HANDLERS[tx.type](self, tx, booked)
+        journal_entry = created(
+            self.mapper,
+            RecordedTransaction,
             RecordedTransaction.Recorded,
-            id=transaction_key(tx.id),
+            transaction_key(tx.id),
             transaction_id=tx.id,
             type=tx.type,
             on=tx.date,
-            content=_content_json(tx),
+            content=tx.content_json,
             content_hash=tx.content_hash,
         )
-        self.aggregates[journal_entry.id] = journal_entry
+        self.aggregates[journal_entry.originator_id] = journal_entry  # type: ignore[index]
         self.booked[tx.id] = booked
         for entity in _named_entities(tx):
             self.named.setdefault(entity, []).append(tx.id)
-        events: list[Any] = []
-        for agg in [*touched, journal_entry]:
-            events.extend(agg.collect_events())
-            self.touched[agg.id] = agg
+        events: list[StoredEvent] = []
+        for agg in touched:
+            if isinstance(agg, StoredEvent):
+                events.append(agg)
+            else:
+                events.extend(map(self.mapper.to_stored_event, agg.collect_events()))
+                self.touched[agg.id] = agg
+        events.append(journal_entry)
         return events
 
     # -- shared checks -------------------------------------------------------------
@@ -193,9 +241,8 @@ def _check_new_units(book: Book, units: Sequence[UnitSpec], tx: Transaction) -> 
             )
         if spec.rpls_id:
             wanted[spec.rpls_id] = spec.unit_id
-    in_use = {**book.index.rpls_in_use(wanted), **book.rpls}
     for rpls_id, unit_id in wanted.items():
-        holder = in_use.get(rpls_id)
+        holder = book.rpls_holder(rpls_id)
         if holder is not None and _rpls_still_used(book, rpls_id, holder):
             raise RuleViolation(
                 "rpls_duplicate",
@@ -204,15 +251,17 @@ def _check_new_units(book: Book, units: Sequence[UnitSpec], tx: Transaction) -> 
 
 
 def _rpls_still_used(book: Book, rpls_id: str, unit_id: str) -> bool:
+    if unit_key(unit_id) in book.entered:  # entered by this import with this rpls id
+        return True
     unit: Unit | None = book._get(unit_key(unit_id))
     return unit is not None and unit.is_present and unit.attributes.get("rpls_id") == rpls_id
 
 
-def _enter_units(book: Book, tx: Transaction, booked: _Booked, mode: str) -> list[Aggregate]:
+def _enter_units(book: Book, tx: Transaction, booked: _Booked, mode: str) -> Touched:
     book.entity(tx["entity"], tx.date, "entity")
     units: Sequence[UnitSpec] = tx["units"]
     _check_new_units(book, units, tx)
-    touched: list[Aggregate] = []
+    touched: Touched = []
     for spec in units:
         entry = dict(
             holder=tx["entity"],
@@ -228,26 +277,28 @@ def _enter_units(book: Book, tx: Transaction, booked: _Booked, mode: str) -> lis
             transaction=tx.id,
             on=tx.date,
         )
-        unit = book.aggregates.get(unit_key(spec.unit_id))
-        if not isinstance(unit, Unit):
-            unit = Unit._create(
-                Unit.Entered, id=unit_key(spec.unit_id), unit_id=spec.unit_id, **entry
-            )
-            book.aggregates[unit.id] = unit
+        key = unit_key(spec.unit_id)
+        unit: Unit | None = book._get(key)
+        if unit is None:
+            entered = created(book.mapper, Unit, Unit.Entered, key, unit_id=spec.unit_id, **entry)
+            book.aggregates[key] = entered
+            book.entered[key] = tx["entity"]
+            book.entered_by.setdefault(tx["entity"], {})[key] = None
+            touched.append(entered)
         else:
             unit.reenter(unit_id=spec.unit_id, **entry)
+            touched.append(unit)
         if spec.rpls_id:
             book.rpls[spec.rpls_id] = spec.unit_id
         booked.units.append(spec.unit_id)
-        touched.append(unit)
     return touched
 
 
-def _register_units(book: Book, tx: Transaction, booked: _Booked) -> list[Aggregate]:
+def _register_units(book: Book, tx: Transaction, booked: _Booked) -> Touched:
     return _enter_units(book, tx, booked, EntryMode.REGISTRATION.value)
 
 
-def _acquisition(book: Book, tx: Transaction, booked: _Booked) -> list[Aggregate]:
+def _acquisition(book: Book, tx: Transaction, booked: _Booked) -> Touched:
     return _enter_units(book, tx, booked, str(tx["mode"]))
 
 
@@ -359,7 +410,8 @@ def _divestment(book: Book, tx: Transaction, booked: _Booked) -> list[Aggregate]
     return [business]
 
 
-HANDLERS: dict[str, Callable[[Book, Transaction, _Booked], list[Aggregate]]] = {
+Handler = Callable[[Book, Transaction, _Booked], Sequence[Aggregate | StoredEvent]]
+HANDLERS: dict[str, Handler] = {
     "register_entity": _register_entity,
     "register_units": _register_units,
     "acquisition": _acquisition,
@@ -382,15 +434,13 @@ def _named_entities(tx: Transaction) -> list[str]:
     return [n for n in names if n]
 
 
+def _has_rpls(unit: Any) -> bool:
+    return isinstance(unit, UnitSpec) and bool(unit.rpls_id)
+
+
 def _named_units(tx: Transaction) -> list[str]:
     units = tx.fields.get("units") or ()
     return [u.unit_id if isinstance(u, UnitSpec) else u for u in units]
-
-
-def _content_json(tx: Transaction) -> str:
-    import json
-
-    return json.dumps(dict(tx.raw), ensure_ascii=False, separators=(",", ":"))
 
 
 def reparse(recorded: RecordedTransaction) -> Transaction:

@@ -106,8 +106,10 @@ def _current(
     book._load(key(i) for i in from_index)
     held = set(holders)
     result: list[Any] = []
-    candidates = {key(i): book.aggregates[key(i)] for i in from_index}
+    candidates = {key(i): book._get(key(i)) for i in from_index}
     candidates.update((k, a) for k, a in book.touched.items() if isinstance(a, kind))
+    if kind is Unit:
+        candidates.update((u.id, u) for u in book.units_entered_by(holders))
     for agg in candidates.values():
         if agg is None:
             continue

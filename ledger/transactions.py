@@ -76,6 +76,11 @@ class Transaction:
         return json.dumps(self.raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     @property
+    def content_json(self) -> str:
+        """The content as filed (key order kept), compact: what the journal entry stores."""
+        return json.dumps(dict(self.raw), ensure_ascii=False, separators=(",", ":"))
+
+    @property
     def content_hash(self) -> str:
         return hashlib.sha256(self.canonical_json.encode("utf-8")).hexdigest()
 

@@ -28,6 +28,8 @@ from ledger.ports import Expectations
 from projections.database import Connection
 
 CHUNK = 500
+APPEND_CHUNK = 10_000  # rows built and sent at a time: bounds the memory of an append
+EVENT_COLUMNS = ("id", "originator_id", "originator_version", "topic", "state")
 AfterAppend = Callable[[Connection, int, Sequence[StoredEvent]], None]
 
 
@@ -136,19 +138,13 @@ class SqlEventStore:
                     conn.execute(f"LOCK TABLE {self.table} IN EXCLUSIVE MODE")
                 self._check(expect)
                 head = self.head()
-                rows = [
-                    (head + i, self._param(e.originator_id), e.originator_version, e.topic, e.state)
-                    for i, e in enumerate(events, start=1)
-                ]
-                conn.insert_many(
-                    self.table,
-                    ("id", "originator_id", "originator_version", "topic", "state"),
-                    rows,
-                )
+                for start in range(0, len(events), APPEND_CHUNK):
+                    chunk = events[start : start + APPEND_CHUNK]
+                    conn.insert_many(self.table, EVENT_COLUMNS, self._rows(head + start, chunk))
                 if conn.is_pg:
                     conn.execute(
                         "SELECT setval(pg_get_serial_sequence(?, 'id'), ?)",
-                        (self.table, head + len(rows)),
+                        (self.table, head + len(events)),
                     )
                 for hook in self.after_append:
                     hook(conn, head + 1, events)
@@ -167,6 +163,21 @@ class SqlEventStore:
                 raise unavailable from None
             raise
         return list(range(head + 1, head + 1 + len(events)))
+
+    def _rows(self, after: int, events: Sequence[StoredEvent]) -> list[tuple[Any, ...]]:
+        """Rows of EVENT_COLUMNS for events stored from position `after` + 1. On PostgreSQL
+        the state is given as `bytea` hex text, so `insert_many` sends the rows by COPY
+        (about twice as fast as the multi-row INSERT that bytes need)."""
+        if self.conn.is_pg:
+            return [
+                (after + i, str(e.originator_id), e.originator_version, e.topic,
+                 "\\x" + e.state.hex())
+                for i, e in enumerate(events, start=1)
+            ]
+        return [
+            (after + i, self._param(e.originator_id), e.originator_version, e.topic, e.state)
+            for i, e in enumerate(events, start=1)
+        ]
 
     def _check(self, expect: Expectations) -> None:
         if expect.head is not None:

@@ -1,0 +1,121 @@
+"""The import's direct stored form of new units and journal entries is the library's own:
+the same bytes as `Aggregate._create` + the mapper, and the library rebuilds from it; the
+same ids as `uuid5`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid5
+
+import orjson
+import pytest
+from eventsourcing.persistence import StoredEvent
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ledger.application import HousingLedger, persistence_env
+from ledger.created import created
+from ledger.domain import RecordedTransaction, Unit, transaction_key, unit_key
+from ledger.keys import NAMESPACE
+from projections.eventstore import SqlEventStore
+from projections.transcoding import TOPIC
+from tests.support import base_ledger
+
+ENTERED: dict[str, Any] = dict(
+    unit_id="U-é1",
+    holder="ESH-A",
+    mode="vefa",
+    commune="75056",
+    zone="A",
+    segment="social",
+    financing=None,
+    rooms=3,
+    surface_m2=Decimal("61.50"),
+    year_built=2019,
+    rpls_id="R1",
+    transaction="ACQ-1",
+    on=date(2019, 3, 1),
+)
+RECORDED: dict[str, Any] = dict(
+    transaction_id="ACQ-1",
+    type="acquisition",
+    on=date(2019, 3, 1),
+    content='{"id":"ACQ-1","note":"\\"quoted\\" \\u2028"}',
+    content_hash="ab" * 32,
+)
+CASES = [
+    (Unit, Unit.Entered, unit_key("U-é1"), ENTERED),
+    (RecordedTransaction, RecordedTransaction.Recorded, transaction_key("ACQ-1"), RECORDED),
+]
+
+
+def the_library_way(app: HousingLedger, aggregate: Any, event: type, key: UUID,
+                    fields: dict[str, Any], timestamp: datetime | None = None) -> StoredEvent:
+    new = aggregate._create(event, id=key, timestamp=timestamp, **fields)
+    (pending,) = new.collect_events()
+    return app.mapper.to_stored_event(pending)
+
+
+@pytest.mark.parametrize("transcoder", [None, TOPIC], ids=["stdlib-json", "orjson"])
+@pytest.mark.parametrize(("aggregate", "event", "key", "fields"), CASES,
+                         ids=lambda c: getattr(c, "__qualname__", None))
+def test_created_stores_the_bytes_of_the_library(monkeypatch: pytest.MonkeyPatch,
+                                                 transcoder: str | None,
+                                                 aggregate: Any, event: type, key: UUID,
+                                                 fields: dict[str, Any]) -> None:
+    env = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    app = HousingLedger(env={**env, "TRANSCODER_TOPIC": transcoder} if transcoder else env)
+    now = datetime.now().astimezone()
+    monkeypatch.setattr(event, "create_timestamp", staticmethod(lambda: now))
+    assert created(app.mapper, aggregate, event, key, **fields) == the_library_way(
+        app, aggregate, event, key, fields)
+
+
+def test_created_refuses_missing_or_unknown_fields() -> None:
+    app = HousingLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    with pytest.raises(TypeError):
+        created(app.mapper, Unit, Unit.Entered, unit_key("U1"), **{**ENTERED, "extra": 1})
+    with pytest.raises(TypeError):
+        created(app.mapper, Unit, Unit.Entered, unit_key("U1"), unit_id="U1")
+
+
+def test_the_library_rebuilds_what_an_import_stored_directly(ledger: Any) -> None:
+    ledger.ok(*base_ledger())
+    app = HousingLedger(env=persistence_env(ledger.url))
+    unit = app.repository.get(unit_key("U1"))
+    assert (unit.status, unit.holding.full_owner, unit.version) == (Unit.HELD, "ESH-A", 1)
+    assert unit.attributes["rpls_id"] == "R1"
+    entry = app.repository.get(transaction_key("OPEN-A"))
+    assert (entry.transaction_id, entry.type, entry.on) == ("OPEN-A", "register_units",
+                                                            date(2017, 1, 1))
+    # Every stored created event is what the library would store with its timestamp.
+    for stored in SqlEventStore(ledger.conn).load([unit_key(u) for u in ("U1", "U2", "U3")]
+                                                  + [transaction_key("OPEN-A")]):
+        event: Any = app.mapper.to_domain_event(stored)
+        fields = {k: v for k, v in vars(event).items()
+                  if k not in ("originator_id", "originator_version", "timestamp",
+                               "originator_topic")}
+        aggregate = Unit if isinstance(event, Unit.Entered) else RecordedTransaction
+        again = the_library_way(app, aggregate, type(event), stored.originator_id, fields,
+                                event.timestamp)
+        assert again == stored
+        assert orjson.loads(stored.state)["timestamp"]["_type_"] == "datetime_iso"
+
+
+def test_a_unit_entered_and_sold_in_one_file_is_rebuilt_by_the_library(ledger: Any) -> None:
+    sale = {"id": "S1", "type": "sale", "date": "2018-02-01", "entity": "ESH-A",
+            "units": ["U1"], "buyer": {"category": "sitting_tenant"},
+            "price_eur": "120000.00"}
+    ledger.ok(*base_ledger(), sale)
+    unit = HousingLedger(env=persistence_env(ledger.url)).repository.get(unit_key("U1"))
+    assert (unit.status, unit.version, unit.last_transaction) == (Unit.LEFT, 2, "S1")
+
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_keys_are_the_uuid5_of_the_natural_key(natural: str) -> None:
+    assert unit_key(natural) == uuid5(NAMESPACE, "unit:" + natural)
+    assert transaction_key(natural) == uuid5(NAMESPACE, "transaction:" + natural)
