@@ -13,7 +13,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
+
+from sqlalchemy import Index
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.schema import CreateIndex
 
 from ledger.errors import IntegrityFailure
 from projections import schema
@@ -23,7 +28,19 @@ from projections.eventstore import SqlEventStore
 from projections.fold import PREFIX, RECORDED, Row, StoredRow, WorkingSet, fold_transaction
 
 POSITION_KEY = "projection_position"
-PAGE = 5000
+#: Events per batch (one commit). A batch ends after a whole ledger transaction, so a
+#: transaction larger than this (a merger) is one batch of its own.
+PAGE = 20_000
+#: A rebuild keeps the current rows of up to this many units, entities and businesses in
+#: memory across its batches (a unit's rows take about 3-4 KB); past it, it forgets them
+#: and reads them back from the tables as a catch-up does.
+REBUILD_CACHE = 200_000
+#: The indexes a batch reads through (`Projector._load`): a rebuild keeps them, drops the
+#: others and creates them again after its last batch, which is faster than updating them
+#: row by row.
+LOAD_INDEXES = frozenset({"hl_periods_unit", "hl_units_key", "hl_entities_key",
+                          "hl_businesses_key"})
+DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}
 
 
 @dataclass
@@ -38,8 +55,8 @@ class CatchUpResult:
         return self.events / self.seconds if self.seconds > 0 else 0.0
 
 
-def _columns(table: str) -> list[str]:
-    return [c.name for c in schema.metadata.tables[table].columns if c.name != "row_id"]
+#: Every column of each projection table, `row_id` included (the writer assigns it).
+COLUMNS = {t.name: [c.name for c in t.columns] for t in schema.PROJECTION_TABLES}
 
 
 class Projector:
@@ -70,9 +87,16 @@ class Projector:
         return result
 
     def _batch(
-        self, upto: int | None, page: int, result: CatchUpResult, own_transaction: bool = True
+        self,
+        upto: int | None,
+        page: int,
+        result: CatchUpResult,
+        ws: WorkingSet | None = None,
     ) -> bool:
+        """Fold and write one batch. Without `ws`, in its own database transaction with a
+        working set loaded for it; a rebuild passes its working set (and transaction)."""
         conn = self.conn
+        own_transaction = ws is None
         if own_transaction:
             conn.begin()
         try:
@@ -85,8 +109,8 @@ class Projector:
                 if own_transaction:
                     conn.rollback()
                 return False
-            events, ws, count = self._fold(rows)
-            write(conn, ws)
+            events, ws, count = self._fold(rows, ws)
+            write(conn, ws, marks=own_transaction)
             new_position = events[-1].position
             self._set_position(new_position)
         except BaseException:
@@ -99,7 +123,9 @@ class Projector:
         result.position = new_position
         return True
 
-    def _fold(self, rows: list[Any]) -> tuple[list[StoredRow], WorkingSet, int]:
+    def _fold(
+        self, rows: list[Any], ws: WorkingSet | None
+    ) -> tuple[list[StoredRow], WorkingSet, int]:
         """Decode and fold whole transactions; a journal that cannot be folded is an
         integrity failure, named by its position (never a traceback)."""
         events: list[StoredRow] = []
@@ -107,7 +133,11 @@ class Projector:
         try:
             for pos, key, topic, state in rows:
                 events.append(StoredRow(pos, key, topic, decode_state(state)))
-            ws = self._load(events)
+            if ws is None:
+                ws = WorkingSet()
+                self._load(events, ws)
+            elif not ws.complete:
+                self._load(events, ws)
             for i, event in enumerate(events):
                 if event.topic == RECORDED:
                     fold_transaction(ws, events[start : i + 1])
@@ -128,7 +158,7 @@ class Projector:
             rows = self.store.read_page(position, limit, upto)
             if not rows:
                 return []
-            last = max((i for i, r in enumerate(rows) if r[2] == RECORDED), default=-1)
+            last = next((i for i in range(len(rows) - 1, -1, -1) if rows[i][2] == RECORDED), -1)
             if last >= 0:
                 return rows[: last + 1]
             if len(rows) < limit:
@@ -148,14 +178,17 @@ class Projector:
                 "INSERT INTO hl_meta (key, value) VALUES (?, ?)", (POSITION_KEY, str(position))
             )
 
-    def _load(self, events: Sequence[StoredRow]) -> WorkingSet:
-        """The current rows of every unit, entity and business the events touch."""
+    def _load(self, events: Sequence[StoredRow], ws: WorkingSet) -> None:
+        """Add to `ws` the current rows of every unit, entity and business the events touch
+        that it does not hold yet."""
         keys: dict[str, set[str]] = {"Unit": set(), "Entity": set(), "Business": set()}
         for event in events:
             kind = event.topic[len(PREFIX) :].split(".", 1)[0]
             if kind in keys:
                 keys[kind].add(event.key)
-        ws = WorkingSet()
+        keys["Unit"] -= ws.units.keys() | ws.periods.keys()
+        keys["Entity"] -= ws.entities.keys()
+        keys["Business"] -= ws.businesses.keys()
         for row in self._select("hl_periods", "unit_key", keys["Unit"], current_only=True):
             ws.periods.setdefault(row["unit_key"], []).append(row)
         for row in self._select("hl_units", "unit_key", keys["Unit"], current_only=True):
@@ -164,13 +197,12 @@ class Projector:
             ws.entities.setdefault(row["entity_key"], []).append(row)
         for row in self._select("hl_businesses", "business_key", keys["Business"]):
             ws.businesses.setdefault(row["business_key"], []).append(row)
-        return ws
 
     def _select(
         self, table: str, key_column: str, keys: Iterable[str], current_only: bool = False
     ) -> list[Row]:
         keys = sorted(keys)
-        columns = ["row_id", *_columns(table)]
+        columns = COLUMNS[table]
         rows: list[Row] = []
         current = " AND known_to IS NULL" if current_only else ""
         for start in range(0, len(keys), 500):
@@ -185,36 +217,90 @@ class Projector:
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> CatchUpResult:
         """Empty every projection table and fold the whole journal again, in ONE database
-        transaction: a failure part-way leaves the projections as they were."""
+        transaction: a failure part-way leaves the projections as they were.
+
+        One working set is kept across the batches (no reads of rows just written), the
+        indexes no batch reads are dropped for the load and created again at the end, and
+        the reversal marks, which update rows through such an index, are set last."""
+        conn = self.conn
         result = CatchUpResult()
         started = time.perf_counter()
-        self.conn.begin()
+        conn.begin()
         try:
-            for table in schema.PROJECTION_TABLES:
-                self.conn.execute(f"DELETE FROM {table.name}")
+            self._empty()
+            dropped = drop_indexes(conn, keep=LOAD_INDEXES)
             self._set_position(0)
-            while self._batch(None, PAGE, result, own_transaction=False):
+            ws = WorkingSet(complete=True)
+            while self._batch(None, PAGE, result, ws):
+                if ws.cached() > REBUILD_CACHE:
+                    ws.forget()
+                ws.next_batch()
                 if progress is not None:
                     progress(result.position)
+            for index in dropped:
+                conn.execute(str(CreateIndex(index).compile(dialect=DIALECTS[conn.dialect])))
+            mark_reversals(conn, ws.reversed_transactions)
+            if conn.is_pg:  # the planner's statistics of the new tables (as autovacuum would)
+                for table in schema.PROJECTION_TABLES:
+                    conn.execute(f"ANALYZE {table.name}")
         except BaseException:
-            self.conn.rollback()
+            conn.rollback()
             raise
-        self.conn.commit()
+        conn.commit()
         result.seconds = time.perf_counter() - started
         return result
 
+    def _empty(self) -> None:
+        """Empty the projection tables. PostgreSQL: TRUNCATE (transactional there), which
+        leaves no dead copy of every row behind as DELETE would; it locks the tables
+        until the rebuild commits, as the catch-up lock does for every command anyway."""
+        names = [t.name for t in schema.PROJECTION_TABLES]
+        if self.conn.is_pg:
+            self.conn.execute(
+                "SELECT value FROM hl_meta WHERE key = ? FOR UPDATE", (POSITION_KEY,)
+            )
+            self.conn.execute(f"TRUNCATE {', '.join(names)}")
+        else:
+            for name in names:
+                self.conn.execute(f"DELETE FROM {name}")
 
-def write(conn: Connection, ws: WorkingSet) -> None:
-    """Write a folded batch: new rows, superseded versions, then reversal marks."""
+
+def drop_indexes(conn: Connection, keep: frozenset[str]) -> list[Index]:
+    """Drop the projection tables' indexes (schema.py) but those in `keep`; returns them."""
+    dropped = [
+        index
+        for table in schema.PROJECTION_TABLES
+        for index in sorted(table.indexes, key=lambda i: str(i.name))
+        if index.name not in keep
+    ]
+    for index in dropped:
+        conn.execute(f"DROP INDEX IF EXISTS {index.name}")
+    return dropped
+
+
+def write(conn: Connection, ws: WorkingSet, marks: bool = True) -> None:
+    """Write a folded batch: new rows (their `row_id`s assigned here, so that a working
+    set kept for the next batch can supersede them), superseded versions, then reversal
+    marks (unless `marks` is false: the caller sets them later)."""
     for table, rows in ws.new.items():
-        columns = _columns(table)
-        conn.insert_many(table, columns, [tuple(map(row.get, columns)) for row in rows])
+        columns = COLUMNS[table]
+        if "row_id" in columns:
+            first = int(conn.scalar(f"SELECT MAX(row_id) FROM {table}") or 0) + 1
+            for row_id, row in enumerate(rows, first):
+                row["row_id"] = row_id
+        conn.insert_many(table, columns, list(map(itemgetter(*columns), rows)))
     for table, changes in ws.superseded.items():
         conn.executemany(
             f"UPDATE {table} SET known_to = ? WHERE row_id = ?",
             [(at, row_id) for row_id, at in changes.items()],
         )
-    for txn, at, reversal in ws.reversed_transactions:
+    if marks:
+        mark_reversals(conn, ws.reversed_transactions)
+
+
+def mark_reversals(conn: Connection, reversed_transactions: Iterable[tuple[str, int, str]]) -> None:
+    """Mark reversed transactions and void their movements (those not marked already)."""
+    for txn, at, reversal in reversed_transactions:
         conn.execute(
             "UPDATE hl_transactions SET reversed_at = ?, reversed_by = ? "
             "WHERE id = ? AND reversed_at IS NULL",
