@@ -10,8 +10,10 @@ A rebuild is the same catch-up from position 0 on emptied tables.
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -35,11 +37,12 @@ PAGE = 20_000
 #: memory across its batches (a unit's rows take about 3-4 KB); past it, it forgets them
 #: and reads them back from the tables as a catch-up does.
 REBUILD_CACHE = 200_000
-#: The indexes a batch reads through (`Projector._load`): a rebuild keeps them, drops the
-#: others and creates them again after its last batch, which is faster than updating them
-#: row by row.
+#: The indexes a batch reads through (`Projector._load`). A rebuild drops every index and
+#: creates them after its last batch (a sort: far faster than updating them row by row);
+#: these first, if it must read rows back (after its working set forgot them).
 LOAD_INDEXES = frozenset({"hl_periods_unit", "hl_units_key", "hl_entities_key",
                           "hl_businesses_key"})
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock NOWAIT could not take
 DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}
 
 
@@ -78,7 +81,8 @@ class Projector:
         result = CatchUpResult()
         started = time.perf_counter()
         while True:
-            done = self._batch(upto, page, result)
+            with paused_gc():
+                done = self._batch(upto, page, result)
             if progress is not None:
                 progress(result.position)
             if not done:
@@ -201,44 +205,52 @@ class Projector:
     def _select(
         self, table: str, key_column: str, keys: Iterable[str], current_only: bool = False
     ) -> list[Row]:
+        """The rows of `keys`, in row_id order (a key's versions oldest first). PostgreSQL:
+        one statement with an array of keys; SQLite: IN lists of up to 5,000 keys."""
         keys = sorted(keys)
+        if not keys:
+            return []
         columns = COLUMNS[table]
-        rows: list[Row] = []
         current = " AND known_to IS NULL" if current_only else ""
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            found = self.conn.query(
-                f"SELECT {', '.join(columns)} FROM {table} "
-                f"WHERE {key_column} IN {self.conn.in_list(chunk)}{current} ORDER BY row_id",
-                chunk,
-            )
-            rows.extend(dict(zip(columns, r, strict=True)) for r in found)
-        return rows
+        select = f"SELECT {', '.join(columns)} FROM {table} WHERE {key_column}"
+        if self.conn.is_pg:
+            found = self.conn.query(f"{select} = ANY(?){current} ORDER BY row_id", (keys,))
+        else:
+            found = []
+            for start in range(0, len(keys), 5000):
+                chunk = keys[start : start + 5000]
+                found += self.conn.query(
+                    f"{select} IN {self.conn.in_list(chunk)}{current}", chunk
+                )
+            found.sort(key=itemgetter(columns.index("row_id")))
+        return [dict(zip(columns, r, strict=True)) for r in found]
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> CatchUpResult:
         """Empty every projection table and fold the whole journal again, in ONE database
         transaction: a failure part-way leaves the projections as they were.
 
         One working set is kept across the batches (no reads of rows just written), the
-        indexes no batch reads are dropped for the load and created again at the end, and
-        the reversal marks, which update rows through such an index, are set last."""
+        indexes are dropped for the load and created again at the end, and the reversal
+        marks, which update rows through such an index, are set last."""
         conn = self.conn
         result = CatchUpResult()
         started = time.perf_counter()
         conn.begin()
         try:
-            self._empty()
-            dropped = drop_indexes(conn, keep=LOAD_INDEXES)
+            dropped = drop_indexes(conn) if self._empty() else []
             self._set_position(0)
             ws = WorkingSet(complete=True)
-            while self._batch(None, PAGE, result, ws):
+            while True:
+                with paused_gc():
+                    if not self._batch(None, PAGE, result, ws):
+                        break
                 if ws.cached() > REBUILD_CACHE:
                     ws.forget()
+                    dropped = create_indexes(conn, dropped, only=LOAD_INDEXES)
                 ws.next_batch()
                 if progress is not None:
                     progress(result.position)
-            for index in dropped:
-                conn.execute(str(CreateIndex(index).compile(dialect=DIALECTS[conn.dialect])))
+            create_indexes(conn, dropped)
             mark_reversals(conn, ws.reversed_transactions)
             if conn.is_pg:  # the planner's statistics of the new tables (as autovacuum would)
                 for table in schema.PROJECTION_TABLES:
@@ -250,32 +262,72 @@ class Projector:
         result.seconds = time.perf_counter() - started
         return result
 
-    def _empty(self) -> None:
-        """Empty the projection tables. PostgreSQL: TRUNCATE (transactional there), which
-        leaves no dead copy of every row behind as DELETE would; it locks the tables
-        until the rebuild commits, as the catch-up lock does for every command anyway."""
-        names = [t.name for t in schema.PROJECTION_TABLES]
-        if self.conn.is_pg:
-            self.conn.execute(
-                "SELECT value FROM hl_meta WHERE key = ? FOR UPDATE", (POSITION_KEY,)
-            )
-            self.conn.execute(f"TRUNCATE {', '.join(names)}")
-        else:
-            for name in names:
-                self.conn.execute(f"DELETE FROM {name}")
+    def _empty(self) -> bool:
+        """Empty the projection tables; True if the rebuild may drop their indexes.
+
+        PostgreSQL: the lock on the position row first (as a catch-up), then TRUNCATE if no
+        other session has the tables open (`NOWAIT`): it leaves no dead copy of every row
+        behind, as DELETE does, and it (like DROP INDEX) needs the tables to itself, which
+        a reader's open transaction would deny until it ends. Otherwise DELETE, indexes
+        kept. SQLite: DELETE (a truncation there); readers never block the writer."""
+        conn = self.conn
+        names = ", ".join(t.name for t in schema.PROJECTION_TABLES)
+        if not conn.is_pg:
+            for table in schema.PROJECTION_TABLES:
+                conn.execute(f"DELETE FROM {table.name}")
+            return True
+        conn.execute("SELECT value FROM hl_meta WHERE key = ? FOR UPDATE", (POSITION_KEY,))
+        conn.execute("SAVEPOINT hl_rebuild_lock")
+        try:
+            conn.execute(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE NOWAIT")
+        except Exception as error:
+            if getattr(error, "pgcode", None) != LOCK_NOT_AVAILABLE:
+                raise
+            conn.execute("ROLLBACK TO SAVEPOINT hl_rebuild_lock")
+            for table in schema.PROJECTION_TABLES:
+                conn.execute(f"DELETE FROM {table.name}")
+            return False
+        conn.execute(f"TRUNCATE {names}")
+        return True
 
 
-def drop_indexes(conn: Connection, keep: frozenset[str]) -> list[Index]:
-    """Drop the projection tables' indexes (schema.py) but those in `keep`; returns them."""
+def drop_indexes(conn: Connection) -> list[Index]:
+    """Drop the projection tables' indexes (those of schema.py); returns them."""
     dropped = [
         index
         for table in schema.PROJECTION_TABLES
         for index in sorted(table.indexes, key=lambda i: str(i.name))
-        if index.name not in keep
     ]
     for index in dropped:
         conn.execute(f"DROP INDEX IF EXISTS {index.name}")
     return dropped
+
+
+def create_indexes(
+    conn: Connection, indexes: list[Index], only: frozenset[str] | None = None
+) -> list[Index]:
+    """Create `indexes` (those named in `only`, if given); returns the ones left to create."""
+    left = []
+    for index in indexes:
+        if only is None or index.name in only:
+            conn.execute(str(CreateIndex(index).compile(dialect=DIALECTS[conn.dialect])))
+        else:
+            left.append(index)
+    return left
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused: a batch allocates hundreds of thousands of
+    dicts and strings, no reference cycle among them (reference counting frees them), and
+    each collection would walk the whole heap again (a tenth of a catch-up's time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def write(conn: Connection, ws: WorkingSet, marks: bool = True) -> None:
@@ -290,10 +342,7 @@ def write(conn: Connection, ws: WorkingSet, marks: bool = True) -> None:
                 row["row_id"] = row_id
         conn.insert_many(table, columns, list(map(itemgetter(*columns), rows)))
     for table, changes in ws.superseded.items():
-        conn.executemany(
-            f"UPDATE {table} SET known_to = ? WHERE row_id = ?",
-            [(at, row_id) for row_id, at in changes.items()],
-        )
+        conn.update_many(table, "known_to", "row_id", sorted(changes.items()))
     if marks:
         mark_reversals(conn, ws.reversed_transactions)
 
