@@ -244,10 +244,10 @@ class Projector:
                 with paused_gc():
                     if not self._batch(None, PAGE, result, ws):
                         break
-                if ws.cached() > REBUILD_CACHE:
-                    ws.forget()
+                if len(ws.units) + len(ws.periods) + len(ws.entities) > REBUILD_CACHE:
+                    _forget(ws)
                     dropped = create_indexes(conn, dropped, only=LOAD_INDEXES)
-                ws.next_batch()
+                _next_batch(ws)
                 if progress is not None:
                     progress(result.position)
             create_indexes(conn, dropped)
@@ -289,6 +289,19 @@ class Projector:
             return False
         conn.execute(f"TRUNCATE {names}")
         return True
+
+
+def _next_batch(ws: WorkingSet) -> None:
+    """Drop the rows the last batch wrote, keep the current rows (and the reversals, which
+    a rebuild marks at its end): a rebuild folds the whole journal with one working set
+    and writes it batch by batch."""
+    ws.new, ws.superseded, ws.batch_transactions, ws.batch_movements = {}, {}, {}, {}
+
+
+def _forget(ws: WorkingSet) -> None:
+    """Drop the current rows (to bound memory): later batches read them back."""
+    ws.periods, ws.units, ws.entities, ws.businesses = {}, {}, {}, {}
+    ws.complete = False
 
 
 def drop_indexes(conn: Connection) -> list[Index]:

@@ -51,24 +51,6 @@ class WorkingSet:
     #: rebuild's working set, until it forgets them): nothing to load from the tables.
     complete: bool = False
 
-    def next_batch(self) -> None:
-        """Drop the rows the last batch wrote, keep the current rows (and the reversals,
-        which a rebuild marks at its end): a rebuild folds the whole journal with one
-        working set and writes it batch by batch."""
-        self.new = {}
-        self.superseded = {}
-        self.batch_transactions = {}
-        self.batch_movements = {}
-
-    def forget(self) -> None:
-        """Drop the current rows (to bound memory): they are read back when needed."""
-        self.periods, self.units, self.entities, self.businesses = {}, {}, {}, {}
-        self.complete = False
-
-    def cached(self) -> int:
-        """How many units, entities and businesses the working set holds."""
-        return len(self.units) + len(self.periods) + len(self.entities) + len(self.businesses)
-
     def insert(self, table: str, row: Row) -> Row:
         row.setdefault("known_to", None)
         self.new.setdefault(table, []).append(row)
