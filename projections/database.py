@@ -75,6 +75,26 @@ class Connection:
             cursor.executemany(statement, rows)
         cursor.close()
 
+    def update_many(
+        self, table: str, column: str, key: str, changes: Sequence[tuple[int, int]]
+    ) -> None:
+        """Set the integer `column` of the rows whose integer `key` is given: (key, value)
+        pairs. PostgreSQL: one statement joining two arrays, not a round trip per page."""
+        if not changes:
+            return
+        if self.is_pg:
+            keys, values = zip(*changes, strict=True)
+            self.execute(
+                f"UPDATE {table} SET {column} = v.value FROM unnest(?::bigint[], ?::bigint[]) "
+                f"AS v(key, value) WHERE {table}.{key} = v.key",
+                (list(keys), list(values)),
+            )
+        else:
+            self.raw.executemany(
+                f"UPDATE {table} SET {column} = ? WHERE {key} = ?",
+                [(value, k) for k, value in changes],
+            )
+
     def insert_many(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None:

@@ -88,7 +88,6 @@ units = Table(
     Column("known_from", POS, nullable=False),
     Column("known_to", POS),
     Index("hl_units_key", "unit_key", "known_to"),
-    Index("hl_units_id", "unit_id"),
     Index("hl_units_rpls", "rpls_id"),
 )
 
