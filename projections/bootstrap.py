@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, inspect
 
 from ledger.application import EVENTS_TABLE, HousingLedger, persistence_env
 from ledger.errors import DatabaseUnavailable
-from projections import schema
+from projections import schema, tally
 from projections.database import Connection, Database
 
 SCHEMA_KEY = "schema_version"
@@ -38,7 +38,10 @@ def ensure_schema(db: Database, conn: Connection, create: bool = True) -> None:
             f"(schema version {version}; this version knows up to {schema.SCHEMA_VERSION}): "
             "upgrade housing-ledger"
         )
+    if version is not None and (version == schema.SCHEMA_VERSION or db.read_only):
+        return
     if version is not None:
+        upgrade(db, conn, version)
         return
     if not create or db.read_only:
         raise DatabaseUnavailable(
@@ -73,3 +76,19 @@ def create_schema(db: Database, conn: Connection) -> None:
                     "INSERT INTO hl_meta (key, value) VALUES (?, ?)",
                     (SCHEMA_KEY, str(schema.SCHEMA_VERSION)),
                 )
+
+
+def upgrade(db: Database, conn: Connection, version: int) -> None:
+    """Bring a database of an older schema version up to this one (in one transaction).
+    Version 2 adds the holdings tally, derived from the current periods."""
+    engine = create_engine(db.url)
+    try:
+        schema.metadata.create_all(engine, tables=[schema.holding_days])
+    finally:
+        engine.dispose()
+    with conn.transaction():
+        if version < 2:
+            tally.derive(conn)
+        conn.execute(
+            "UPDATE hl_meta SET value = ? WHERE key = ?", (str(schema.SCHEMA_VERSION), SCHEMA_KEY)
+        )

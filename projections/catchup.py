@@ -23,7 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateIndex
 
 from ledger.errors import IntegrityFailure
-from projections import schema
+from projections import schema, tally
 from projections.database import Connection
 from projections.decoding import decode_state
 from projections.eventstore import SqlEventStore
@@ -238,6 +238,7 @@ class Projector:
         conn.begin()
         try:
             dropped = drop_indexes(conn) if self._empty() else []
+            conn.execute(f"DELETE FROM {tally.TABLE}")
             self._set_position(0)
             ws = WorkingSet(complete=True)
             while True:
@@ -296,6 +297,7 @@ def _next_batch(ws: WorkingSet) -> None:
     a rebuild marks at its end): a rebuild folds the whole journal with one working set
     and writes it batch by batch."""
     ws.new, ws.superseded, ws.batch_transactions, ws.batch_movements = {}, {}, {}, {}
+    ws.ended_periods = []
 
 
 def _forget(ws: WorkingSet) -> None:
@@ -356,6 +358,7 @@ def write(conn: Connection, ws: WorkingSet, marks: bool = True) -> None:
         conn.insert_many(table, columns, list(map(itemgetter(*columns), rows)))
     for table, changes in ws.superseded.items():
         conn.update_many(table, "known_to", "row_id", sorted(changes.items()))
+    tally.add(conn, ws)
     if marks:
         mark_reversals(conn, ws.reversed_transactions)
 

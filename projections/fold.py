@@ -44,6 +44,8 @@ class WorkingSet:
     businesses: dict[str, list[Row]] = field(default_factory=dict)
     new: dict[str, list[Row]] = field(default_factory=dict)
     superseded: dict[str, dict[int, int]] = field(default_factory=dict)
+    #: The stored period rows this batch superseded (whole rows: the tally takes them off).
+    ended_periods: list[Row] = field(default_factory=list)
     batch_transactions: dict[str, Row] = field(default_factory=dict)
     batch_movements: dict[str, list[Row]] = field(default_factory=dict)
     reversed_transactions: list[tuple[str, int, str]] = field(default_factory=list)
@@ -60,6 +62,8 @@ class WorkingSet:
         row["known_to"] = at
         if row.get("row_id") is not None:
             self.superseded.setdefault(table, {})[row["row_id"]] = at
+            if table == "hl_periods":
+                self.ended_periods.append(row)
 
 
 @dataclass

@@ -23,7 +23,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: hl_holding_days
 metadata = MetaData()
 POS = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -163,6 +163,21 @@ businesses = Table(
     Column("known_from", POS, nullable=False),
     Column("known_to", POS),
     Index("hl_businesses_key", "business_key", "known_to"),
+)
+
+#: The tally behind holdings of the current ledger (projections/tally.py): the net change
+#: of units held per day, holder, right and unit dimensions. Derived from the current
+#: `hl_periods` rows, so it is not in the state digest; a rebuild derives it again.
+holding_days = Table(
+    "hl_holding_days", metadata,
+    Column("day", String(10), primary_key=True),
+    Column("holder", String(80), primary_key=True),
+    Column("held_as", String(16), primary_key=True),
+    Column("zone", String(4), primary_key=True),
+    Column("segment", String(16), primary_key=True),
+    Column("financing", String(8), primary_key=True),
+    Column("commune", String(5), primary_key=True),
+    Column("units", BigInteger, nullable=False),
 )
 
 #: Projection tables emptied by a rebuild (hl_meta keeps the schema version).

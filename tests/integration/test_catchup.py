@@ -49,3 +49,40 @@ def test_a_failed_rebuild_leaves_the_projections_as_they_were(ledger) -> None:
     assert [(r.entity, r.full_ownership) for r in rows] == [
         (r["entity"], r["full_ownership"]) for r in before
     ]
+
+
+def test_replay_check_finds_a_holdings_tally_that_differs_from_the_periods(any_ledger) -> None:
+    any_ledger.ok(*base_ledger())
+    ok = CliRunner().invoke(main, ["--db", any_ledger.url, "replay", "--check"])
+    assert ok.exit_code == 0, ok.output + ok.stderr
+    any_ledger.conn.execute("UPDATE hl_holding_days SET units = units + 1 WHERE units = 1")
+    if any_ledger.conn.is_pg:
+        any_ledger.conn.commit()
+    result = CliRunner().invoke(main, ["--db", any_ledger.url, "replay", "--check"])
+    assert result.exit_code == 3, result.output + result.stderr
+    assert "hl_holding_days" in result.stderr
+
+
+def test_a_ledger_of_schema_version_1_gets_its_holdings_tally_when_opened(any_ledger) -> None:
+    """Version 2 added the tally: an older ledger is upgraded on first use, with the same
+    holdings as before, then kept up to date by the catch-up."""
+    from projections import tally
+
+    any_ledger.ok(*base_ledger()[:-1])
+    before = any_ledger.holdings(as_of="2018-06-30", by="zone")
+    conn = any_ledger.conn
+    conn.begin()
+    conn.execute("DROP TABLE hl_holding_days")
+    conn.execute("UPDATE hl_meta SET value = '1' WHERE key = 'schema_version'")
+    conn.commit()
+    any_ledger.close()
+    reopened = LedgerHarness(any_ledger.url)
+    try:
+        assert reopened.holdings(as_of="2018-06-30", by="zone") == before
+        assert reopened.conn.scalar(
+            "SELECT value FROM hl_meta WHERE key = 'schema_version'"
+        ) == "2"
+        reopened.ok(base_ledger()[-1])
+        assert tally.difference(reopened.conn) is None
+    finally:
+        reopened.close()

@@ -16,7 +16,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from projections import schema
+from projections import schema, tally
 from tests import reference_model
 from tests.strategies import ledgers
 from tests.support import LedgerHarness, jsonl
@@ -156,7 +156,10 @@ def test_incremental_catch_up_equals_a_full_rebuild(
             ledger.session.projector.catch_up(page=page)
             start += size
         incremental = dump(ledger)
+        kept = tally.rows(ledger.conn)
+        assert tally.difference(ledger.conn) is None
         ledger.session.projector.rebuild()
         assert dump(ledger) == incremental
+        assert tally.rows(ledger.conn) == kept
     finally:
         ledger.close()
