@@ -10,10 +10,8 @@ A rebuild is the same catch-up from position 0 on emptied tables.
 
 from __future__ import annotations
 
-import gc
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -22,6 +20,7 @@ from sqlalchemy import Index
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateIndex
 
+from ledger.application import paused_gc
 from ledger.errors import IntegrityFailure
 from projections import schema, tally
 from projections.database import Connection
@@ -329,20 +328,6 @@ def create_indexes(
         else:
             left.append(index)
     return left
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """The cyclic garbage collector paused: a batch allocates hundreds of thousands of
-    dicts and strings, no reference cycle among them (reference counting frees them), and
-    each collection would walk the whole heap again (a tenth of a catch-up's time)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def write(conn: Connection, ws: WorkingSet, marks: bool = True) -> None:

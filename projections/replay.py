@@ -15,13 +15,11 @@ journal imported into two databases gives the same digest. `compare` checks ever
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from operator import itemgetter
@@ -29,6 +27,7 @@ from typing import Any
 
 import orjson
 
+from ledger.application import paused_gc
 from projections import schema
 from projections.database import Connection
 from projections.eventstore import SqlEventStore
@@ -78,26 +77,10 @@ def _events(store: SqlEventStore, upto: int | None) -> Iterator[tuple[Any, ...]]
         after = page[-1][0]
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while the fold holds millions of row dicts.
-
-    Each full collection walks every live container, and the fold keeps every row it
-    makes: with the collector on, a 100k-unit replay spends about a third of its time
-    there, and the fold makes no reference cycles for it to find. Restored afterwards."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def rebuild_in_memory(store: SqlEventStore, upto: int | None = None) -> Replayed:
     """Fold the journal's whole transactions up to `upto` (default: the end)."""
     started = time.perf_counter()
-    with _collector_paused():
+    with paused_gc():
         result = Replayed()
         folded = _fold(store, upto, result)
         for table in TABLES:  # rows as tuples (lighter), freeing each table's dicts in turn

@@ -27,7 +27,7 @@ import random
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -142,6 +142,25 @@ def _backend(admin: Any, database: str) -> int | None:
     return int(row[0]) if row else None
 
 
+def import_terminated_at(
+    url: str, block: Path, find: Callable[[Any, str], int | None], moment: str
+) -> p.Run:
+    """Import `block` and terminate its connection as soon as `find` (admin connection,
+    database name) names its backend; the finished run."""
+    admin = p.connect(ADMIN_PG_URL)
+    try:
+        process = p.spawn(url, "import", str(block))
+        started = time.perf_counter()
+        pid = None
+        while pid is None and process.poll() is None:
+            pid = find(admin, _database(url))
+        assert pid is not None, f"the import finished before it could be caught {moment}"
+        _terminate(admin, pid)
+        return p.finish(process, ["import", str(block)], started)
+    finally:
+        admin.close()
+
+
 def _terminate(admin: Any, pid: int) -> None:
     admin.cursor().execute("SELECT pg_terminate_backend(%s)", (pid,))
 
@@ -158,18 +177,7 @@ def test_a_connection_terminated_while_the_journal_is_written_exits_4_and_writes
     p.ok(pg_url, "import", str(p.write(tmp_path / "base.jsonl", base_ledger())))
     block = p.write(tmp_path / "block.jsonl", big_block(4_000))
     before = p.snapshot(pg_url)
-    admin = p.connect(ADMIN_PG_URL)
-    try:
-        process = p.spawn(pg_url, "import", str(block))
-        started = time.perf_counter()
-        pid = None
-        while pid is None and process.poll() is None:
-            pid = _backend(admin, _database(pg_url))
-        assert pid is not None, "the import finished before its write could be caught"
-        _terminate(admin, pid)
-        result = p.finish(process, ["import", str(block)], started)
-    finally:
-        admin.close()
+    result = import_terminated_at(pg_url, block, _backend, "in its write")
     assert_refused(result, "terminat", "connection", "server closed")
     assert p.snapshot(pg_url) == before, "a terminated write left part of the import"
     p.ok(pg_url, "import", str(block))
@@ -198,18 +206,7 @@ def test_a_connection_terminated_while_idle_exits_4_with_the_cause_and_writes_no
     p.ok(pg_url, "import", str(p.write(tmp_path / "base.jsonl", base_ledger())))
     block = p.write(tmp_path / "many.jsonl", acquisitions(5_000))
     before = p.snapshot(pg_url)
-    admin = p.connect(ADMIN_PG_URL)
-    try:
-        process = p.spawn(pg_url, "import", str(block))
-        started = time.perf_counter()
-        pid = None
-        while pid is None and process.poll() is None:
-            pid = _idle_backend(admin, _database(pg_url))
-        assert pid is not None, "the import finished before it could be caught idle"
-        _terminate(admin, pid)
-        result = p.finish(process, ["import", str(block)], started)
-    finally:
-        admin.close()
+    result = import_terminated_at(pg_url, block, _idle_backend, "idle")
     assert_refused(result, "server closed the connection")
     assert "already closed" not in result.stderr, str(result)
     assert p.snapshot(pg_url) == before, "a terminated import left part of its file"
@@ -239,19 +236,13 @@ def test_a_connection_terminated_during_the_catch_up_exits_4_and_says_the_import
     p.ok(pg_url, "import", str(p.write(tmp_path / "base.jsonl", base_ledger())))
     before = p.events(pg_url)
     block = p.write(tmp_path / "many.jsonl", acquisitions(3000))
-    admin = p.connect(ADMIN_PG_URL)
-    try:
-        process = p.spawn(pg_url, "import", str(block))
-        started = time.perf_counter()
-        pid = None
-        while pid is None and process.poll() is None:
-            if p.events(pg_url) > before:  # the journal is committed: the catch-up runs
-                pid = _catch_up_backend(admin, _database(pg_url))
-        assert pid is not None, "the import finished before its catch-up could be caught"
-        _terminate(admin, pid)
-        result = p.finish(process, ["import", str(block)], started)
-    finally:
-        admin.close()
+
+    def catching_up(admin: Any, database: str) -> int | None:
+        if p.events(pg_url) == before:  # the journal is not committed yet
+            return None
+        return _catch_up_backend(admin, database)
+
+    result = import_terminated_at(pg_url, block, catching_up, "in its catch-up")
     assert_refused(result, "recorded")
     assert_says_it_was_recorded(result)
     assert p.events(pg_url) - before == 3000 * 2
