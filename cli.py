@@ -604,17 +604,23 @@ def replay(ctx: click.Context, known_at: int | None, check: bool, fmt: str) -> N
                 projected = s.projector.position()
                 target = projected if known_at is None else min(known_at, projected)
             result = rp.rebuild_in_memory(s.store, target)
-            difference: Any = rp.compare(conn, result.position, result.rows) if check else None
+            difference: Any = rp.compare(conn, result.position, result.state) if check else None
             if check and difference is None and result.position == s.projector.position():
                 difference = tally.difference(conn)  # the holdings tally, from the periods
+            digest = rp.state_digest(result.state)
             written = False
         else:
-            rp.rebuild_in_memory(s.store)  # first prove the journal folds: a rebuild
+            folded = rp.rebuild_in_memory(s.store)  # first prove the journal folds
             rebuilt = s.projector.rebuild()  # empties the stored projections first
+            stored = rp.stored_state(conn, rebuilt.position, digest_only=True)
             result = rp.Replayed(rebuilt.position, rebuilt.transactions, rebuilt.events,
-                                 rebuilt.seconds, rp.stored_rows(conn, rebuilt.position))
-            difference, written = None, True
-        digest = rp.state_digest(result.rows)
+                                 rebuilt.seconds, state=stored)
+            digest, written = rp.state_digest(stored), True
+            difference = None
+            if folded.position == rebuilt.position and rp.state_digest(folded.state) != digest:
+                difference = rp.compare(conn, rebuilt.position, folded.state)  # a fold bug
+            folded.state.close()
+        result.state.close()
     _emit_replay(result, digest, check, difference, written, fmt)
     if difference is not None:
         raise IntegrityProblem(f"replay check failed at position {result.position}: {difference}")

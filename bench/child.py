@@ -66,7 +66,7 @@ def main(argv: list[str]) -> int:
     elif command == "replay":
         session = cli.Session(argv[1])
         replayed = replay.rebuild_in_memory(session.store)
-        report["digest"] = replay.state_digest(replayed.rows)
+        report["digest"] = replay.state_digest(replayed.state)
         report["seconds"] = replayed.seconds
         report["events"] = replayed.events
     elif command == "rebuild":

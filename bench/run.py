@@ -364,8 +364,9 @@ class Bench:
             t, replayed = timed(partial(replay.rebuild_in_memory, s.store))
             events = replayed.events
             ours.append(rate(events, t))
-            t, _ = timed(partial(replay.state_digest, replayed.rows))
+            t, _ = timed(partial(replay.state_digest, replayed.state))
             digest_s.append(t)
+            replayed.state.close()
             del replayed
             s.conn.rollback()  # end the replay's read snapshot before the rebuild writes
             t, rebuilt = timed(s.projector.rebuild)

@@ -52,10 +52,17 @@ class WorkingSet:
     #: True while it holds the rows of every unit, entity and business there are (a
     #: rebuild's working set, until it forgets them): nothing to load from the tables.
     complete: bool = False
+    #: The tables whose new rows it keeps (None: all). A replay in several passes keeps
+    #: some tables in each (projections/replay.py); the fold's own state is kept always.
+    keep: frozenset[str] | None = None
+
+    def keeps(self, table: str) -> bool:
+        return self.keep is None or table in self.keep
 
     def insert(self, table: str, row: Row) -> Row:
         row.setdefault("known_to", None)
-        self.new.setdefault(table, []).append(row)
+        if self.keep is None or table in self.keep:
+            self.new.setdefault(table, []).append(row)
         return row
 
     def supersede(self, table: str, row: Row, at: int) -> None:
@@ -412,22 +419,23 @@ def fold_transaction(ws: WorkingSet, events: Sequence[StoredRow]) -> int:
             f"Recorded event, found {recorded.topic}"
         )
     s = recorded.state
-    content = orjson.loads(s["content"])
     ctx = _Context(ws, recorded.position, s["transaction_id"], s["type"], plain(s["on"]))
-    row = {
-        "position": recorded.position,
-        "id": s["transaction_id"],
-        "type": s["type"],
-        "date": ctx.date,
-        "recorded_at": plain(s["timestamp"]),
-        "content": s["content"],
-        "reversed_at": None,
-        "reversed_by": None,
-    }
-    ws.insert("hl_transactions", row)
-    ws.batch_transactions[ctx.txn] = row
-    for entity in named_entities(content):
-        ws.insert("hl_names", {"entity": entity, "position": ctx.position, "txn": ctx.txn})
+    if ws.keeps("hl_transactions"):
+        row = {
+            "position": recorded.position,
+            "id": s["transaction_id"],
+            "type": s["type"],
+            "date": ctx.date,
+            "recorded_at": plain(s["timestamp"]),
+            "content": s["content"],
+            "reversed_at": None,
+            "reversed_by": None,
+        }
+        ws.insert("hl_transactions", row)
+        ws.batch_transactions[ctx.txn] = row
+    if ws.keeps("hl_names"):
+        for entity in named_entities(orjson.loads(s["content"])):
+            ws.insert("hl_names", {"entity": entity, "position": ctx.position, "txn": ctx.txn})
     for event in events[:-1]:
         handler = HANDLERS.get(event.topic)
         if handler is None:

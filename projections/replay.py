@@ -1,29 +1,35 @@
 """Replay: rebuild the projections from the journal alone, digest them, check them.
 
-`rebuild_in_memory` folds the journal (up to a position) into one `WorkingSet` with the
-same pure fold the catch-up uses, and never touches the stored projections, so it works
-on a read-only connection. `stored_rows` reads the stored projections as they stood at a
-position (the bitemporal filter, with later `known_to`, `reversed_at` and `voided_at`
-marks taken off). `state_digest` is a canonical hash of such rows; `compare` names the
-first table and row where two states differ.
+`rebuild_in_memory` folds the journal (up to a position) with the same pure fold the
+catch-up uses, and never touches the stored projections, so it works on a read-only
+connection. Its memory is bounded: a journal of more than `PASS_EVENTS` events is folded
+in passes, one for the entities, businesses and transactions and one per range of unit
+keys (the fold of a unit reads only that unit's state; each pass reads the journal again,
+filtered by the database), and each pass leaves its rows as sorted runs of lines spilled to
+temporary files (projections/runs.py). `stored_state` reads the stored projections as they
+stood at a position (the bitemporal filter, with later `known_to`, `reversed_at` and
+`voided_at` marks taken off) into the same form. `state_digest` hashes such a state;
+`compare` names the first table and row where two states differ.
 
 The state digest is canonical: every projection table (by name), its columns (schema
 order, without the surrogate `row_id`), its rows encoded as compact JSON arrays, sorted.
 It leaves out `hl_transactions.recorded_at` (the wall-clock time of the import): the same
 journal imported into two databases gives the same digest. `compare` checks every column.
+The number of passes changes neither (tested).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from operator import itemgetter
 from typing import Any
+from uuid import UUID
 
 import orjson
 
@@ -31,13 +37,24 @@ from ledger.application import paused_gc
 from projections import schema
 from projections.database import Connection
 from projections.eventstore import SqlEventStore
-from projections.fold import RECORDED, Row, StoredRow, WorkingSet, fold_transaction
+from projections.fold import PREFIX, RECORDED, Row, StoredRow, WorkingSet, fold_transaction
+from projections.runs import Runs, chunks, differences
 
 PAGE = 10_000
+#: The events one pass of a replay folds at most: bounds its memory (~3 KiB per event).
+PASS_EVENTS = 200_000
+#: Stored rows sorted in memory at a time when reading the stored projections.
+RUN_ROWS = 250_000
 TABLES = sorted(t.name for t in schema.PROJECTION_TABLES)
 NOT_DIGESTED = {("hl_transactions", "recorded_at")}
 #: Marks set by a later transaction, per table: cleared when reading "as at" a position.
 LATER_MARKS = {"hl_transactions": ("reversed_at", "reversed_by"), "hl_movements": ("voided_at",)}
+#: The tables of the unit passes and of the other pass (hl_touches is in both: a unit's
+#: touches come from its events, a business's from the other pass).
+UNIT_TABLES = frozenset({"hl_units", "hl_periods", "hl_movements", "hl_touches"})
+OTHER_TABLES = frozenset(TABLES) - {"hl_units", "hl_periods", "hl_movements"}
+UNIT_TOPICS = PREFIX + "Unit."
+JOURNAL_TOPICS = PREFIX + "RecordedTransaction."
 
 Rows = dict[str, list[tuple[Any, ...]]]
 
@@ -47,9 +64,51 @@ def columns(table: str) -> tuple[str, ...]:
     return tuple(c.name for c in schema.metadata.tables[table].columns if c.name != "row_id")
 
 
+@cache
+def digested(table: str) -> tuple[int, ...] | None:
+    """The indexes of the columns the digest keeps, or None if it keeps them all."""
+    cols = columns(table)
+    keep = tuple(i for i, c in enumerate(cols) if (table, c) not in NOT_DIGESTED)
+    return None if len(keep) == len(cols) else keep
+
+
 class Unreplayable(Exception):
     """The journal cannot be folded: an event the fold cannot read, or a transaction
     cut short. An integrity failure, never skipped."""
+
+
+class State:
+    """Every projection table's rows as sorted lines (compact JSON arrays, every column),
+    plus, for a table the digest does not take whole, its digested lines."""
+
+    def __init__(self, spill: bool = False) -> None:
+        self.spill = spill
+        self.lines = {table: Runs(spill) for table in TABLES}
+        self.digest_lines = {t: Runs(spill) for t in TABLES if digested(t) is not None}
+
+    def add(self, table: str, rows: list[tuple[Any, ...]]) -> None:
+        """Add rows (values in `columns(table)` order) as one sorted run."""
+        self.lines[table].add(_lines(rows))
+        keep = digested(table)
+        if keep is not None:
+            pick = itemgetter(*keep)
+            self.digest_lines[table].add(_lines([pick(row) for row in rows]))
+
+    def digested_lines(self, table: str) -> Iterator[bytes]:
+        return iter(self.digest_lines.get(table) or self.lines[table])
+
+    def rows(self, table: str) -> list[tuple[Any, ...]]:
+        """A table's rows, decoded (for tests and small states)."""
+        return [tuple(orjson.loads(line)) for line in self.lines[table]]
+
+    def close(self) -> None:
+        for runs in (*self.lines.values(), *self.digest_lines.values()):
+            runs.close()
+
+
+def _lines(rows: Iterable[tuple[Any, ...]]) -> list[bytes]:
+    dumps = orjson.dumps
+    return [dumps(row) + b"\n" for row in rows]  # (+ copies: orjson's buffer is oversized)
 
 
 @dataclass
@@ -60,31 +119,73 @@ class Replayed:
     transactions: int = 0
     events: int = 0
     seconds: float = 0.0
-    rows: Rows = field(default_factory=dict)
+    passes: int = 1
+    state: State = field(default_factory=State)
 
     @property
     def rate(self) -> float:
         return self.events / self.seconds if self.seconds > 0 else 0.0
 
 
-def _events(store: SqlEventStore, upto: int | None) -> Iterator[tuple[Any, ...]]:
+@dataclass(frozen=True)
+class Pass:
+    """What one pass reads (an SQL condition on the events table) and keeps."""
+
+    where: str
+    params: tuple[Any, ...]
+    keep: frozenset[str] | None
+    counts: bool  # does this pass count the transactions?
+
+
+def _passes(store: SqlEventStore, events: int, pass_events: int) -> list[Pass]:
+    """One pass for a small journal; else the other pass and one per range of unit keys."""
+    n = math.ceil(events / pass_events) if events > pass_events else 1
+    if n == 1:
+        return [Pass("", (), None, True)]
+    unit, journal = _prefix(UNIT_TOPICS), _prefix(JOURNAL_TOPICS)
+    passes = [Pass(f" AND {unit} <> ?", (UNIT_TOPICS,), OTHER_TABLES, True)]
+    bounds = [store._param(UUID(int=(i << 128) // n)) for i in range(1, n)]
+    for i in range(n):
+        low = "originator_id >= ?" if i else "1 = 1"
+        high = " AND originator_id < ?" if i < n - 1 else ""
+        params = (UNIT_TOPICS, *bounds[i - 1 : i], *bounds[i : i + 1], JOURNAL_TOPICS)
+        passes.append(Pass(f" AND ({unit} = ? AND {low}{high} OR {journal} = ?)",
+                           tuple(p for p in params), UNIT_TABLES, False))
+    return passes
+
+
+def _prefix(topics: str) -> str:
+    return f"substr(topic, 1, {len(topics)})"
+
+
+def _events(store: SqlEventStore, upto: int | None, where: str = "",
+            params: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """The journal's events after each other, in keyset pages (filtered by `where`)."""
     after = 0
+    stop = "" if upto is None else " AND id <= ?"
+    sql = (f"SELECT id, {store.key_hex}, topic, {store.state_column} FROM {store.table} "
+           f"WHERE id > ?{stop}{where} ORDER BY id LIMIT ?")
     while True:
-        page = store.read_page(after, PAGE, upto)
+        page = store.conn.query(sql, [after, *([] if upto is None else [upto]), *params, PAGE])
         yield from page
         if len(page) < PAGE:
             return
         after = page[-1][0]
 
 
-def rebuild_in_memory(store: SqlEventStore, upto: int | None = None) -> Replayed:
+def rebuild_in_memory(store: SqlEventStore, upto: int | None = None,
+                      pass_events: int = PASS_EVENTS) -> Replayed:
     """Fold the journal's whole transactions up to `upto` (default: the end)."""
     started = time.perf_counter()
     with paused_gc():
-        result = Replayed()
-        folded = _fold(store, upto, result)
-        for table in TABLES:  # rows as tuples (lighter), freeing each table's dicts in turn
-            result.rows[table] = _tuples(folded.pop(table, []), columns(table))
+        end = store.head() if upto is None else min(upto, store.head())
+        passes = _passes(store, end, pass_events)
+        result = Replayed(passes=len(passes), state=State(spill=len(passes) > 1))
+        for one in passes:  # every pass reads the journal up to the same end
+            rows = _fold(store, end, upto is None, one, result)
+            for table in TABLES:  # as lines, freeing each table's dicts in turn
+                if table in rows:
+                    result.state.add(table, _tuples(rows.pop(table), columns(table)))
     result.seconds = time.perf_counter() - started
     return result
 
@@ -98,12 +199,15 @@ def _tuples(rows: list[Row], cols: tuple[str, ...]) -> list[tuple[Any, ...]]:
         return [tuple(map(row.get, cols)) for row in rows]
 
 
-def _fold(store: SqlEventStore, upto: int | None, result: Replayed) -> dict[str, list[Row]]:
-    """The rows the fold of the journal gives (counted in `result`), table by table."""
-    ws = WorkingSet()
+def _fold(store: SqlEventStore, upto: int | None, whole: bool, one: Pass,
+          result: Replayed) -> dict[str, list[Row]]:
+    """The rows one pass of the fold gives, table by table; the events it folds and (in
+    the pass that counts them) the transactions are counted in `result`."""
+    ws = WorkingSet(keep=one.keep)
     pending: list[StoredRow] = []
     loads = orjson.loads
-    for position, key, topic, state in _events(store, upto):
+    counts = one.counts
+    for position, key, topic, state in _events(store, upto, one.where, one.params):
         try:
             pending.append(StoredRow(position, key, topic, loads(state)))
             if topic == RECORDED:
@@ -112,65 +216,97 @@ def _fold(store: SqlEventStore, upto: int | None, result: Replayed) -> dict[str,
             raise Unreplayable(f"the journal cannot be replayed at position {position}: "
                                f"{type(e).__name__}: {e}") from None
         if topic == RECORDED:
-            result.events += len(pending)
-            result.transactions += 1
-            result.position = position
+            if counts:
+                result.events += len(pending)
+                result.transactions += 1
+                result.position = position
+            else:  # a unit pass counts its unit events only
+                result.events += sum(1 for e in pending if e.topic.startswith(UNIT_TOPICS))
             pending = []
-    if pending and upto is None:
+    if pending and whole:
         raise Unreplayable(f"the journal ends at position {pending[-1].position} inside a "
                            "transaction (an event with no RecordedTransaction.Recorded after it)")
     return ws.new
 
 
-def stored_rows(conn: Connection, position: int, tables: Iterable[str] = TABLES) -> Rows:
+def stored_state(conn: Connection, position: int, tables: Iterable[str] = TABLES,
+                 digest_only: bool = False) -> State:
     """The stored projections as they stood when the journal ended at `position`: the rows
-    known then, without the marks (`known_to`, reversal, voiding) set by later positions."""
-    rows: Rows = {}
+    known then, without the marks (`known_to`, reversal, voiding) set by later positions.
+    Read in keyset pages of the primary key, `RUN_ROWS` rows sorted at a time (`digest_only`:
+    without the lines only `compare` needs). A catch-up running meanwhile changes nothing
+    read: its rows and marks are all after `position`."""
+    state = State(spill=True)
     for table in tables:
-        cols = columns(table)
-        later = LATER_MARKS.get(table, ())
-        marks = {c: later[0] for c in later}  # column -> the mark deciding if it was later
-        if "known_to" in cols:
-            marks["known_to"] = "known_to"
-        selected, params = [], []
-        for c in cols:
-            if c in marks:
-                selected.append(f"CASE WHEN {marks[c]} > ? THEN NULL ELSE {c} END")
-                params.append(position)
-            else:
-                selected.append(c)
-        where = "known_from <= ?" if "known_from" in cols else "position <= ?"
-        rows[table] = conn.query(f"SELECT {', '.join(selected)} FROM {table} WHERE {where}",
-                                 [*params, position])
-    return rows
+        sql, params = _stored_query(table, position)
+        after, run = 0, list[tuple[Any, ...]]()
+        while True:
+            page = conn.query(sql, [*params, after, PAGE])
+            run.extend(row[1:] for row in page)
+            if len(run) >= RUN_ROWS or len(page) < PAGE:
+                _add_stored(state, table, run, digest_only)
+                run = []
+            if len(page) < PAGE:
+                break
+            after = page[-1][0]
+    return state
 
 
-def state_digest(rows: Rows) -> str:
+def _stored_query(table: str, position: int) -> tuple[str, list[Any]]:
+    cols = columns(table)
+    later = LATER_MARKS.get(table, ())
+    marks = {c: later[0] for c in later}  # column -> the mark deciding if it was later
+    if "known_to" in cols:
+        marks["known_to"] = "known_to"
+    key = _page_key(table)
+    selected, params = [key], []
+    for c in cols:
+        if c in marks:
+            selected.append(f"CASE WHEN {marks[c]} > ? THEN NULL ELSE {c} END")
+            params.append(position)
+        else:
+            selected.append(c)
+    where = "known_from <= ?" if "known_from" in cols else "position <= ?"
+    return (f"SELECT {', '.join(selected)} FROM {table} WHERE {where} AND {key} > ? "
+            f"ORDER BY {key} LIMIT ?", [*params, position])
+
+
+@cache
+def _page_key(table: str) -> str:
+    """The column the stored rows are paged by: the table's one-column primary key."""
+    (key,) = schema.metadata.tables[table].primary_key.columns
+    return str(key.name)
+
+
+def _add_stored(state: State, table: str, rows: list[tuple[Any, ...]], digest_only: bool
+                ) -> None:
+    if not digest_only or digested(table) is None:
+        state.add(table, rows)
+    else:  # only the digested lines (hl_transactions without recorded_at)
+        pick = itemgetter(*digested(table) or ())
+        state.digest_lines[table].add(_lines([pick(row) for row in rows]))
+
+
+def stored_rows(conn: Connection, position: int, tables: Iterable[str] = TABLES) -> Rows:
+    """The stored rows of `tables` as at `position`, decoded (for tests and small states)."""
+    state = stored_state(conn, position, tables)
+    try:
+        return {table: state.rows(table) for table in tables}
+    finally:
+        state.close()
+
+
+def state_digest(state: State) -> str:
     """SHA-256 over, for each table by name: `table(col,...)` then its rows, one compact
     JSON array per line (UTF-8), lines sorted bytewise, leaving out NOT_DIGESTED."""
     digest = hashlib.sha256()
     for table in TABLES:
         cols = columns(table)
-        keep = [i for i, c in enumerate(cols) if (table, c) not in NOT_DIGESTED]
+        keep = digested(table) or range(len(cols))
         digest.update(f"{table}({','.join(cols[i] for i in keep)})\n".encode())
-        for chunk in _batched(_sorted_lines(rows.get(table, []), keep, len(cols)), 10_000):
-            digest.update(b"\n".join(chunk) + b"\n")
+        for chunk in chunks(state.digested_lines(table)):
+            digest.update(chunk)
     return digest.hexdigest()
-
-
-def _sorted_lines(rows: list[tuple[Any, ...]], keep: list[int], width: int) -> list[bytes]:
-    """Each row's kept columns as compact JSON, sorted bytewise."""
-    dumps = orjson.dumps
-    if len(keep) < width:
-        pick = itemgetter(*keep)
-        rows = [pick(row) for row in rows]
-    # (a copy: orjson leaves each result in an oversized buffer, 30x the memory)
-    return sorted([bytes(memoryview(dumps(row))) for row in rows])
-
-
-def _batched(items: list[bytes], size: int) -> Iterator[list[bytes]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 @dataclass(frozen=True)
@@ -189,17 +325,19 @@ class Difference:
                 f"({self.count} differing row(s) in this table)")
 
 
-def compare(conn: Connection, position: int, rebuilt: Rows) -> Difference | None:
+def compare(conn: Connection, position: int, rebuilt: State) -> Difference | None:
     """The first table (by name) whose stored rows, as at `position`, differ from the
-    rebuilt ones (every column), with one differing row. Reads one table at a time."""
+    rebuilt ones (every column), with its smallest differing row (a stored row the journal
+    does not give first). Reads one table at a time, as sorted runs."""
     for table in TABLES:
-        stored = Counter(stored_rows(conn, position, [table])[table])
-        theirs = Counter(rebuilt.get(table, []))
-        if dict.__eq__(stored, theirs):  # (Counter's own == is 10x slower)
-            continue
-        extra, missing = stored - theirs, theirs - stored
-        count = sum(extra.values()) + sum(missing.values())
-        where, rows = ("stored", extra) if extra else ("rebuilt", missing)
-        first = min(rows, key=lambda r: orjson.dumps(r))
-        return Difference(table, dict(zip(columns(table), first, strict=True)), where, count)
+        stored = stored_state(conn, position, [table])
+        try:
+            count, extra, missing = differences(iter(stored.lines[table]),
+                                                iter(rebuilt.lines[table]))
+        finally:
+            stored.close()
+        if count:
+            where, line = ("stored", extra) if extra is not None else ("rebuilt", missing)
+            row = orjson.loads(line or b"[]")
+            return Difference(table, dict(zip(columns(table), row, strict=True)), where, count)
     return None

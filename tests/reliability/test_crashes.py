@@ -119,7 +119,7 @@ def assert_projections_at_a_boundary(url: str) -> int:
     try:
         rebuilt = rebuild_in_memory(SqlEventStore(conn), position)
         assert rebuilt.position == position
-        assert compare(conn, position, rebuilt.rows) is None
+        assert compare(conn, position, rebuilt.state) is None
     finally:
         conn.close()
     return position
