@@ -29,3 +29,17 @@ def decode_state(state: bytes | str | memoryview) -> dict[str, Any]:
         state = state.tobytes()
     result: dict[str, Any] = orjson.loads(state)
     return result
+
+
+def named_entities(content: dict[str, Any]) -> list[str]:
+    """Every entity id named in any field of a transaction's content (the hl_names rows)."""
+    names = [content.get("entity"), content.get("bare_owner"), content.get("into")]
+    names.extend(content.get("absorbed") or ())
+    buyer = content.get("buyer")
+    if isinstance(buyer, dict):
+        names.append(buyer.get("entity"))
+    seen: list[str] = []
+    for name in names:
+        if isinstance(name, str) and name not in seen:
+            seen.append(name)
+    return seen

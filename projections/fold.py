@@ -5,10 +5,8 @@ ledger transaction are contiguous and end with its `RecordedTransaction.Recorded
 whose position is the transaction's journal position; `fold_transaction` takes them
 together. Rows are bitemporal (see schema.py): nothing is ever updated but `known_to`.
 
-`WorkingSet` holds the current row versions of the units, entities and businesses a
-batch touches (the catch-up loads them from the database; a rebuild starts empty) and
-collects what to write. Unknown event topics raise: a silently skipped event would be a
-wrong regulatory statement.
+`WorkingSet` holds the current rows of what a batch touches (loaded by the catch-up) and
+collects what to write. Unknown topics raise: skipped, they would make a wrong statement.
 """
 
 from __future__ import annotations
@@ -19,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from projections.decoding import plain
+from projections.decoding import named_entities, plain
 
 Row = dict[str, Any]
 STOCK_RIGHTS = ("full_ownership", "usufruct")
@@ -52,8 +50,7 @@ class WorkingSet:
     #: True while it holds the rows of every unit, entity and business there are (a
     #: rebuild's working set, until it forgets them): nothing to load from the tables.
     complete: bool = False
-    #: The tables whose new rows it keeps (None: all). A replay in several passes keeps
-    #: some tables in each (projections/replay.py); the fold's own state is kept always.
+    #: The tables whose new rows it keeps (None: all): a replay's pass keeps some.
     keep: frozenset[str] | None = None
 
     def keeps(self, table: str) -> bool:
@@ -182,10 +179,11 @@ def _touch(ctx: _Context, key: str, kind: str) -> None:
 
 
 def unit_entered(ctx: _Context, key: str, s: dict[str, Any]) -> None:
-    old = ctx.ws.units.get(key)
+    ws = ctx.ws
+    old = ws.units.get(key)
     if old is not None:
-        ctx.ws.supersede("hl_units", old, ctx.position)
-    ctx.ws.units[key] = ctx.ws.insert(
+        ws.supersede("hl_units", old, ctx.position)
+    ws.units[key] = ws.insert(
         "hl_units",
         {
             "unit_key": key,
@@ -204,7 +202,14 @@ def unit_entered(ctx: _Context, key: str, s: dict[str, Any]) -> None:
             "known_from": ctx.position,
         },
     )
-    _set_holding(ctx, key, {(s["holder"], "full_ownership")}, None)
+    if ws.periods.get(key):
+        _set_holding(ctx, key, {(s["holder"], "full_ownership")}, None)
+    else:  # a unit never held before (the common case): what _set_holding does, directly
+        ws.periods[key] = [ws.insert("hl_periods", dict(
+            unit_key=key, holder=s["holder"], held_as="full_ownership", from_date=ctx.date,
+            to_date=None, usufruct_end=None, opened_by=ctx.txn, closed_by=None,
+            known_from=ctx.position, zone=s["zone"], segment=s["segment"],
+            financing=s["financing"] or "other", commune=s["commune"]))]
     _move(ctx, key, s["holder"], "registered" if s["mode"] == "registration" else "acquired")
     _touch(ctx, key, "unit")
 
@@ -443,16 +448,3 @@ def fold_transaction(ws: WorkingSet, events: Sequence[StoredRow]) -> int:
         handler(ctx, event.key, event.state)
     return recorded.position
 
-
-def named_entities(content: dict[str, Any]) -> list[str]:
-    """Every entity id named in any field of a transaction object."""
-    names = [content.get("entity"), content.get("bare_owner"), content.get("into")]
-    names.extend(content.get("absorbed") or ())
-    buyer = content.get("buyer")
-    if isinstance(buyer, dict):
-        names.append(buyer.get("entity"))
-    seen: list[str] = []
-    for name in names:
-        if isinstance(name, str) and name not in seen:
-            seen.append(name)
-    return seen
