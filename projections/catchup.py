@@ -5,7 +5,8 @@ ONE database transaction together with the new position, so a crash leaves the
 projections at a batch boundary and the next run continues from there. Concurrent
 catch-ups are serialised by a lock taken before the position is read (SQLite's write
 lock; `SELECT ... FOR UPDATE` on the position row on PostgreSQL).
-A rebuild is the same catch-up from position 0 on emptied tables.
+A rebuild (projections/rebuild.py) empties the tables and writes them again from the
+replay's passes over the whole journal.
 """
 
 from __future__ import annotations
@@ -32,15 +33,6 @@ POSITION_KEY = "projection_position"
 #: Events per batch (one commit). A batch ends after a whole ledger transaction, so a
 #: transaction larger than this (a merger) is one batch of its own.
 PAGE = 20_000
-#: A rebuild keeps the current rows of up to this many units, entities and businesses in
-#: memory across its batches (about 2 KB a unit: +205 MiB of peak RSS at 100,000 units);
-#: past it, it forgets them and reads them back from the tables as a catch-up does.
-REBUILD_CACHE = 100_000
-#: The indexes a batch reads through (`Projector._load`). A rebuild drops every index and
-#: creates them after its last batch (a sort: far faster than updating them row by row);
-#: these first, if it must read rows back (after its working set forgot them).
-LOAD_INDEXES = frozenset({"hl_periods_unit", "hl_units_key", "hl_entities_key",
-                          "hl_businesses_key"})
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock NOWAIT could not take
 DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}
 
@@ -89,19 +81,10 @@ class Projector:
         result.seconds = time.perf_counter() - started
         return result
 
-    def _batch(
-        self,
-        upto: int | None,
-        page: int,
-        result: CatchUpResult,
-        ws: WorkingSet | None = None,
-    ) -> bool:
-        """Fold and write one batch. Without `ws`, in its own database transaction with a
-        working set loaded for it; a rebuild passes its working set (and transaction)."""
+    def _batch(self, upto: int | None, page: int, result: CatchUpResult) -> bool:
+        """Fold and write one batch, in its own database transaction."""
         conn = self.conn
-        own_transaction = ws is None
-        if own_transaction:
-            conn.begin()
+        conn.begin()
         try:
             if conn.is_pg:
                 conn.execute("SELECT value FROM hl_meta WHERE key = ? FOR UPDATE", (POSITION_KEY,))
@@ -109,26 +92,22 @@ class Projector:
             result.position = position
             rows = self._whole_transactions(position, page, upto)
             if not rows:
-                if own_transaction:
-                    conn.rollback()
+                conn.rollback()
                 return False
-            events, ws, count = self._fold(rows, ws)
-            write(conn, ws, marks=own_transaction)
+            events, ws, count = self._fold(rows)
+            write(conn, ws)
             new_position = events[-1].position
             self._set_position(new_position)
         except BaseException:
             conn.rollback()
             raise
-        if own_transaction:
-            conn.commit()
+        conn.commit()
         result.transactions += count
         result.events += len(events)
         result.position = new_position
         return True
 
-    def _fold(
-        self, rows: list[Any], ws: WorkingSet | None
-    ) -> tuple[list[StoredRow], WorkingSet, int]:
+    def _fold(self, rows: list[Any]) -> tuple[list[StoredRow], WorkingSet, int]:
         """Decode and fold whole transactions; a journal that cannot be folded is an
         integrity failure, named by its position (never a traceback)."""
         events: list[StoredRow] = []
@@ -136,11 +115,8 @@ class Projector:
         try:
             for pos, key, topic, state in rows:
                 events.append(StoredRow(pos, key, topic, decode_state(state)))
-            if ws is None:
-                ws = WorkingSet()
-                self._load(events, ws)
-            elif not ws.complete:
-                self._load(events, ws)
+            ws = WorkingSet()
+            self._load(events, ws)
             for i, event in enumerate(events):
                 if event.topic == RECORDED:
                     fold_transaction(ws, events[start : i + 1])
@@ -225,42 +201,11 @@ class Projector:
         return [dict(zip(columns, r, strict=True)) for r in found]
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> CatchUpResult:
-        """Empty every projection table and fold the whole journal again, in ONE database
-        transaction: a failure part-way leaves the projections as they were.
+        """Empty every projection table and write it again from the journal alone, in ONE
+        database transaction (projections/rebuild.py)."""
+        from projections.rebuild import rebuild
 
-        One working set is kept across the batches (no reads of rows just written), the
-        indexes are dropped for the load and created again at the end, and the reversal
-        marks, which update rows through such an index, are set last."""
-        conn = self.conn
-        result = CatchUpResult()
-        started = time.perf_counter()
-        conn.begin()
-        try:
-            dropped = drop_indexes(conn) if self._empty() else []
-            conn.execute(f"DELETE FROM {tally.TABLE}")
-            self._set_position(0)
-            ws = WorkingSet(complete=True)
-            while True:
-                with paused_gc():
-                    if not self._batch(None, PAGE, result, ws):
-                        break
-                if len(ws.units) + len(ws.periods) + len(ws.entities) > REBUILD_CACHE:
-                    _forget(ws)
-                    dropped = create_indexes(conn, dropped, only=LOAD_INDEXES)
-                _next_batch(ws)
-                if progress is not None:
-                    progress(result.position)
-            create_indexes(conn, dropped)
-            mark_reversals(conn, ws.reversed_transactions)
-            if conn.is_pg:  # the planner's statistics of the new tables (as autovacuum would)
-                for table in schema.PROJECTION_TABLES:
-                    conn.execute(f"ANALYZE {table.name}")
-        except BaseException:
-            conn.rollback()
-            raise
-        conn.commit()
-        result.seconds = time.perf_counter() - started
-        return result
+        return rebuild(self, progress)
 
     def _empty(self) -> bool:
         """Empty the projection tables; True if the rebuild may drop their indexes.
@@ -291,20 +236,6 @@ class Projector:
         return True
 
 
-def _next_batch(ws: WorkingSet) -> None:
-    """Drop the rows the last batch wrote, keep the current rows (and the reversals, which
-    a rebuild marks at its end): a rebuild folds the whole journal with one working set
-    and writes it batch by batch."""
-    ws.new, ws.superseded, ws.batch_transactions, ws.batch_movements = {}, {}, {}, {}
-    ws.ended_periods = []
-
-
-def _forget(ws: WorkingSet) -> None:
-    """Drop the current rows (to bound memory): later batches read them back."""
-    ws.periods, ws.units, ws.entities, ws.businesses = {}, {}, {}, {}
-    ws.complete = False
-
-
 def drop_indexes(conn: Connection) -> list[Index]:
     """Drop the projection tables' indexes (those of schema.py); returns them."""
     dropped = [
@@ -317,23 +248,14 @@ def drop_indexes(conn: Connection) -> list[Index]:
     return dropped
 
 
-def create_indexes(
-    conn: Connection, indexes: list[Index], only: frozenset[str] | None = None
-) -> list[Index]:
-    """Create `indexes` (those named in `only`, if given); returns the ones left to create."""
-    left = []
+def create_indexes(conn: Connection, indexes: list[Index]) -> None:
     for index in indexes:
-        if only is None or index.name in only:
-            conn.execute(str(CreateIndex(index).compile(dialect=DIALECTS[conn.dialect])))
-        else:
-            left.append(index)
-    return left
+        conn.execute(str(CreateIndex(index).compile(dialect=DIALECTS[conn.dialect])))
 
 
-def write(conn: Connection, ws: WorkingSet, marks: bool = True) -> None:
-    """Write a folded batch: new rows (their `row_id`s assigned here, so that a working
-    set kept for the next batch can supersede them), superseded versions, then reversal
-    marks (unless `marks` is false: the caller sets them later)."""
+def write(conn: Connection, ws: WorkingSet) -> None:
+    """Write a folded batch: new rows (their `row_id`s assigned here), superseded
+    versions, the tally's changes, then reversal marks."""
     for table, rows in ws.new.items():
         columns = COLUMNS[table]
         if "row_id" in columns:
@@ -344,8 +266,7 @@ def write(conn: Connection, ws: WorkingSet, marks: bool = True) -> None:
     for table, changes in ws.superseded.items():
         conn.update_many(table, "known_to", "row_id", sorted(changes.items()))
     tally.add(conn, ws)
-    if marks:
-        mark_reversals(conn, ws.reversed_transactions)
+    mark_reversals(conn, ws.reversed_transactions)
 
 
 def mark_reversals(conn: Connection, reversed_transactions: Iterable[tuple[str, int, str]]) -> None:

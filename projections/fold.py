@@ -47,9 +47,6 @@ class WorkingSet:
     batch_transactions: dict[str, Row] = field(default_factory=dict)
     batch_movements: dict[str, list[Row]] = field(default_factory=dict)
     reversed_transactions: list[tuple[str, int, str]] = field(default_factory=list)
-    #: True while it holds the rows of every unit, entity and business there are (a
-    #: rebuild's working set, until it forgets them): nothing to load from the tables.
-    complete: bool = False
     #: The tables whose new rows it keeps (None: all): a replay's pass keeps some.
     keep: frozenset[str] | None = None
 

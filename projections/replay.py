@@ -137,7 +137,7 @@ class Pass:
     counts: bool  # does this pass count the transactions?
 
 
-def _passes(store: SqlEventStore, events: int, pass_events: int) -> list[Pass]:
+def passes(store: SqlEventStore, events: int, pass_events: int) -> list[Pass]:
     """One pass for a small journal; else the other pass and one per range of unit keys."""
     n = math.ceil(events / pass_events) if events > pass_events else 1
     if n == 1:
@@ -179,10 +179,10 @@ def rebuild_in_memory(store: SqlEventStore, upto: int | None = None,
     started = time.perf_counter()
     with paused_gc():
         end = store.head() if upto is None else min(upto, store.head())
-        passes = _passes(store, end, pass_events)
-        result = Replayed(passes=len(passes), state=State(spill=len(passes) > 1))
-        for one in passes:  # every pass reads the journal up to the same end
-            rows = _fold(store, end, upto is None, one, result)
+        planned = passes(store, end, pass_events)
+        result = Replayed(passes=len(planned), state=State(spill=len(planned) > 1))
+        for one in planned:  # every pass reads the journal up to the same end
+            rows = fold_pass(store, end, upto is None, one, result)
             for table in TABLES:  # as lines, freeing each table's dicts in turn
                 if table in rows:
                     result.state.add(table, _tuples(rows.pop(table), columns(table)))
@@ -199,7 +199,7 @@ def _tuples(rows: list[Row], cols: tuple[str, ...]) -> list[tuple[Any, ...]]:
         return [tuple(map(row.get, cols)) for row in rows]
 
 
-def _fold(store: SqlEventStore, upto: int | None, whole: bool, one: Pass,
+def fold_pass(store: SqlEventStore, upto: int | None, whole: bool, one: Pass,
           result: Replayed) -> dict[str, list[Row]]:
     """The rows one pass of the fold gives, table by table; the events it folds and (in
     the pass that counts them) the transactions are counted in `result`."""
