@@ -34,6 +34,9 @@ POSITION_KEY = "projection_position"
 #: transaction larger than this (a merger) is one batch of its own.
 PAGE = 20_000
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock NOWAIT could not take
+#: Empty projections at least this far behind the journal (the first catch-up after a
+#: bulk import) are written by a rebuild: every row once, about 3x faster than batches.
+REBUILD_BEHIND = 100_000
 DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}
 
 
@@ -69,6 +72,12 @@ class Projector:
         progress: Callable[[int], None] | None = None,
     ) -> CatchUpResult:
         """Bring the projections up to the end of the journal (or to `upto`)."""
+        if upto is None and self.store.head() >= REBUILD_BEHIND and self.position() == 0:
+            from projections.rebuild import rebuild
+
+            rebuilt = rebuild(self, progress, only_if_empty=True)
+            if rebuilt is not None:
+                return rebuilt
         result = CatchUpResult()
         started = time.perf_counter()
         while True:
@@ -205,7 +214,9 @@ class Projector:
         database transaction (projections/rebuild.py)."""
         from projections.rebuild import rebuild
 
-        return rebuild(self, progress)
+        rebuilt = rebuild(self, progress)
+        assert rebuilt is not None
+        return rebuilt
 
     def _empty(self) -> bool:
         """Empty the projection tables; True if the rebuild may drop their indexes.

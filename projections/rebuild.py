@@ -19,7 +19,14 @@ from operator import itemgetter
 from ledger.application import paused_gc
 from ledger.errors import IntegrityFailure
 from projections import replay, schema, tally
-from projections.catchup import COLUMNS, CatchUpResult, Projector, create_indexes, drop_indexes
+from projections.catchup import (
+    COLUMNS,
+    POSITION_KEY,
+    CatchUpResult,
+    Projector,
+    create_indexes,
+    drop_indexes,
+)
 from projections.database import Connection
 from projections.fold import Row
 
@@ -27,13 +34,21 @@ from projections.fold import Row
 CHUNK = 50_000
 
 
-def rebuild(projector: Projector, progress: Callable[[int], None] | None = None
-            ) -> CatchUpResult:
+def rebuild(projector: Projector, progress: Callable[[int], None] | None = None,
+            only_if_empty: bool = False) -> CatchUpResult | None:
+    """Rebuild the stored projections (`only_if_empty`: only if they are at position 0
+    once the catch-up lock is taken, else return None and change nothing)."""
     conn, store = projector.conn, projector.store
     started = time.perf_counter()
     folded = replay.Replayed()
     conn.begin()
     try:
+        if only_if_empty:
+            if conn.is_pg:
+                conn.execute("SELECT value FROM hl_meta WHERE key = ? FOR UPDATE", (POSITION_KEY,))
+            if projector.position() != 0:
+                conn.rollback()
+                return None
         dropped = drop_indexes(conn) if projector._empty() else []
         end = store.head()
         next_id = {table: 1 for table in COLUMNS}

@@ -3,6 +3,7 @@ runs behind its digest and check give exactly what one pass in memory gives."""
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -132,3 +133,39 @@ def test_a_rebuild_in_several_passes_writes_what_the_catch_ups_wrote_and_goes_on
             "units": [unit], "buyer": {"category": "individual"}, "price_eur": "100.00"}
     ok(demo.url, "import", "-", stdin=jsonl([sold]))
     ok(demo.url, "replay", "--check")
+
+
+def test_a_first_catch_up_far_behind_is_a_rebuild_and_gives_the_same_rows(
+        db_url: str, demo_lines: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    from projections import catchup, rebuild, tally
+    from tests.integration.test_properties import dump
+
+    session = Session(db_url)
+    session.conn  # noqa: B018 (the schema, created on connecting)
+    result = session.recorder.record([("demo", io.BytesIO(demo_lines))])
+    assert not result.errors and session.projector.position() == 0
+    calls: list[bool] = []
+    real = rebuild.rebuild
+    monkeypatch.setattr(rebuild, "rebuild", lambda *a, **k: calls.append(True) or real(*a, **k))
+    monkeypatch.setattr(catchup, "REBUILD_BEHIND", 100)
+    monkeypatch.setattr(replay, "PASS_EVENTS", 400)
+    caught = session.projector.catch_up()
+    assert calls and caught.position == session.store.head() == caught.events
+
+    class Conn:
+        conn = session.conn
+
+    rebuilt, kept = dump(Conn), tally.rows(session.conn)  # type: ignore[arg-type]
+    monkeypatch.setattr(catchup, "REBUILD_BEHIND", 10**9)  # batches, from empty again
+    session.conn.execute("DELETE FROM hl_holding_days")
+    for table in replay.TABLES:
+        session.conn.execute(f"DELETE FROM {table}")
+    session.conn.execute("UPDATE hl_meta SET value = '0' WHERE key = ?", (catchup.POSITION_KEY,))
+    if session.conn.is_pg:
+        session.conn.commit()
+    calls.clear()
+    session.projector.catch_up()
+    assert not calls and dump(Conn) == rebuilt and tally.rows(session.conn) == kept  # type: ignore[arg-type]
+    # projections no longer empty (another catch-up got there first): nothing done
+    assert real(session.projector, only_if_empty=True) is None and dump(Conn) == rebuilt  # type: ignore[arg-type]
+    session.conn.close()
