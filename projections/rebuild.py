@@ -52,16 +52,16 @@ def rebuild(projector: Projector, progress: Callable[[int], None] | None = None,
         dropped = drop_indexes(conn) if projector._empty() else []
         end = store.head()
         next_id = {table: 1 for table in COLUMNS}
-        for one in replay.passes(store, end, replay.PASS_EVENTS):
-            with paused_gc():
-                try:
-                    rows = replay.fold_pass(store, end, True, one, folded)
-                except replay.Unreplayable as e:
-                    raise IntegrityFailure(f"{e}; run `housing-ledger audit verify`") from None
-                for name in list(rows):
-                    next_id[name] = _insert(conn, name, rows.pop(name), next_id[name])
-            if progress is not None:
-                progress(folded.position)
+        try:
+            for one in replay.passes(store, end, replay.PASS_EVENTS):
+                with paused_gc():
+                    rows = replay.fold_pass(one, True, folded)
+                    for name in list(rows):
+                        next_id[name] = _insert(conn, name, rows.pop(name), next_id[name])
+                if progress is not None:
+                    progress(folded.position)
+        except replay.Unreplayable as e:
+            raise IntegrityFailure(f"{e}; run `housing-ledger audit verify`") from None
         create_indexes(conn, dropped)
         tally.derive(conn)
         projector._set_position(folded.position)

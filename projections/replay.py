@@ -23,13 +23,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import pickle
+import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from operator import itemgetter
-from typing import Any
-from uuid import UUID
+from typing import IO, Any
 
 import orjson
 
@@ -43,7 +44,9 @@ from projections.runs import Runs, chunks, differences
 PAGE = 10_000
 #: The events one pass of a replay folds at most: bounds its memory (~3 KiB per event).
 PASS_EVENTS = 200_000
-#: Stored rows sorted in memory at a time when reading the stored projections.
+#: Events routed to a unit pass's temporary file at a time.
+ROUTE_PAGE = 2_000
+#: Rows sorted in memory at a time (a run).
 RUN_ROWS = 250_000
 TABLES = sorted(t.name for t in schema.PROJECTION_TABLES)
 NOT_DIGESTED = {("hl_transactions", "recorded_at")}
@@ -127,31 +130,74 @@ class Replayed:
         return self.events / self.seconds if self.seconds > 0 else 0.0
 
 
-@dataclass(frozen=True)
+@dataclass
 class Pass:
-    """What one pass reads (an SQL condition on the events table) and keeps."""
+    """One pass of the fold: the events it reads, the tables it keeps, and whether it
+    counts the transactions (the unit passes count their unit events only)."""
 
-    where: str
-    params: tuple[Any, ...]
+    events: Iterable[tuple[Any, ...]]
     keep: frozenset[str] | None
-    counts: bool  # does this pass count the transactions?
+    counts: bool
 
 
-def passes(store: SqlEventStore, events: int, pass_events: int) -> list[Pass]:
-    """One pass for a small journal; else the other pass and one per range of unit keys."""
-    n = math.ceil(events / pass_events) if events > pass_events else 1
+def passes(store: SqlEventStore, end: int, pass_events: int) -> Iterator[Pass]:
+    """The passes over the journal up to `end`: one for a small journal; else the other
+    pass (read with a filter), then one per range of unit keys, fed from temporary files
+    that one more read of the journal fills (`_route`)."""
+    n = math.ceil(end / pass_events) if end > pass_events else 1
     if n == 1:
-        return [Pass("", (), None, True)]
+        yield Pass(_events(store, end), None, True)
+        return
+    yield Pass(_events(store, end, f" AND {_prefix(UNIT_TOPICS)} <> ?", (UNIT_TOPICS,)),
+               OTHER_TABLES, True)
+    for file in _route(store, end, n):
+        yield Pass(_partition(file), UNIT_TABLES, False)
+
+
+def _route(store: SqlEventStore, end: int, n: int) -> list[IO[bytes]]:
+    """Write each unit event to the file of its key's range (of `n`), as read (its state
+    still encoded), and to every file the transactions' boundaries (the Recorded event's
+    id, type and date: all a unit's fold needs) and reversals, in journal order."""
+    files: list[IO[bytes]] = [tempfile.TemporaryFile() for _ in range(n)]  # noqa: SIM115
+    pages: list[list[tuple[Any, ...]]] = [[] for _ in range(n)]
     unit, journal = _prefix(UNIT_TOPICS), _prefix(JOURNAL_TOPICS)
-    passes = [Pass(f" AND {unit} <> ?", (UNIT_TOPICS,), OTHER_TABLES, True)]
-    bounds = [store._param(UUID(int=(i << 128) // n)) for i in range(1, n)]
-    for i in range(n):
-        low = "originator_id >= ?" if i else "1 = 1"
-        high = " AND originator_id < ?" if i < n - 1 else ""
-        params = (UNIT_TOPICS, *bounds[i - 1 : i], *bounds[i : i + 1], JOURNAL_TOPICS)
-        passes.append(Pass(f" AND ({unit} = ? AND {low}{high} OR {journal} = ?)",
-                           tuple(p for p in params), UNIT_TABLES, False))
-    return passes
+    where = f" AND ({unit} = ? OR {journal} = ?)"
+    dump = pickle.dump
+    for event in _events(store, end, where, (UNIT_TOPICS, JOURNAL_TOPICS)):
+        position, key, topic, state = event
+        if topic.startswith(UNIT_TOPICS):
+            k = int(key[:8], 16) * n >> 32
+            pages[k].append(event)
+            if len(pages[k]) == ROUTE_PAGE:
+                dump(pages[k], files[k], pickle.HIGHEST_PROTOCOL)
+                pages[k] = []
+            continue
+        try:
+            s = orjson.loads(state)
+            if topic == RECORDED:
+                s = {"transaction_id": s["transaction_id"], "type": s["type"], "on": s["on"]}
+        except (KeyError, TypeError, ValueError) as e:
+            raise Unreplayable(f"the journal cannot be replayed at position {position}: "
+                               f"{type(e).__name__}: {e}") from None
+        for k in range(n):
+            pages[k].append((position, key, topic, s))
+            if len(pages[k]) == ROUTE_PAGE:
+                dump(pages[k], files[k], pickle.HIGHEST_PROTOCOL)
+                pages[k] = []
+    for file, page in zip(files, pages, strict=True):
+        dump(page, file, pickle.HIGHEST_PROTOCOL)
+        file.seek(0)
+    return files
+
+
+def _partition(file: IO[bytes]) -> Iterator[tuple[Any, ...]]:
+    with file:
+        while True:
+            try:
+                page = pickle.load(file)  # noqa: S301 (our own temporary file)
+            except EOFError:
+                return
+            yield from page
 
 
 def _prefix(topics: str) -> str:
@@ -179,15 +225,22 @@ def rebuild_in_memory(store: SqlEventStore, upto: int | None = None,
     started = time.perf_counter()
     with paused_gc():
         end = store.head() if upto is None else min(upto, store.head())
-        planned = passes(store, end, pass_events)
-        result = Replayed(passes=len(planned), state=State(spill=len(planned) > 1))
-        for one in planned:  # every pass reads the journal up to the same end
-            rows = fold_pass(store, end, upto is None, one, result)
+        n = math.ceil(end / pass_events) if end > pass_events else 1
+        result = Replayed(passes=n + (n > 1), state=State(spill=n > 1))
+        for one in passes(store, end, pass_events):  # all read the journal up to `end`
+            rows = fold_pass(one, upto is None, result)
             for table in TABLES:  # as lines, freeing each table's dicts in turn
                 if table in rows:
-                    result.state.add(table, _tuples(rows.pop(table), columns(table)))
+                    _add_rows(result.state, table, rows.pop(table))
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _add_rows(state: State, table: str, rows: list[Row]) -> None:
+    """Add a pass's rows of `table` to `state`, `RUN_ROWS` at a time (a run each)."""
+    cols = columns(table)
+    for start in range(0, len(rows), RUN_ROWS):
+        state.add(table, _tuples(rows[start : start + RUN_ROWS], cols))
 
 
 def _tuples(rows: list[Row], cols: tuple[str, ...]) -> list[tuple[Any, ...]]:
@@ -199,17 +252,17 @@ def _tuples(rows: list[Row], cols: tuple[str, ...]) -> list[tuple[Any, ...]]:
         return [tuple(map(row.get, cols)) for row in rows]
 
 
-def fold_pass(store: SqlEventStore, upto: int | None, whole: bool, one: Pass,
-          result: Replayed) -> dict[str, list[Row]]:
+def fold_pass(one: Pass, whole: bool, result: Replayed) -> dict[str, list[Row]]:
     """The rows one pass of the fold gives, table by table; the events it folds and (in
     the pass that counts them) the transactions are counted in `result`."""
     ws = WorkingSet(keep=one.keep)
     pending: list[StoredRow] = []
     loads = orjson.loads
     counts = one.counts
-    for position, key, topic, state in _events(store, upto, one.where, one.params):
+    for position, key, topic, state in one.events:
         try:
-            pending.append(StoredRow(position, key, topic, loads(state)))
+            pending.append(StoredRow(position, key, topic,
+                                     state if type(state) is dict else loads(state)))
             if topic == RECORDED:
                 fold_transaction(ws, pending)
         except (KeyError, TypeError, ValueError) as e:  # JSON errors are ValueErrors

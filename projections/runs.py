@@ -17,7 +17,7 @@ from typing import IO
 
 class Runs:
     """Lines added in sorted runs, read back as one sorted stream (as often as wanted).
-    With `spill`, every run but the first goes to a temporary file."""
+    With `spill`, each run goes to a temporary file."""
 
     def __init__(self, spill: bool) -> None:
         self.spill = spill
@@ -31,7 +31,7 @@ class Runs:
             return
         lines.sort()
         self.lines += len(lines)
-        if not self.spill or not self._memory:
+        if not self.spill:
             self._memory.append(lines)
             return
         file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
