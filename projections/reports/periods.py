@@ -17,7 +17,8 @@ from typing import Any
 
 import orjson
 
-from projections import queries
+from projections import queries, tally
+from projections.catchup import POSITION_KEY
 from projections.database import Connection
 
 STOCK_RIGHTS = ("full_ownership", "usufruct")
@@ -79,7 +80,25 @@ def held_on(alias: str, day: str | None) -> tuple[str, list[Any]]:
 
 
 def stock(conn: Connection, day: str, position: int) -> dict[str, int]:
-    """Units held in full ownership or in usufruct (the stock) per entity, as of `day`."""
+    """Units held in full ownership or in usufruct (the stock) per entity, as of `day`.
+
+    At the projections' own position (a statement of the current ledger) from the
+    holdings tally (projections/tally.py: a row per day and holder, where the periods are
+    a million at a million units), read between two reads of that position, which every
+    catch-up moves in the transaction that changes the tally; else from the periods."""
+    if position == _projected(conn):
+        rows = conn.query(
+            f"SELECT holder, SUM(units) FROM {tally.TABLE} "
+            "WHERE held_as IN ('full_ownership', 'usufruct') AND day <= ? GROUP BY holder",
+            [day],
+        )
+        if position == _projected(conn):
+            return {holder: int(units) for holder, units in rows if units}
+    return stock_from_periods(conn, day, position)
+
+
+def stock_from_periods(conn: Connection, day: str, position: int) -> dict[str, int]:
+    """`stock`, counted from the holding periods known at `position`."""
     k_sql, k_params = known("p", position)
     d_sql, d_params = held_on("p", day)
     rows = conn.query(
@@ -89,6 +108,11 @@ def stock(conn: Connection, day: str, position: int) -> dict[str, int]:
         [*k_params, *d_params],
     )
     return {holder: int(count) for holder, count in rows}
+
+
+def _projected(conn: Connection) -> int:
+    value = conn.scalar("SELECT value FROM hl_meta WHERE key = ?", (POSITION_KEY,))
+    return int(value) if value is not None else -1
 
 
 def transactions(conn: Connection, kind: str, position: int, first_day: str | None = None,

@@ -162,3 +162,19 @@ def test_sqlite_and_postgresql_give_identical_statements(sqlite_url, pg_url):
     finally:
         sqlite.close()
         postgres.close()
+
+
+def test_the_stock_from_the_tally_is_the_stock_from_the_periods(demo_url):
+    from projections.database import Database
+    from projections.reports import periods
+
+    conn = Database(demo_url).connect()
+    try:
+        position = periods.pin(conn, None)
+        days = [f"{y}-{md}" for y in range(2016, 2028) for md in ("01-01", "06-30", "12-31")]
+        for day in days:
+            tallied = periods.stock(conn, day, position)
+            assert tallied == periods.stock_from_periods(conn, day, position), day
+        assert sum(periods.stock(conn, "2020-12-31", position).values()) > 1000
+    finally:
+        conn.close()
