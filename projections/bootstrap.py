@@ -9,6 +9,7 @@ several writers: concurrent CREATE TABLEs can fail.
 from __future__ import annotations
 
 from sqlalchemy import create_engine, inspect
+from sqlalchemy.schema import CreateIndex
 
 from ledger.application import EVENTS_TABLE, HousingLedger, persistence_env
 from ledger.errors import DatabaseUnavailable
@@ -80,7 +81,8 @@ def create_schema(db: Database, conn: Connection) -> None:
 
 def upgrade(db: Database, conn: Connection, version: int) -> None:
     """Bring a database of an older schema version up to this one (in one transaction).
-    Version 2 adds the holdings tally, derived from the current periods."""
+    Version 2 adds the holdings tally, derived from the current periods; version 3 the
+    partial index of the usufruct periods."""
     engine = create_engine(db.url)
     try:
         schema.metadata.create_all(engine, tables=[schema.holding_days])
@@ -89,6 +91,10 @@ def upgrade(db: Database, conn: Connection, version: int) -> None:
     with conn.transaction():
         if version < 2:
             tally.derive(conn)
+        if version < 3:
+            index = schema.periods_usufruct
+            conn.execute(str(CreateIndex(index, if_not_exists=True).compile(
+                dialect=engine.dialect)))
         conn.execute(
             "UPDATE hl_meta SET value = ? WHERE key = ?", (str(schema.SCHEMA_VERSION), SCHEMA_KEY)
         )

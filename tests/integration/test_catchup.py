@@ -64,8 +64,8 @@ def test_replay_check_finds_a_holdings_tally_that_differs_from_the_periods(any_l
 
 
 def test_a_ledger_of_schema_version_1_gets_its_holdings_tally_when_opened(any_ledger) -> None:
-    """Version 2 added the tally: an older ledger is upgraded on first use, with the same
-    holdings as before, then kept up to date by the catch-up."""
+    """Version 2 added the tally, version 3 an index: an older ledger is upgraded on first
+    use, with the same holdings as before, then kept up to date by the catch-up."""
     from projections import tally
 
     any_ledger.ok(*base_ledger()[:-1])
@@ -73,6 +73,7 @@ def test_a_ledger_of_schema_version_1_gets_its_holdings_tally_when_opened(any_le
     conn = any_ledger.conn
     conn.begin()
     conn.execute("DROP TABLE hl_holding_days")
+    conn.execute("DROP INDEX hl_periods_usufruct")
     conn.execute("UPDATE hl_meta SET value = '1' WHERE key = 'schema_version'")
     conn.commit()
     any_ledger.close()
@@ -81,7 +82,12 @@ def test_a_ledger_of_schema_version_1_gets_its_holdings_tally_when_opened(any_le
         assert reopened.holdings(as_of="2018-06-30", by="zone") == before
         assert reopened.conn.scalar(
             "SELECT value FROM hl_meta WHERE key = 'schema_version'"
-        ) == "2"
+        ) == "3"
+        indexes = reopened.conn.query(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'hl_periods'"
+            if reopened.conn.is_pg else
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'hl_periods'")
+        assert "hl_periods_usufruct" in {name for (name,) in indexes}
         reopened.ok(base_ledger()[-1])
         assert tally.difference(reopened.conn) is None
     finally:
