@@ -82,7 +82,7 @@ def create_schema(db: Database, conn: Connection) -> None:
 def upgrade(db: Database, conn: Connection, version: int) -> None:
     """Bring a database of an older schema version up to this one (in one transaction).
     Version 2 adds the holdings tally, derived from the current periods; version 3 the
-    partial index of the usufruct periods."""
+    partial indexes of the usufruct and bare-ownership periods."""
     engine = create_engine(db.url)
     try:
         schema.metadata.create_all(engine, tables=[schema.holding_days])
@@ -92,9 +92,9 @@ def upgrade(db: Database, conn: Connection, version: int) -> None:
         if version < 2:
             tally.derive(conn)
         if version < 3:
-            index = schema.periods_usufruct
-            conn.execute(str(CreateIndex(index, if_not_exists=True).compile(
-                dialect=engine.dialect)))
+            for index in schema.dismembered_indexes:
+                conn.execute(str(CreateIndex(index, if_not_exists=True).compile(
+                    dialect=engine.dialect)))
         conn.execute(
             "UPDATE hl_meta SET value = ? WHERE key = ?", (str(schema.SCHEMA_VERSION), SCHEMA_KEY)
         )

@@ -24,7 +24,8 @@ from sqlalchemy import (
     text,
 )
 
-SCHEMA_VERSION = 3  # 2: hl_holding_days; 3: hl_periods_usufruct
+SCHEMA_VERSION = 3  # 2: hl_holding_days; 3: hl_periods_usufruct, hl_periods_bare_ownership
+DISMEMBERED = ("usufruct", "bare_ownership")
 metadata = MetaData()
 POS = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -112,12 +113,15 @@ periods = Table(
     Index("hl_periods_unit", "unit_key", "known_to"),
     Index("hl_periods_holder", "holder", "known_to", "to_date"),
     Index("hl_periods_asof", "known_to", "from_date", "to_date"),
-    # The dismemberment register's usufruct periods: a few percent of the rows (partial).
-    Index("hl_periods_usufruct", "known_to", "from_date",
-          sqlite_where=text("held_as = 'usufruct'"), postgresql_where=text("held_as = 'usufruct'")),
+    # The dismemberment register's periods: a few percent of the rows (partial indexes).
+    *(Index(f"hl_periods_{right}", "known_to", "from_date",
+            sqlite_where=text(f"held_as = '{right}'"),
+            postgresql_where=text(f"held_as = '{right}'")) for right in DISMEMBERED),
 )
 
-periods_usufruct = next(i for i in periods.indexes if i.name == "hl_periods_usufruct")
+#: Added by schema version 3.
+dismembered_indexes = [i for i in periods.indexes
+                       if i.name in {f"hl_periods_{right}" for right in DISMEMBERED}]
 
 movements = Table(
     "hl_movements", metadata,
