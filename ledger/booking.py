@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -36,6 +36,7 @@ from ledger.domain import (
     transaction_key,
     unit_key,
 )
+from ledger.entries import rebuilt_unit, unit_entry
 from ledger.errors import RuleViolation
 from ledger.ports import Expectations, LedgerIndex
 from ledger.transactions import Transaction, UnitSpec, parse_transaction
@@ -74,6 +75,8 @@ class Book:
         self.reversed_here: set[str] = set()
         self.touched: dict[UUID, Aggregate] = {}
         self.has_merger = False
+        # How each unit entered by this import was made, to rebuild it without decoding.
+        self.entries: dict[UUID, tuple[datetime, UnitSpec, Transaction, str]] = {}
 
     # -- loading -------------------------------------------------------------------
     def prefetch(self, transactions: Iterable[Transaction]) -> None:
@@ -121,8 +124,13 @@ class Book:
             self._load([key])
         found = self.aggregates[key]
         if isinstance(found, StoredEvent):
-            created_event: Any = self.mapper.to_domain_event(found)
-            found = self.aggregates[key] = created_event.mutate(None)
+            entry = self.entries.pop(key, None)
+            if entry is not None:
+                found = rebuilt_unit(key, *entry)
+            else:
+                created_event: Any = self.mapper.to_domain_event(found)
+                found = created_event.mutate(None)
+            self.aggregates[key] = found
             holder = self.entered.pop(key, None)
             if holder is not None:
                 del self.entered_by[holder][key]
@@ -263,30 +271,19 @@ def _enter_units(book: Book, tx: Transaction, booked: _Booked, mode: str) -> Tou
     _check_new_units(book, units, tx)
     touched: Touched = []
     for spec in units:
-        entry = dict(
-            holder=tx["entity"],
-            mode=mode,
-            commune=spec.commune,
-            zone=str(spec.zone),
-            segment=str(spec.segment),
-            financing=str(spec.financing) if spec.financing else None,
-            rooms=spec.rooms,
-            surface_m2=spec.surface_m2,
-            year_built=spec.year_built,
-            rpls_id=spec.rpls_id,
-            transaction=tx.id,
-            on=tx.date,
-        )
+        entry = unit_entry(spec, tx, mode)
         key = unit_key(spec.unit_id)
         unit: Unit | None = book._get(key)
         if unit is None:
-            entered = created(book.mapper, Unit, Unit.Entered, key, unit_id=spec.unit_id, **entry)
+            timestamp = Unit.Entered.create_timestamp()
+            entered = created(book.mapper, Unit, Unit.Entered, key, timestamp, **entry)
+            book.entries[key] = (timestamp, spec, tx, mode)
             book.aggregates[key] = entered
             book.entered[key] = tx["entity"]
             book.entered_by.setdefault(tx["entity"], {})[key] = None
             touched.append(entered)
         else:
-            unit.reenter(unit_id=spec.unit_id, **entry)
+            unit.reenter(**entry)
             touched.append(unit)
         if spec.rpls_id:
             book.rpls[spec.rpls_id] = spec.unit_id

@@ -15,6 +15,7 @@ the library's repository rebuilds the aggregates.
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from functools import cache
 from typing import Any
 from uuid import UUID
@@ -31,11 +32,17 @@ def _state_fields(event_class: type) -> tuple[str, ...]:
 
 
 def created(
-    mapper: Mapper[UUID], aggregate_class: type, event_class: type, key: UUID, **fields: Any
+    mapper: Mapper[UUID],
+    aggregate_class: type,
+    event_class: type,
+    key: UUID,
+    timestamp: datetime | None = None,
+    **fields: Any,
 ) -> StoredEvent:
-    """The stored "created" event of a new `aggregate_class` with id `key`."""
+    """The stored "created" event of a new `aggregate_class` with id `key` (made at
+    `timestamp`, by default now, as the library's event would be)."""
     values = {
-        "timestamp": event_class.create_timestamp(),  # type: ignore[attr-defined]
+        "timestamp": timestamp or event_class.create_timestamp(),  # type: ignore[attr-defined]
         "originator_topic": get_topic(aggregate_class),
         **fields,
     }
@@ -59,3 +66,21 @@ def created(
         topic=get_topic(event_class),
         state=data,
     )
+
+
+def rebuilt(
+    aggregate_class: type, event_class: type, key: UUID, timestamp: datetime, **fields: Any
+) -> Any:
+    """The aggregate that the library's repository rebuilds from the stored event that
+    `created` made from the same values: the event object the mapper would decode from
+    it (every value survives the JSON round trip: str, int, None, Decimal, date,
+    datetime), without encoding and decoding JSON. `tests/unit/test_created.py` checks
+    it against `Mapper.to_domain_event`."""
+    event = event_class(
+        originator_id=key,
+        originator_version=aggregate_class.INITIAL_VERSION,  # type: ignore[attr-defined]
+        timestamp=timestamp,
+        originator_topic=get_topic(aggregate_class),
+        **fields,
+    )
+    return event.mutate(None)

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.application import HousingLedger, persistence_env
-from ledger.created import created
+from ledger.created import created, rebuilt
 from ledger.domain import RecordedTransaction, Unit, transaction_key, unit_key
 from ledger.keys import NAMESPACE
 from projections.eventstore import SqlEventStore
@@ -112,6 +112,31 @@ def test_a_unit_entered_and_sold_in_one_file_is_rebuilt_by_the_library(ledger: A
     unit = HousingLedger(env=persistence_env(ledger.url)).repository.get(unit_key("U1"))
     assert (unit.status, unit.version, unit.last_transaction) == (Unit.LEFT, 2, "S1")
 
+
+
+def _aggregate_state(aggregate: Any) -> dict[str, Any]:
+    return {k: v for k, v in vars(aggregate).items() if k != "_pending_events"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.one_of(st.none(), st.decimals(allow_nan=False, allow_infinity=False, places=2)),
+    st.one_of(st.none(), st.integers(1, 20)),
+    st.one_of(st.none(), st.text(max_size=12)),
+    st.dates(),
+)
+def test_rebuilt_gives_the_aggregate_the_library_rebuilds_from_the_stored_event(
+        surface: Decimal | None, rooms: int | None, rpls: str | None, on: date) -> None:
+    app = HousingLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo",
+                             "TRANSCODER_TOPIC": TOPIC})
+    fields = {**ENTERED, "surface_m2": surface, "rooms": rooms, "rpls_id": rpls, "on": on}
+    now = datetime.now().astimezone()
+    stored = created(app.mapper, Unit, Unit.Entered, unit_key("U1"), now, **fields)
+    event: Any = app.mapper.to_domain_event(stored)
+    library = event.mutate(None)
+    ours = rebuilt(Unit, Unit.Entered, unit_key("U1"), now, **fields)
+    assert _aggregate_state(ours) == _aggregate_state(library)
+    assert ours.attributes == library.attributes and ours.holding == library.holding
 
 
 @settings(max_examples=300, deadline=None)
