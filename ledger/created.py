@@ -51,6 +51,37 @@ def created(
         raise TypeError(
             f"{event_class.__qualname__} has the fields {names}, not {tuple(values)}"
         )
+    return _stored(mapper, event_class, key, aggregate_class.INITIAL_VERSION, names, values)  # type: ignore[attr-defined]
+
+
+def triggered(
+    mapper: Mapper[UUID],
+    event_class: type,
+    key: UUID,
+    version: int,
+    timestamp: datetime,
+    **fields: Any,
+) -> StoredEvent:
+    """The stored form of the event that `aggregate.trigger_event(event_class, **fields)`
+    makes, at `version`, then the application's mapper stores."""
+    values = {"timestamp": timestamp, **fields}
+    names = _state_fields(event_class)
+    if values.keys() != set(names):
+        raise TypeError(
+            f"{event_class.__qualname__} has the fields {names}, not {tuple(values)}"
+        )
+    return _stored(mapper, event_class, key, version, names, values)
+
+
+def _stored(
+    mapper: Mapper[UUID],
+    event_class: type,
+    key: UUID,
+    version: int,
+    names: tuple[str, ...],
+    values: dict[str, Any],
+) -> StoredEvent:
+    """What `Mapper.to_stored_event` makes of the event with these values."""
     state = {name: values[name] for name in names}
     class_version = getattr(event_class, "class_version", 1)
     if class_version > 1:
@@ -61,10 +92,7 @@ def created(
     if mapper.cipher:
         data = mapper.cipher.encrypt(data)
     return StoredEvent(
-        originator_id=key,
-        originator_version=aggregate_class.INITIAL_VERSION,  # type: ignore[attr-defined]
-        topic=get_topic(event_class),
-        state=data,
+        originator_id=key, originator_version=version, topic=get_topic(event_class), state=data
     )
 
 

@@ -1,18 +1,24 @@
-"""The fields of the event by which a unit enters the ledger, from its line of the file.
+"""Units entered by this import, kept in stored form until a line needs their aggregate.
 
 An import makes each new unit's `Entered` event directly in stored form
-(`ledger.created`); if a later line of the same file touches the unit (a sale, a
-merger), the aggregate is rebuilt from the same values (`rebuilt_unit`), without
-decoding the stored JSON. Nothing here checks a rule (that is `booking`).
+(`ledger.created`). A merger that moves such a unit (held in full ownership by an
+absorbed entity) makes its `RightsMerged` event in stored form too (`merged`), so a
+large merger builds no aggregate or event object. If any other line touches the unit (a
+sale, a reversal...), `EnteredUnit.aggregate` rebuilds it from the same values, as the
+library's repository would from the stored events, without decoding JSON.
+Nothing here checks a rule (that is `booking` and `merger`).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from ledger.created import rebuilt
+from eventsourcing.persistence import Mapper, StoredEvent
+
+from ledger.created import rebuilt, triggered
 from ledger.domain import Unit
 from ledger.transactions import Transaction, UnitSpec
 
@@ -36,9 +42,51 @@ def unit_entry(spec: UnitSpec, tx: Transaction, mode: str) -> dict[str, Any]:
     )
 
 
-def rebuilt_unit(
-    key: UUID, timestamp: datetime, spec: UnitSpec, tx: Transaction, mode: str
-) -> Unit:
-    """The unit as the library rebuilds it from its stored `Entered` event."""
-    unit: Unit = rebuilt(Unit, Unit.Entered, key, timestamp, **unit_entry(spec, tx, mode))
-    return unit
+@dataclass(slots=True)
+class EnteredUnit:
+    """A unit entered by this import, held in full ownership by `holder` since
+    `last_date`, with its events so far in stored form only."""
+
+    timestamp: datetime
+    spec: UnitSpec
+    tx: Transaction
+    mode: str
+    holder: str
+    last_date: date
+    version: int = 1
+    merges: list[tuple[datetime, dict[str, Any]]] = field(default_factory=list)
+
+    @property
+    def unit_id(self) -> str:
+        return self.spec.unit_id
+
+    def aggregate(self, key: UUID) -> Unit:
+        """The unit as the library's repository rebuilds it from its stored events."""
+        entry = unit_entry(self.spec, self.tx, self.mode)
+        unit: Unit = rebuilt(Unit, Unit.Entered, key, self.timestamp, **entry)
+        for version, (timestamp, fields) in enumerate(self.merges, start=2):
+            event = Unit.RightsMerged(
+                originator_id=key, originator_version=version, timestamp=timestamp, **fields
+            )
+            event.mutate(unit)
+        return unit
+
+    def merged(
+        self, mapper: Mapper[UUID], key: UUID, into: str, transaction: str, on: date
+    ) -> StoredEvent:
+        """`Unit.merge` of this unit (its full owner absorbed into `into`), in stored form:
+        the same event, at the same version, as the aggregate would trigger."""
+        fields: dict[str, Any] = dict(
+            into=into,
+            full_owner=into,
+            usufructuary=None,
+            bare_owner=None,
+            consolidated=False,
+            transaction=transaction,
+            on=on,
+        )
+        timestamp = Unit.RightsMerged.create_timestamp()
+        self.version += 1
+        self.merges.append((timestamp, fields))
+        self.holder, self.last_date = into, on
+        return triggered(mapper, Unit.RightsMerged, key, self.version, timestamp, **fields)
