@@ -16,9 +16,9 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.persistence import StoredEvent
 
-from ledger.created import rebuilt, triggered
+from ledger.created import Stamped, rebuilt
 from ledger.domain import Unit
 from ledger.transactions import Transaction, UnitSpec
 
@@ -71,22 +71,25 @@ class EnteredUnit:
             event.mutate(unit)
         return unit
 
-    def merged(
-        self, mapper: Mapper[UUID], key: UUID, into: str, transaction: str, on: date
-    ) -> StoredEvent:
-        """`Unit.merge` of this unit (its full owner absorbed into `into`), in stored form:
-        the same event, at the same version, as the aggregate would trigger."""
-        fields: dict[str, Any] = dict(
-            into=into,
-            full_owner=into,
-            usufructuary=None,
-            bare_owner=None,
-            consolidated=False,
-            transaction=transaction,
-            on=on,
-        )
+    def merged(self, moves: Stamped, key: UUID) -> StoredEvent:
+        """`Unit.merge` of this unit, its full owner absorbed into `into`, in stored form:
+        the event the aggregate would trigger, at the same version (`moves`: the merger's
+        `RightsMerged` fields, from `merge_fields`)."""
         timestamp = Unit.RightsMerged.create_timestamp()
         self.version += 1
-        self.merges.append((timestamp, fields))
-        self.holder, self.last_date = into, on
-        return triggered(mapper, Unit.RightsMerged, key, self.version, timestamp, **fields)
+        self.merges.append((timestamp, moves.fields))
+        self.holder, self.last_date = moves.fields["into"], moves.fields["on"]
+        return moves.stored(key, self.version, timestamp)
+
+
+def merge_fields(into: str, transaction: str, on: date) -> dict[str, Any]:
+    """The fields of `RightsMerged` for a unit held in full ownership by an absorbed entity."""
+    return dict(
+        into=into,
+        full_owner=into,
+        usufructuary=None,
+        bare_owner=None,
+        consolidated=False,
+        transaction=transaction,
+        on=on,
+    )

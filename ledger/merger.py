@@ -16,7 +16,9 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from ledger.booking import HANDLERS, Book, _Booked
+from ledger.created import Stamped
 from ledger.domain import Business, Unit, business_key, unit_key
+from ledger.entries import merge_fields
 from ledger.errors import RuleViolation
 from ledger.transactions import Transaction
 
@@ -46,10 +48,11 @@ def _merger(book: Book, tx: Transaction, booked: _Booked) -> list[Aggregate]:
     moving = frozenset(absorbed)
     for unit in units:
         unit.merge(moving, into, tx.id, tx.date)
+    moves = Stamped(book.mapper, Unit.RightsMerged, **merge_fields(into, tx.id, tx.date))
     merged = []
     for key, entry in entered:
         book.move_entered(key, into)
-        merged.append((entry.unit_id, entry.merged(book.mapper, key, into, tx.id, tx.date)))
+        merged.append((entry.unit_id, entry.merged(moves, key)))
     for business in businesses:
         business.move(into, tx.id, tx.date)
     for entity in entities:

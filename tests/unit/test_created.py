@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.application import HousingLedger, persistence_env
-from ledger.created import created, rebuilt, triggered
+from ledger.created import Stamped, created, rebuilt, triggered
 from ledger.domain import RecordedTransaction, Unit, transaction_key, unit_key
-from ledger.entries import EnteredUnit, unit_entry
+from ledger.entries import EnteredUnit, merge_fields, unit_entry
 from ledger.keys import NAMESPACE
 from ledger.transactions import UnitSpec, parse_transaction
 from ledger.values import Segment, Zone
@@ -180,8 +180,10 @@ def test_a_unit_entered_and_merged_in_stored_form_is_the_unit_the_library_rebuil
     entry = EnteredUnit(now, spec, tx, "registration", "ESH-A", tx.date)
     stored = [created(app.mapper, Unit, Unit.Entered, key, now,
                       **unit_entry(spec, tx, "registration"))]
-    stored.append(entry.merged(app.mapper, key, "ESH-B", "M-1", date(2020, 1, 1)))
-    stored.append(entry.merged(app.mapper, key, "ESH-C", "M-2", date(2021, 1, 1)))
+    for into, merger, on in (("ESH-B", "M-1", date(2020, 1, 1)),
+                             ("ESH-C", "M-2", date(2021, 1, 1))):
+        moves = Stamped(app.mapper, Unit.RightsMerged, **merge_fields(into, merger, on))
+        stored.append(entry.merged(moves, key))
     library: Any = None
     for event in map(app.mapper.to_domain_event, stored):
         library = event.mutate(library)
@@ -190,3 +192,28 @@ def test_a_unit_entered_and_merged_in_stored_form_is_the_unit_the_library_rebuil
     assert (ours.version, ours.holding.full_owner, ours.last_date, ours.last_transaction) == (
         3, "ESH-C", date(2021, 1, 1), "M-2")
     assert (entry.holder, entry.last_date, entry.version) == ("ESH-C", date(2021, 1, 1), 3)
+
+
+@pytest.mark.parametrize("transcoder", [None, TOPIC], ids=["stdlib-json", "orjson"])
+@pytest.mark.parametrize("microsecond", [0, 1, 999999])
+def test_stamped_states_are_the_states_encoded_in_full(transcoder: str | None,
+                                                       microsecond: int) -> None:
+    env = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    app = HousingLedger(env={**env, "TRANSCODER_TOPIC": transcoder} if transcoder else env)
+    fields = merge_fields("ESH-é", "M-\"1\"", date(2020, 1, 1))
+    moves = Stamped(app.mapper, Unit.RightsMerged, **fields)
+    assert moves.tail is not None
+    at = datetime.now().astimezone().replace(microsecond=microsecond)
+    assert moves.stored(unit_key("U1"), 7, at) == triggered(
+        app.mapper, Unit.RightsMerged, unit_key("U1"), 7, at, **fields)
+
+
+def test_stamped_states_are_encoded_in_full_under_a_compressor() -> None:
+    app = HousingLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo",
+                             "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor"})
+    fields = merge_fields("ESH-B", "M-1", date(2020, 1, 1))
+    moves = Stamped(app.mapper, Unit.RightsMerged, **fields)
+    assert moves.tail is None
+    at = datetime.now().astimezone()
+    assert moves.stored(unit_key("U1"), 2, at) == triggered(
+        app.mapper, Unit.RightsMerged, unit_key("U1"), 2, at, **fields)
