@@ -145,9 +145,8 @@ class Book:
         self.entered_by.setdefault(into, {})[key] = None
 
     def expectations(self, head: int) -> Expectations:
-        return Expectations(
-            dict(self.versions_read), head if self.has_merger else None, self.labels
-        )
+        merger = head if self.has_merger else None
+        return Expectations(dict(self.versions_read), merger, self.labels, read_at=head)
 
     # -- booking -------------------------------------------------------------------
     def apply(self, tx: Transaction) -> list[StoredEvent] | str:

@@ -110,3 +110,18 @@ def test_a_file_gives_the_errors_and_journal_of_its_lines_imported_one_by_one(
                          "elsewhere") else "rejected")
     whole.close()
     apart.close()
+
+
+def test_versions_read_are_looked_up_only_if_the_journal_moved(sqlite_url: str) -> None:
+    from ledger.errors import ConcurrencyConflict
+    from ledger.keys import unit_key
+    from ledger.ports import Expectations
+
+    ledger = LedgerHarness(sqlite_url)
+    ledger.ok(*ENTITIES)
+    store, head = ledger.session.store, ledger.session.store.head()
+    stale = {unit_key("nowhere"): 3}  # a version no journal has: only a lookup can tell
+    store._check(Expectations(stale, read_at=head))  # the journal did not move: fine
+    with pytest.raises(ConcurrencyConflict, match="changed by another writer"):
+        store._check(Expectations(stale, read_at=head - 1))
+    ledger.close()
