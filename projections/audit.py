@@ -93,19 +93,20 @@ def chain_links(previous: bytes, first_id: int,
     sha256, pack, join = hashlib.sha256, struct.Struct(">Q").pack, b"".join
     topics: dict[str, bytes] = {}
     rows: list[tuple[int, str]] = []
+    append = rows.append
     for position, event in enumerate(events, start=first_id):
         key = event.originator_id
-        key_hex = (key.hex if isinstance(key, UUID) else UUID(str(key)).hex).encode("ascii")
+        key_hex = b"%032x" % (key.int if type(key) is UUID else UUID(str(key)).int)
         topic = topics.get(event.topic)
         if topic is None:
             topic = topics[event.topic] = _field(event.topic.encode("utf-8"))
-        at = str(position).encode("ascii")
-        version = str(event.originator_version).encode("ascii")
+        at = b"%d" % position
+        version = b"%d" % event.originator_version
         state = event.state if type(event.state) is bytes else _bytes(event.state)
         previous = sha256(join((previous, pack(len(at)), at, _KEY_FIELD, key_hex,
                                 pack(len(version)), version, topic,
                                 pack(len(state)), state))).digest()
-        rows.append((position, previous.hex()))
+        append((position, previous.hex()))
     return rows
 
 
