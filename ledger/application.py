@@ -123,10 +123,15 @@ class Recorder:
         self.app = app
         self.store = store
         self.index = index
+        self.empty = False
 
     def load(self, keys: Iterable[UUID]) -> dict[UUID, Aggregate]:
-        """Rebuild aggregates from their stored events, in bulk, with the library's mapper."""
+        """Rebuild aggregates from their stored events, in bulk, with the library's mapper.
+        An empty journal (when this import began) has none: no need to ask. (Had a
+        writer stored some since, the append's check of what was read finds it.)"""
         aggregates: dict[UUID, Any] = {}
+        if self.empty:
+            return aggregates
         for stored in self.store.load(keys):
             event: Any = self.app.mapper.to_domain_event(stored)
             aggregates[event.originator_id] = event.mutate(aggregates.get(event.originator_id))
@@ -155,6 +160,7 @@ class Recorder:
                 except RuleViolation as e:
                     result.errors.append(LineError(name, number, e.message))
         head = self.store.head()
+        self.empty = head == 0
         book = Book(self.index, self.load, self.app.mapper)
         book.prefetch(tx for _, _, tx in parsed)
         events: list[StoredEvent] = []

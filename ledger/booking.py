@@ -36,6 +36,7 @@ from ledger.domain import (
     transaction_key,
     unit_key,
 )
+from ledger.entries import EnteredUnit, unit_entry
 from ledger.errors import RuleViolation
 from ledger.ports import Expectations, LedgerIndex
 from ledger.transactions import Transaction, UnitSpec, parse_transaction
@@ -63,8 +64,7 @@ class Book:
         self.mapper = mapper
         # An aggregate created by this import is held as its stored event until asked for.
         self.aggregates: dict[UUID, Aggregate | StoredEvent | None] = {}
-        self.entered: dict[UUID, str] = {}  # units held so, with their holder
-        self.entered_by: dict[str, dict[UUID, None]] = {}  # and the reverse
+        self.entered_by: dict[str, dict[UUID, None]] = {}  # units of `entries`, by holder
         self.versions_read: dict[UUID, int] = {}
         self.labels: dict[UUID, str] = {}
         self.booked: dict[str, _Booked] = {}
@@ -74,6 +74,8 @@ class Book:
         self.reversed_here: set[str] = set()
         self.touched: dict[UUID, Aggregate] = {}
         self.has_merger = False
+        # The units entered by this import and held as their stored events only.
+        self.entries: dict[UUID, EnteredUnit] = {}
 
     # -- loading -------------------------------------------------------------------
     def prefetch(self, transactions: Iterable[Transaction]) -> None:
@@ -121,23 +123,30 @@ class Book:
             self._load([key])
         found = self.aggregates[key]
         if isinstance(found, StoredEvent):
-            created_event: Any = self.mapper.to_domain_event(found)
-            found = self.aggregates[key] = created_event.mutate(None)
-            holder = self.entered.pop(key, None)
-            if holder is not None:
-                del self.entered_by[holder][key]
+            entry = self.entries.pop(key, None)
+            if entry is not None:
+                found = entry.aggregate(key)
+                del self.entered_by[entry.holder][key]
+            else:
+                created_event: Any = self.mapper.to_domain_event(found)
+                found = created_event.mutate(None)
+            self.aggregates[key] = found
             self.touched[key] = found
         return found
 
-    def units_entered_by(self, holders: Iterable[str]) -> list[Unit]:
-        """As aggregates, the units this import entered for `holders` (a merger moves them)."""
+    def entered_units(self, holders: Iterable[str]) -> list[tuple[UUID, EnteredUnit]]:
+        """The units of `entries` held by `holders` (in full ownership)."""
         keys = [k for holder in set(holders) for k in self.entered_by.get(holder, ())]
-        return [self._get(k) for k in keys]
+        return [(k, self.entries[k]) for k in keys]
+
+    def move_entered(self, key: UUID, into: str) -> None:
+        """Note that the unit `key` of `entries` is now held by `into`."""
+        del self.entered_by[self.entries[key].holder][key]
+        self.entered_by.setdefault(into, {})[key] = None
 
     def expectations(self, head: int) -> Expectations:
-        return Expectations(
-            dict(self.versions_read), head if self.has_merger else None, self.labels
-        )
+        merger = head if self.has_merger else None
+        return Expectations(dict(self.versions_read), merger, self.labels, read_at=head)
 
     # -- booking -------------------------------------------------------------------
     def apply(self, tx: Transaction) -> list[StoredEvent] | str:
@@ -251,7 +260,7 @@ def _check_new_units(book: Book, units: Sequence[UnitSpec], tx: Transaction) -> 
 
 
 def _rpls_still_used(book: Book, rpls_id: str, unit_id: str) -> bool:
-    if unit_key(unit_id) in book.entered:  # entered by this import with this rpls id
+    if unit_key(unit_id) in book.entries:  # entered by this import with this rpls id
         return True
     unit: Unit | None = book._get(unit_key(unit_id))
     return unit is not None and unit.is_present and unit.attributes.get("rpls_id") == rpls_id
@@ -263,30 +272,18 @@ def _enter_units(book: Book, tx: Transaction, booked: _Booked, mode: str) -> Tou
     _check_new_units(book, units, tx)
     touched: Touched = []
     for spec in units:
-        entry = dict(
-            holder=tx["entity"],
-            mode=mode,
-            commune=spec.commune,
-            zone=str(spec.zone),
-            segment=str(spec.segment),
-            financing=str(spec.financing) if spec.financing else None,
-            rooms=spec.rooms,
-            surface_m2=spec.surface_m2,
-            year_built=spec.year_built,
-            rpls_id=spec.rpls_id,
-            transaction=tx.id,
-            on=tx.date,
-        )
+        entry = unit_entry(spec, tx, mode)
         key = unit_key(spec.unit_id)
         unit: Unit | None = book._get(key)
         if unit is None:
-            entered = created(book.mapper, Unit, Unit.Entered, key, unit_id=spec.unit_id, **entry)
+            timestamp = Unit.Entered.create_timestamp()
+            entered = created(book.mapper, Unit, Unit.Entered, key, timestamp, **entry)
+            book.entries[key] = EnteredUnit(timestamp, spec, tx, mode, tx["entity"], tx.date)
             book.aggregates[key] = entered
-            book.entered[key] = tx["entity"]
             book.entered_by.setdefault(tx["entity"], {})[key] = None
             touched.append(entered)
         else:
-            unit.reenter(unit_id=spec.unit_id, **entry)
+            unit.reenter(**entry)
             touched.append(unit)
         if spec.rpls_id:
             book.rpls[spec.rpls_id] = spec.unit_id

@@ -16,7 +16,9 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from ledger.booking import HANDLERS, Book, _Booked
+from ledger.created import Stamped
 from ledger.domain import Business, Unit, business_key, unit_key
+from ledger.entries import merge_fields
 from ledger.errors import RuleViolation
 from ledger.transactions import Transaction
 
@@ -32,6 +34,10 @@ def _merger(book: Book, tx: Transaction, booked: _Booked) -> list[Aggregate]:
     businesses = _current(
         book, book.index.businesses_held_by(absorbed), business_key, Business, absorbed
     )
+    entered = book.entered_units(absorbed)  # moved in stored form, unless a rule fails
+    if any(e.last_date > tx.date for _, e in entered):  # check_date fails: say where
+        units = sorted([*units, *(book._get(k) for k, _ in entered)], key=lambda u: u.unit_id)
+        entered = []
     for unit in units:
         unit.check_date(tx.date)
     for business in businesses:
@@ -42,14 +48,21 @@ def _merger(book: Book, tx: Transaction, booked: _Booked) -> list[Aggregate]:
     moving = frozenset(absorbed)
     for unit in units:
         unit.merge(moving, into, tx.id, tx.date)
+    moves = Stamped(book.mapper, Unit.RightsMerged, **merge_fields(into, tx.id, tx.date))
+    merged = []
+    for key, entry in entered:
+        book.move_entered(key, into)
+        merged.append((entry.unit_id, entry.merged(moves, key)))
     for business in businesses:
         business.move(into, tx.id, tx.date)
     for entity in entities:
         entity.absorb_into(into, tx.id, tx.date)
     target.absorbing(tx.id, tx.date)
-    booked.units.extend(u.unit_id for u in units)
+    # In unit id order, as if every unit were an aggregate.
+    moved = sorted([*((u.unit_id, u) for u in units), *merged], key=lambda m: m[0])
+    booked.units.extend(unit_id for unit_id, _ in moved)
     booked.businesses.extend(b.business_id for b in businesses)
-    return [*units, *businesses, *entities, target]
+    return [*(m for _, m in moved), *businesses, *entities, target]
 
 
 def _check_latest_naming(book: Book, entity: str, on: date) -> None:
@@ -74,6 +87,8 @@ def _check_no_later_release(book: Book, absorbed: Sequence[str], on: date) -> No
     """A merger cannot be dated before a transaction by which an absorbed entity gave up a
     right in a unit: "as of" its date the merger would have moved that right."""
     holders = frozenset(absorbed)
+    for key in [k for k, e in book.entries.items() if e.last_date > on and e.merges]:
+        book._get(key)  # a unit moved by a later-dated merger: look at it as an aggregate
     found = [
         (u, d)
         for u, d in book.index.released_after(absorbed, on.isoformat())
@@ -100,7 +115,8 @@ def _current(
     kind: type,
     holders: Sequence[str],
 ) -> list[Any]:
-    """Aggregates held by `holders` now: the index's list, corrected by this import's changes."""
+    """Aggregates held by `holders` now: the index's list, corrected by this import's changes
+    (but not the units of `book.entries`: `Book.entered_units`)."""
     for item in from_index:
         book.labels.setdefault(key(item), f"{kind.__name__.lower()} {item}")
     book._load(key(i) for i in from_index)
@@ -108,8 +124,6 @@ def _current(
     result: list[Any] = []
     candidates = {key(i): book._get(key(i)) for i in from_index}
     candidates.update((k, a) for k, a in book.touched.items() if isinstance(a, kind))
-    if kind is Unit:
-        candidates.update((u.id, u) for u in book.units_entered_by(holders))
     for agg in candidates.values():
         if agg is None:
             continue

@@ -22,11 +22,14 @@ class Expectations:
     `versions`: aggregates read but not changed, with the version seen (0: absent).
     `head`: when set, the journal must still end at this position (used by mergers,
     whose list of units comes from a projection).
+    `read_at`: where the journal ended when validation began; if it still ends there,
+    nothing was stored since, so `versions` hold without being looked up one by one.
     """
 
     versions: dict[UUID, int]
     head: int | None = None
     labels: dict[UUID, str] = field(default_factory=dict)
+    read_at: int | None = None
 
 
 class EventStore(Protocol):

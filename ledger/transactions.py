@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledger.errors import InvalidField
+from ledger.unitlines import unit_values
 from ledger.values import (
     COMMUNE_PATTERN,
     DECIMAL_PATTERN,
@@ -263,8 +264,11 @@ def _unit_list(name: str, value: Any) -> tuple[UnitSpec, ...]:
     units = []
     seen: set[str] = set()
     for i, item in enumerate(value):
-        parsed = _object(f"{name}[{i}]", item, UNIT_REQUIRED, UNIT_OPTIONAL)
-        unit = UnitSpec(**parsed)
+        checked = unit_values(item)
+        if checked is not None:
+            unit = UnitSpec(*checked)
+        else:  # something is off: the generic parser says what
+            unit = UnitSpec(**_object(f"{name}[{i}]", item, UNIT_REQUIRED, UNIT_OPTIONAL))
         if unit.unit_id in seen:
             raise InvalidField("duplicate", f"field '{name}' lists unit {unit.unit_id} twice")
         seen.add(unit.unit_id)

@@ -43,3 +43,10 @@ def test_any_text_number_date_and_amount_encode_identically(text: str, number: i
     state = {"name": text, "count": number, "on": day, "price": amount, "flag": True,
              "none": None, "nested": {"a": [text, day]}}
     assert fast.mapper.transcoder.encode(state) == stock.mapper.transcoder.encode(state)
+
+
+
+def test_a_value_without_transcoding_is_refused() -> None:
+    _, fast = apps()
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        fast.mapper.transcoder.encode({"x": object()})
