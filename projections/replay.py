@@ -27,6 +27,7 @@ import pickle
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from operator import itemgetter
@@ -223,7 +224,7 @@ def rebuild_in_memory(store: SqlEventStore, upto: int | None = None,
                       pass_events: int = PASS_EVENTS) -> Replayed:
     """Fold the journal's whole transactions up to `upto` (default: the end)."""
     started = time.perf_counter()
-    with paused_gc():
+    with paused_gc(), _small_cache(store.conn):
         end = store.head() if upto is None else min(upto, store.head())
         n = math.ceil(end / pass_events) if end > pass_events else 1
         result = Replayed(passes=n + (n > 1), state=State(spill=n > 1))
@@ -236,11 +237,28 @@ def rebuild_in_memory(store: SqlEventStore, upto: int | None = None,
     return result
 
 
+@contextmanager
+def _small_cache(conn: Connection) -> Iterator[None]:
+    """SQLite's page cache kept small while the journal is read once (the connection's
+    256 MiB, for the catch-up's index updates, would only fill with journal pages)."""
+    if conn.is_pg:
+        yield
+        return
+    size = conn.scalar("PRAGMA cache_size")
+    conn.execute("PRAGMA cache_size = -16384")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA cache_size = {int(size)}")
+
+
 def _add_rows(state: State, table: str, rows: list[Row]) -> None:
-    """Add a pass's rows of `table` to `state`, `RUN_ROWS` at a time (a run each)."""
+    """Add a pass's rows of `table` to `state`, `RUN_ROWS` at a time (a run each; a
+    journal entry's row holds the whole transaction: fewer of those)."""
     cols = columns(table)
-    for start in range(0, len(rows), RUN_ROWS):
-        state.add(table, _tuples(rows[start : start + RUN_ROWS], cols))
+    size = RUN_ROWS // 25 if table == "hl_transactions" else RUN_ROWS
+    for start in range(0, len(rows), size):
+        state.add(table, _tuples(rows[start : start + size], cols))
 
 
 def _tuples(rows: list[Row], cols: tuple[str, ...]) -> list[tuple[Any, ...]]:
