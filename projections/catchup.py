@@ -72,7 +72,7 @@ class Projector:
         progress: Callable[[int], None] | None = None,
     ) -> CatchUpResult:
         """Bring the projections up to the end of the journal (or to `upto`)."""
-        if upto is None and self.store.head() >= REBUILD_BEHIND and self.position() == 0:
+        if upto is None and self.position() == 0 and self.store.head() >= REBUILD_BEHIND:
             from projections.rebuild import rebuild
 
             rebuilt = rebuild(self, progress, only_if_empty=True)

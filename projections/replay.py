@@ -60,9 +60,6 @@ OTHER_TABLES = frozenset(TABLES) - {"hl_units", "hl_periods", "hl_movements"}
 UNIT_TOPICS = PREFIX + "Unit."
 JOURNAL_TOPICS = PREFIX + "RecordedTransaction."
 
-Rows = dict[str, list[tuple[Any, ...]]]
-
-
 @cache
 def columns(table: str) -> tuple[str, ...]:
     return tuple(c.name for c in schema.metadata.tables[table].columns if c.name != "row_id")
@@ -86,14 +83,15 @@ class State:
     plus, for a table the digest does not take whole, its digested lines."""
 
     def __init__(self, spill: bool = False) -> None:
-        self.spill = spill
         self.lines = {table: Runs(spill) for table in TABLES}
         self.digest_lines = {t: Runs(spill) for t in TABLES if digested(t) is not None}
 
-    def add(self, table: str, rows: list[tuple[Any, ...]]) -> None:
-        """Add rows (values in `columns(table)` order) as one sorted run."""
-        self.lines[table].add(_lines(rows))
+    def add(self, table: str, rows: list[tuple[Any, ...]], full: bool = True) -> None:
+        """Add rows (values in `columns(table)` order) as one sorted run (`full=False`:
+        only the digested lines of a table the digest does not take whole)."""
         keep = digested(table)
+        if full or keep is None:
+            self.lines[table].add(_lines(rows))
         if keep is not None:
             pick = itemgetter(*keep)
             self.digest_lines[table].add(_lines([pick(row) for row in rows]))
@@ -141,11 +139,17 @@ class Pass:
     counts: bool
 
 
+def unit_passes(end: int, pass_events: int) -> int:
+    """How many ranges of unit keys a journal of `end` events is folded in (1: one pass
+    folds everything)."""
+    return math.ceil(end / pass_events) if end > pass_events else 1
+
+
 def passes(store: SqlEventStore, end: int, pass_events: int) -> Iterator[Pass]:
     """The passes over the journal up to `end`: one for a small journal; else the other
     pass (read with a filter), then one per range of unit keys, fed from temporary files
     that one more read of the journal fills (`_route`)."""
-    n = math.ceil(end / pass_events) if end > pass_events else 1
+    n = unit_passes(end, pass_events)
     if n == 1:
         yield Pass(_events(store, end), None, True)
         return
@@ -163,15 +167,17 @@ def _route(store: SqlEventStore, end: int, n: int) -> list[IO[bytes]]:
     pages: list[list[tuple[Any, ...]]] = [[] for _ in range(n)]
     unit, journal = _prefix(UNIT_TOPICS), _prefix(JOURNAL_TOPICS)
     where = f" AND ({unit} = ? OR {journal} = ?)"
-    dump = pickle.dump
+
+    def put(k: int, event: tuple[Any, ...]) -> None:
+        pages[k].append(event)
+        if len(pages[k]) == ROUTE_PAGE:
+            pickle.dump(pages[k], files[k], pickle.HIGHEST_PROTOCOL)
+            pages[k] = []
+
     for event in _events(store, end, where, (UNIT_TOPICS, JOURNAL_TOPICS)):
         position, key, topic, state = event
         if topic.startswith(UNIT_TOPICS):
-            k = int(key[:8], 16) * n >> 32
-            pages[k].append(event)
-            if len(pages[k]) == ROUTE_PAGE:
-                dump(pages[k], files[k], pickle.HIGHEST_PROTOCOL)
-                pages[k] = []
+            put(int(key[:8], 16) * n >> 32, event)
             continue
         try:
             s = orjson.loads(state)
@@ -181,12 +187,9 @@ def _route(store: SqlEventStore, end: int, n: int) -> list[IO[bytes]]:
             raise Unreplayable(f"the journal cannot be replayed at position {position}: "
                                f"{type(e).__name__}: {e}") from None
         for k in range(n):
-            pages[k].append((position, key, topic, s))
-            if len(pages[k]) == ROUTE_PAGE:
-                dump(pages[k], files[k], pickle.HIGHEST_PROTOCOL)
-                pages[k] = []
+            put(k, (position, key, topic, s))
     for file, page in zip(files, pages, strict=True):
-        dump(page, file, pickle.HIGHEST_PROTOCOL)
+        pickle.dump(page, file, pickle.HIGHEST_PROTOCOL)
         file.seek(0)
     return files
 
@@ -226,7 +229,7 @@ def rebuild_in_memory(store: SqlEventStore, upto: int | None = None,
     started = time.perf_counter()
     with paused_gc(), _small_cache(store.conn):
         end = store.head() if upto is None else min(upto, store.head())
-        n = math.ceil(end / pass_events) if end > pass_events else 1
+        n = unit_passes(end, pass_events)
         result = Replayed(passes=n + (n > 1), state=State(spill=n > 1))
         for one in passes(store, end, pass_events):  # all read the journal up to `end`
             rows = fold_pass(one, upto is None, result)
@@ -315,7 +318,7 @@ def stored_state(conn: Connection, position: int, tables: Iterable[str] = TABLES
             page = conn.query(sql, [*params, after, PAGE])
             run.extend(row[1:] for row in page)
             if len(run) >= RUN_ROWS or len(page) < PAGE:
-                _add_stored(state, table, run, digest_only)
+                state.add(table, run, full=not digest_only)
                 run = []
             if len(page) < PAGE:
                 break
@@ -347,24 +350,6 @@ def _page_key(table: str) -> str:
     """The column the stored rows are paged by: the table's one-column primary key."""
     (key,) = schema.metadata.tables[table].primary_key.columns
     return str(key.name)
-
-
-def _add_stored(state: State, table: str, rows: list[tuple[Any, ...]], digest_only: bool
-                ) -> None:
-    if not digest_only or digested(table) is None:
-        state.add(table, rows)
-    else:  # only the digested lines (hl_transactions without recorded_at)
-        pick = itemgetter(*digested(table) or ())
-        state.digest_lines[table].add(_lines([pick(row) for row in rows]))
-
-
-def stored_rows(conn: Connection, position: int, tables: Iterable[str] = TABLES) -> Rows:
-    """The stored rows of `tables` as at `position`, decoded (for tests and small states)."""
-    state = stored_state(conn, position, tables)
-    try:
-        return {table: state.rows(table) for table in tables}
-    finally:
-        state.close()
 
 
 def state_digest(state: State) -> str:

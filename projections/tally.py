@@ -8,9 +8,8 @@ current period's `from_date`, -1 on its `to_date`. Held on D = the sum over days
 the sum over every day. It has a few rows per day and holder.
 
 Each catch-up batch adds the periods it made current and takes off the stored ones it
-superseded, in the batch's database transaction; a rebuild empties it and the batches
-fill it again. `derive` computes it from `hl_periods` in one statement (a database of an
-older schema, `replay --check`).
+superseded, in the batch's database transaction. `derive` computes it from `hl_periods`
+in one statement (a rebuild, a database of an older schema, `replay --check`).
 """
 
 from __future__ import annotations

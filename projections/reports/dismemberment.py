@@ -7,7 +7,7 @@ usufruct maturities, at which the bare owner becomes full owner (Civil Code art.
 and the usufructs past their end date that nobody has recorded as extinguished yet
 (`overdue`: a deed or a correction is missing).
 
-Rows come from the usufruct holding periods open as of the date, each joined with the
+Rows come from the usufruct holding periods open as of the date, each paired with the
 unit's bare-ownership period open at the same time; `usufruct_end` is the one set by
 the bare-ownership transfer (a merger that moves one of the rights keeps it).
 
@@ -54,9 +54,9 @@ def register(conn: Connection, as_of: str | None, judged_on: str, position: int)
     self-join as a scan of every current period."""
     found: dict[str, list[tuple[str, str | None]]] = {}
     bare_owners: dict[str, list[str]] = {}
+    k_sql, k_params = periods.known("p", position)
+    d_sql, d_params = periods.held_on("p", as_of)
     for right in ("usufruct", "bare_ownership"):
-        k_sql, k_params = periods.known("p", position)
-        d_sql, d_params = periods.held_on("p", as_of)
         for key, holder, end in conn.query(  # (the right as a literal: a partial index)
                 f"SELECT p.unit_key, p.holder, p.usufruct_end FROM hl_periods p "
                 f"WHERE p.held_as = '{right}' AND {k_sql} AND {d_sql}", [*k_params, *d_params]):
