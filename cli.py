@@ -17,18 +17,20 @@ from typing import IO, Any
 
 import click
 
-from ledger.application import HousingLedger, Recorder, persistence_env
+from ledger.booking.service import Recorder
+from ledger.domain.values import parse_date
 from ledger.errors import ConcurrencyConflict, DatabaseUnavailable, IntegrityFailure, LedgerError
-from ledger.values import parse_date
-from projections import queries, tally
-from projections.access import cannot_write, require_writable
-from projections.audit import append_links
-from projections.bootstrap import create_schema, ensure_schema
-from projections.catchup import Projector
-from projections.database import Connection, Database
-from projections.eventstore import SqlEventStore, database_error
-from projections.render import FORMATS, Document, escape, render
-from projections.transcoding import TOPIC
+from ledger.storage.access import cannot_write, require_writable
+from ledger.storage.application import HousingLedger, persistence_env
+from ledger.storage.bootstrap import create_schema, ensure_schema
+from ledger.storage.chain import append_links
+from ledger.storage.database import Connection, Database
+from ledger.storage.eventstore import SqlEventStore, database_error
+from ledger.storage.transcoding import TOPIC
+from projections import queries
+from projections.engine import tally
+from projections.engine.catchup import Projector
+from projections.render.formats import FORMATS, Document, escape, render
 
 
 class InputRejected(click.ClickException):
@@ -132,19 +134,35 @@ def valid_date(_: Any, __: Any, value: str | None) -> str | None:
         raise click.BadParameter(str(e)) from None
 
 
-format_option = click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
-                             show_default=True, help="Output format.")
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
 known_at_option = click.option(
-    "--known-at", type=click.IntRange(min=0), default=None, metavar="POSITION",
+    "--known-at",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="POSITION",
     help="Answer as the ledger stood when its journal ended at POSITION "
-         "(ignores later transactions, including later reversals).")
+    "(ignores later transactions, including later reversals).",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", "db_url", envvar="HOUSING_LEDGER_DB", default=None, metavar="URL",
-              help="Database URL (default sqlite:///housing-ledger.db; or "
-                   "postgresql+psycopg2://user:password@host:5432/dbname). "
-                   "Env: HOUSING_LEDGER_DB.")
+@click.option(
+    "--db",
+    "db_url",
+    envvar="HOUSING_LEDGER_DB",
+    default=None,
+    metavar="URL",
+    help="Database URL (default sqlite:///housing-ledger.db; or "
+    "postgresql+psycopg2://user:password@host:5432/dbname). "
+    "Env: HOUSING_LEDGER_DB.",
+)
 @click.version_option(package_name="housing-ledger")
 @click.pass_context
 def main(ctx: click.Context, db_url: str | None) -> None:
@@ -175,8 +193,13 @@ def _progress_bar(total: int, label: str) -> Any:
 
 @main.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--retries", type=click.IntRange(min=0), default=0, show_default=True,
-              help="On a conflict with a concurrent writer, validate again and retry N times.")
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="On a conflict with a concurrent writer, validate again and retry N times.",
+)
 @click.pass_context
 def import_(ctx: click.Context, files: tuple[str, ...], retries: int) -> None:
     """Record transaction files (JSON Lines; `-` reads standard input).
@@ -199,15 +222,19 @@ def import_(ctx: click.Context, files: tuple[str, ...], retries: int) -> None:
             for error in result.errors:
                 click.echo(escape(str(error)), err=True)
             raise InputRejected(f"{len(result.errors)} error(s): nothing was recorded")
-    summary = (f"recorded {result.recorded} transaction(s) ({result.events} events), "
-               f"{result.already_recorded} already recorded; journal position {result.position}")
+    summary = (
+        f"recorded {result.recorded} transaction(s) ({result.events} events), "
+        f"{result.already_recorded} already recorded; journal position {result.position}"
+    )
     try:
         with failures():
             _catch_up_with_progress(s)
     except click.ClickException as e:
         # The journal is committed: say so, or the user would import again for nothing.
-        failed = type(e)(f"{summary}; but updating the projections failed ({e.message}): "
-                         "they catch up at the next command")
+        failed = type(e)(
+            f"{summary}; but updating the projections failed ({e.message}): "
+            "they catch up at the next command"
+        )
         raise failed from None
     click.echo(summary)
 
@@ -262,15 +289,25 @@ def _emit(doc: Document, fmt: str) -> None:
 
 
 @main.command()
-@click.option("--as-of", callback=valid_date, metavar="DATE",
-              help="Legal date YYYY-MM-DD (default: every transaction).")
+@click.option(
+    "--as-of",
+    callback=valid_date,
+    metavar="DATE",
+    help="Legal date YYYY-MM-DD (default: every transaction).",
+)
 @click.option("--entity", metavar="ID", help="Only this entity.")
 @click.option("--by", type=click.Choice(queries.DIMENSIONS), help="Also split by this dimension.")
 @known_at_option
 @format_option
 @click.pass_context
-def holdings(ctx: click.Context, as_of: str | None, entity: str | None, by: str | None,
-             known_at: int | None, fmt: str) -> None:
+def holdings(
+    ctx: click.Context,
+    as_of: str | None,
+    entity: str | None,
+    by: str | None,
+    known_at: int | None,
+    fmt: str,
+) -> None:
     """Units held per entity and right (full ownership, usufruct, bare ownership)."""
     s = session(ctx)
     with failures():
@@ -278,8 +315,13 @@ def holdings(ctx: click.Context, as_of: str | None, entity: str | None, by: str 
         rows = queries.holdings(conn, as_of, entity, by, known_at)
         position = queries.position_at(conn, known_at)
     keyed = [
-        {"entity": r.entity, **({by: r.key} if by else {}), "full_ownership": r.full_ownership,
-         "usufruct": r.usufruct, "bare_ownership": r.bare_ownership}
+        {
+            "entity": r.entity,
+            **({by: r.key} if by else {}),
+            "full_ownership": r.full_ownership,
+            "usufruct": r.usufruct,
+            "bare_ownership": r.bare_ownership,
+        }
         for r in rows
     ]
     columns = ["entity", *([by] if by else []), "full_ownership", "usufruct", "bare_ownership"]
@@ -300,34 +342,57 @@ def history(ctx: click.Context, unit_id: str, known_at: int | None, fmt: str) ->
         position = queries.position_at(conn, known_at)
     if rows is None:
         raise InputRejected(f"unknown unit {unit_id}: it never appears in the journal")
-    doc = Document({"unit_id": unit_id, "position": position},
-                   [{"position": r.position, "id": r.id, "type": r.type, "date": r.date,
-                     "recorded_at": r.recorded_at, "reversed": r.reversed} for r in rows],
-                   ["position", "id", "type", "date", "recorded_at", "reversed"])
+    doc = Document(
+        {"unit_id": unit_id, "position": position},
+        [
+            {
+                "position": r.position,
+                "id": r.id,
+                "type": r.type,
+                "date": r.date,
+                "recorded_at": r.recorded_at,
+                "reversed": r.reversed,
+            }
+            for r in rows
+        ],
+        ["position", "id", "type", "date", "recorded_at", "reversed"],
+    )
     _emit(doc, fmt)
 
 
 @main.command()
-@click.option("--units", type=click.IntRange(min=100), default=3000, show_default=True,
-              help="Approximate number of units in the demo ledger.")
+@click.option(
+    "--units",
+    type=click.IntRange(min=100),
+    default=3000,
+    show_default=True,
+    help="Approximate number of units in the demo ledger.",
+)
 @click.option("--seed", type=int, default=2017, show_default=True, help="Random seed.")
-@click.option("--output", type=click.Path(dir_okay=False, writable=True),
-              help="Also write the demo transactions to this JSONL file.")
-@click.option("--profile", type=click.Choice(["default", "scale"]), default="default",
-              show_default=True,
-              help="default: the 2017 story, about 1.5 events per unit. scale: the same story "
-                   "plus the ELAN regroupings of the ESH (2021, 2024, 2026) and more sales "
-                   "through ONV, 3 to 4 events per unit, for benchmarks.")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also write the demo transactions to this JSONL file.",
+)
+@click.option(
+    "--profile",
+    type=click.Choice(["default", "scale"]),
+    default="default",
+    show_default=True,
+    help="default: the 2017 story, about 1.5 events per unit. scale: the same story "
+    "plus the ELAN regroupings of the ESH (2021, 2024, 2026) and more sales "
+    "through ONV, 3 to 4 events per unit, for benchmarks.",
+)
 @click.pass_context
 def demo(ctx: click.Context, units: int, seed: int, output: str | None, profile: str) -> None:
     """Record a realistic demo ledger telling the 2017 programme's story, and print holdings.
 
-    --profile scale gives a ledger with the churn of a real group (see ledger/demo_scale.py).
+    --profile scale gives a ledger with the churn of a real group (see ledger/demo/scale.py).
     """
     import io
     import json
 
-    from ledger.demo import generate
+    from ledger.demo.story import generate
 
     s = session(ctx)
     txs = generate(units=units, seed=seed, profile=profile)
@@ -348,29 +413,48 @@ def demo(ctx: click.Context, units: int, seed: int, output: str | None, profile:
         conn = s.conn
         rows = queries.holdings(conn)
         position = queries.position_at(conn, None)
-    click.echo(f"demo ledger: recorded {result.recorded} transactions "
-               f"({result.already_recorded} already recorded) into {s.db.display}\n")
-    keyed = [{"entity": r.entity, "full_ownership": r.full_ownership, "usufruct": r.usufruct,
-              "bare_ownership": r.bare_ownership} for r in rows]
+    click.echo(
+        f"demo ledger: recorded {result.recorded} transactions "
+        f"({result.already_recorded} already recorded) into {s.db.display}\n"
+    )
+    keyed = [
+        {
+            "entity": r.entity,
+            "full_ownership": r.full_ownership,
+            "usufruct": r.usufruct,
+            "bare_ownership": r.bare_ownership,
+        }
+        for r in rows
+    ]
     click.echo("Holdings (units held per entity and right):")
     _emit(Document({"as_of": None, "position": position}, keyed), "table")
     from projections.reports import movements
 
-    click.echo("\nA statement: the tableau de passage of 2018, the year the LLI companies merged "
-               "(housing-ledger report movements --year 2018):")
+    click.echo(
+        "\nA statement: the tableau de passage of 2018, the year the LLI companies merged "
+        "(housing-ledger report movements --year 2018):"
+    )
     _emit(movements.statement(s.conn, 2018), "table")
-    click.echo("\nMore: housing-ledger report --help, holdings --as-of 2019-12-31 --by zone, "
-               "history UNIT_ID, audit digest.")
+    click.echo(
+        "\nMore: housing-ledger report --help, holdings --as-of 2019-12-31 --by zone, "
+        "history UNIT_ID, audit digest."
+    )
 
 
 # --- reports ---
-from projections.render import REPORT_FORMATS  # noqa: E402
+from projections.render.formats import REPORT_FORMATS  # noqa: E402
 
 report_format_option = click.option(
-    "--format", "fmt", type=click.Choice(REPORT_FORMATS), default="table", show_default=True,
-    help="Output format (html: one self-contained page with a chart, to print or archive).")
-year_option = click.option("--year", type=click.IntRange(1800, 9999), required=True,
-                           help="Calendar year of the statement.")
+    "--format",
+    "fmt",
+    type=click.Choice(REPORT_FORMATS),
+    default="table",
+    show_default=True,
+    help="Output format (html: one self-contained page with a chart, to print or archive).",
+)
+year_option = click.option(
+    "--year", type=click.IntRange(1800, 9999), required=True, help="Calendar year of the statement."
+)
 
 
 def _target_rate(_: Any, __: Any, value: str) -> str:
@@ -421,13 +505,20 @@ def report_movements(ctx: click.Context, year: int, known_at: int | None, fmt: s
 
 @report.command("sales")
 @year_option
-@click.option("--target-rate", default="0.01", show_default=True, callback=_target_rate,
-              metavar="RATE", help="Target share of the stock on 1 January sold in the year.")
+@click.option(
+    "--target-rate",
+    default="0.01",
+    show_default=True,
+    callback=_target_rate,
+    metavar="RATE",
+    help="Target share of the stock on 1 January sold in the year.",
+)
 @known_at_option
 @report_format_option
 @click.pass_context
-def report_sales(ctx: click.Context, year: int, target_rate: str, known_at: int | None,
-                 fmt: str) -> None:
+def report_sales(
+    ctx: click.Context, year: int, target_rate: str, known_at: int | None, fmt: str
+) -> None:
     """Ventes HLM: units sold per seller against the target of selling 1% of the stock a
     year (suivi des engagements de vente de la CUS, délibération annuelle du conseil):
     buyer categories, share sold to sitting tenants (locataires occupants), blocks sold
@@ -438,36 +529,59 @@ def report_sales(ctx: click.Context, year: int, target_rate: str, known_at: int 
 
 
 @report.command("programme")
-@click.option("--start", type=click.IntRange(1800, 9999), required=True,
-              help="First year of the programme.")
+@click.option(
+    "--start", type=click.IntRange(1800, 9999), required=True, help="First year of the programme."
+)
 @click.option("--years", type=click.IntRange(1, 100), required=True, help="Its length in years.")
-@click.option("--target", type=click.IntRange(min=1), required=True,
-              help="Units to acquire over the whole programme.")
-@click.option("--segment", type=click.Choice(["social", "intermediate", "other"]),
-              default="intermediate", show_default=True, help="Segment of the units counted.")
+@click.option(
+    "--target",
+    type=click.IntRange(min=1),
+    required=True,
+    help="Units to acquire over the whole programme.",
+)
+@click.option(
+    "--segment",
+    type=click.Choice(["social", "intermediate", "other"]),
+    default="intermediate",
+    show_default=True,
+    help="Segment of the units counted.",
+)
 @known_at_option
 @report_format_option
 @click.pass_context
-def report_programme(ctx: click.Context, start: int, years: int, target: int, segment: str,
-                     known_at: int | None, fmt: str) -> None:
+def report_programme(
+    ctx: click.Context,
+    start: int,
+    years: int,
+    target: int,
+    segment: str,
+    known_at: int | None,
+    fmt: str,
+) -> None:
     """Programme d'acquisition: units of the segment acquired each year (logement locatif
     intermédiaire by default), in zones tendues (A bis, A, B1), cumulative against a linear
     target, and per acquiring entity (e.g. --start 2017 --years 5 --target 100000)."""
     from projections.reports import programme
 
-    _statement(ctx, fmt, lambda conn: programme.statement(conn, start, years, target, segment,
-                                                          known_at))
+    _statement(
+        ctx, fmt, lambda conn: programme.statement(conn, start, years, target, segment, known_at)
+    )
 
 
 @report.command("dismemberment")
-@click.option("--as-of", callback=valid_date, metavar="DATE",
-              help="Legal date YYYY-MM-DD (default: every transaction; overdue is then "
-                   "judged against today's date).")
+@click.option(
+    "--as-of",
+    callback=valid_date,
+    metavar="DATE",
+    help="Legal date YYYY-MM-DD (default: every transaction; overdue is then "
+    "judged against today's date).",
+)
 @known_at_option
 @report_format_option
 @click.pass_context
-def report_dismemberment(ctx: click.Context, as_of: str | None, known_at: int | None,
-                         fmt: str) -> None:
+def report_dismemberment(
+    ctx: click.Context, as_of: str | None, known_at: int | None, fmt: str
+) -> None:
     """Registre des démembrements: units per usufruitier and nu-propriétaire, usufruct
     maturities by year, and usufructs past their end date not yet recorded as
     extinguished (overdue)."""
@@ -480,18 +594,25 @@ def report_dismemberment(ctx: click.Context, as_of: str | None, known_at: int | 
 
 
 @report.command("divestments")
-@click.option("--year", type=click.IntRange(1800, 9999), default=None,
-              help="Only the divestments dated in this year.")
+@click.option(
+    "--year",
+    type=click.IntRange(1800, 9999),
+    default=None,
+    help="Only the divestments dated in this year.",
+)
 @known_at_option
 @report_format_option
 @click.pass_context
-def report_divestments(ctx: click.Context, year: int | None, known_at: int | None,
-                       fmt: str) -> None:
+def report_divestments(
+    ctx: click.Context, year: int | None, known_at: int | None, fmt: str
+) -> None:
     """Cessions d'activités: one row per business sold (administration de biens, promotion
     privée...), in journal order, with buyer, price and staff transferred."""
     from projections.reports import divestments
 
     _statement(ctx, fmt, lambda conn: divestments.statement(conn, year, known_at))
+
+
 # --- end reports ---
 
 
@@ -502,13 +623,16 @@ def report_divestments(ctx: click.Context, year: int | None, known_at: int | Non
 
 def _note_lag(s: Session) -> None:
     """On a read-only connection, say when the projections lag behind the journal."""
-    from projections.audit import head
+    from ledger.storage.chain import head
 
     journal_end, projected = head(s.conn), s.projector.position()
     if journal_end > projected:
-        click.echo(f"note: this connection may only read, so the projections were not caught "
-                   f"up: answers stand at position {projected}, the journal ends at "
-                   f"{journal_end}", err=True)
+        click.echo(
+            f"note: this connection may only read, so the projections were not caught "
+            f"up: answers stand at position {projected}, the journal ends at "
+            f"{journal_end}",
+            err=True,
+        )
 
 
 @main.group()
@@ -517,8 +641,15 @@ def audit() -> None:
 
 
 @audit.command("digest")
-@click.option("--position", "--known-at", "position", type=click.IntRange(min=0), default=None,
-              metavar="P", help="Digest of the journal up to position P (default: its end).")
+@click.option(
+    "--position",
+    "--known-at",
+    "position",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="P",
+    help="Digest of the journal up to position P (default: its end).",
+)
 @click.pass_context
 def audit_digest(ctx: click.Context, position: int | None) -> None:
     """Print the hash chain's digest at position P, for the auditor to keep.
@@ -528,7 +659,7 @@ def audit_digest(ctx: click.Context, position: int | None) -> None:
     """
     import json
 
-    from projections.audit import walk
+    from ledger.storage.chain import walk
 
     s = session(ctx)
     with failures():
@@ -547,10 +678,20 @@ def _hex_digest(_: Any, __: Any, value: str | None) -> str | None:
 
 
 @audit.command("verify")
-@click.option("--position", type=click.IntRange(min=1), default=None, metavar="P",
-              help="With --digest: the position of a digest kept earlier.")
-@click.option("--digest", callback=_hex_digest, default=None, metavar="HEX",
-              help="With --position: check the journal up to P still hashes to HEX.")
+@click.option(
+    "--position",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="P",
+    help="With --digest: the position of a digest kept earlier.",
+)
+@click.option(
+    "--digest",
+    callback=_hex_digest,
+    default=None,
+    metavar="HEX",
+    help="With --position: check the journal up to P still hashes to HEX.",
+)
 @click.pass_context
 def audit_verify(ctx: click.Context, position: int | None, digest: str | None) -> None:
     """Recompute the hash chain from the stored journal and check every link.
@@ -560,7 +701,7 @@ def audit_verify(ctx: click.Context, position: int | None, digest: str | None) -
     check that the journal up to P still hashes to the digest kept by the auditor: this
     catches a journal whose stored links were all recomputed after a change.
     """
-    from projections.audit import check_digest, walk
+    from ledger.storage.chain import check_digest, walk
 
     if (position is None) != (digest is None):
         raise click.UsageError("--position and --digest go together")
@@ -573,16 +714,22 @@ def audit_verify(ctx: click.Context, position: int | None, digest: str | None) -
     if problem is not None:
         raise IntegrityProblem(str(problem))
     checked = f"; up to position {position} it matches the digest given" if position else ""
-    click.echo(f"chain verified: {result.events} events, positions 1-{result.position}, "
-               f"digest {result.digest}{checked}" if result.events else
-               f"chain verified: the journal is empty{checked}")
+    click.echo(
+        f"chain verified: {result.events} events, positions 1-{result.position}, "
+        f"digest {result.digest}{checked}"
+        if result.events
+        else f"chain verified: the journal is empty{checked}"
+    )
 
 
 @main.command()
 @known_at_option
-@click.option("--check", is_flag=True,
-              help="Rebuild in memory and compare with the stored projections (exit 3 on any "
-                   "difference); the stored projections are not touched.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Rebuild in memory and compare with the stored projections (exit 3 on any "
+    "difference); the stored projections are not touched.",
+)
 @format_option
 @click.pass_context
 def replay(ctx: click.Context, known_at: int | None, check: bool, fmt: str) -> None:
@@ -593,7 +740,7 @@ def replay(ctx: click.Context, known_at: int | None, check: bool, fmt: str) -> N
     stored projections are rebuilt; with --known-at or --check, or on a connection that
     may only read, the state is rebuilt in memory and nothing is written.
     """
-    from projections import replay as rp
+    from projections.engine import replay as rp
 
     s = session(ctx)
     with failures(), _unreplayable():
@@ -612,8 +759,13 @@ def replay(ctx: click.Context, known_at: int | None, check: bool, fmt: str) -> N
         else:
             rebuilt = s.projector.rebuild()  # one transaction: if the journal does not fold,
             stored = rp.stored_state(conn, rebuilt.position, digest_only=True)  # nothing changed
-            result = rp.Replayed(rebuilt.position, rebuilt.transactions, rebuilt.events,
-                                 rebuilt.seconds, state=stored)
+            result = rp.Replayed(
+                rebuilt.position,
+                rebuilt.transactions,
+                rebuilt.events,
+                rebuilt.seconds,
+                state=stored,
+            )
             digest, written, difference = rp.state_digest(stored), True, None
         result.state.close()
     _emit_replay(result, digest, check, difference, written, fmt)
@@ -624,57 +776,77 @@ def replay(ctx: click.Context, known_at: int | None, check: bool, fmt: str) -> N
 @contextmanager
 def _unreplayable() -> Iterator[None]:
     """A journal the fold cannot read is an integrity failure (exit 3), not a crash."""
-    from projections.replay import Unreplayable
+    from projections.engine.replay import Unreplayable
 
     try:
         yield
     except Unreplayable as e:
         raise IntegrityProblem(str(e)) from None
     except (KeyError, TypeError, ValueError) as e:  # from the catch-up or a stored rebuild
-        raise IntegrityProblem(f"the journal cannot be replayed: {type(e).__name__}: {e}"
-                               ) from None
+        raise IntegrityProblem(f"the journal cannot be replayed: {type(e).__name__}: {e}") from None
 
 
-def _emit_replay(result: Any, digest: str, check: bool, difference: Any, written: bool,
-                 fmt: str) -> None:
+def _emit_replay(
+    result: Any, digest: str, check: bool, difference: Any, written: bool, fmt: str
+) -> None:
     import json
 
     status = None if not check else ("ok" if difference is None else "different")
-    summary = {"position": result.position, "transactions": result.transactions,
-               "events": result.events, "seconds": f"{result.seconds:.3f}",
-               "rate": f"{result.rate:.0f}", "digest": digest, "check": status,
-               "projections_rebuilt": written}
+    summary = {
+        "position": result.position,
+        "transactions": result.transactions,
+        "events": result.events,
+        "seconds": f"{result.seconds:.3f}",
+        "rate": f"{result.rate:.0f}",
+        "digest": digest,
+        "check": status,
+        "projections_rebuilt": written,
+    }
     if fmt == "json":
         click.echo(json.dumps(summary, indent=2))
         return
     if fmt == "csv":
         _emit(Document({}, [summary]), "csv")
         return
-    click.echo(f"replayed {result.transactions} transactions ({result.events} events) up to "
-               f"position {result.position} in {result.seconds:.2f} s "
-               f"({result.rate:,.0f} events/s); "
-               + ("stored projections rebuilt" if written else "nothing written"))
+    click.echo(
+        f"replayed {result.transactions} transactions ({result.events} events) up to "
+        f"position {result.position} in {result.seconds:.2f} s "
+        f"({result.rate:,.0f} events/s); "
+        + ("stored projections rebuilt" if written else "nothing written")
+    )
     click.echo(f"state digest: {digest}")
     if status == "ok":
-        click.echo(f"check: the stored projections match the journal at position "
-                   f"{result.position}")
+        click.echo(f"check: the stored projections match the journal at position {result.position}")
 
 
 JOURNAL_FORMATS = ("table", "json", "csv", "jsonl")
 
 
 @main.command()
-@click.option("--after", type=click.IntRange(min=0), default=0, show_default=True,
-              metavar="P", help="Only transactions after position P.")
-@click.option("--limit", type=click.IntRange(min=1), default=None, metavar="N",
-              help="At most N transactions.")
+@click.option(
+    "--after",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    metavar="P",
+    help="Only transactions after position P.",
+)
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=None, metavar="N", help="At most N transactions."
+)
 @known_at_option
-@click.option("--format", "fmt", type=click.Choice(JOURNAL_FORMATS), default="table",
-              show_default=True,
-              help="Output format; jsonl prints each transaction as recorded (importable).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(JOURNAL_FORMATS),
+    default="table",
+    show_default=True,
+    help="Output format; jsonl prints each transaction as recorded (importable).",
+)
 @click.pass_context
-def journal(ctx: click.Context, after: int, limit: int | None, known_at: int | None,
-            fmt: str) -> None:
+def journal(
+    ctx: click.Context, after: int, limit: int | None, known_at: int | None, fmt: str
+) -> None:
     """The journal in order: one row per recorded transaction, reversals included.
 
     Each row has the transaction's position, recording time, the hash chain's link at its
@@ -684,7 +856,7 @@ def journal(ctx: click.Context, after: int, limit: int | None, known_at: int | N
     """
     import json
 
-    from projections.audit import journal as read_journal
+    from ledger.storage.chain import journal as read_journal
 
     s = session(ctx)
     with failures():
@@ -692,15 +864,26 @@ def journal(ctx: click.Context, after: int, limit: int | None, known_at: int | N
         rows = read_journal(conn, after, limit, known_at)
         if fmt == "jsonl":
             for r in rows:
-                tail = json.dumps({"position": r.position, "recorded_at": r.recorded_at,
-                                   "chain": r.chain}, ensure_ascii=False, separators=(",", ":"))
+                tail = json.dumps(
+                    {"position": r.position, "recorded_at": r.recorded_at, "chain": r.chain},
+                    ensure_ascii=False,
+                    separators=(",", ":"),
+                )
                 click.echo(f'{r.content.rstrip()[:-1]},"journal":{tail}}}', color=True)
             return
         position = queries.position_at(conn, known_at)
-        listed = [{"position": r.position, "id": r.id, "type": r.type, "date": r.date,
-                   "recorded_at": r.recorded_at, "chain": r.chain,
-                   "transaction": json.loads(r.content) if fmt == "json" else r.content}
-                  for r in rows]
+        listed = [
+            {
+                "position": r.position,
+                "id": r.id,
+                "type": r.type,
+                "date": r.date,
+                "recorded_at": r.recorded_at,
+                "chain": r.chain,
+                "transaction": json.loads(r.content) if fmt == "json" else r.content,
+            }
+            for r in rows
+        ]
     if fmt == "table":
         for row in listed:
             del row["transaction"]
@@ -724,8 +907,8 @@ def grant_auditor(ctx: click.Context, role: str) -> None:
     fail with exit 4. On SQLite, open the file read-only instead:
     --db 'sqlite:///PATH?mode=ro'.
     """
-    from projections.access import AccessError
-    from projections.access import grant_auditor as grant
+    from ledger.storage.access import AccessError
+    from ledger.storage.access import grant_auditor as grant
 
     s = session(ctx)
     with failures():

@@ -1,5 +1,5 @@
 """The baselines each measure of the ledger is compared with, built as
-/work/shared/LIBRARY-NOTES.md and PERFORMANCE-NOTES.md describe them.
+the library's own documentation recommends (docs/performance.md has the tables).
 
 Import:
   (a) the stock eventsourcing-sqlalchemy path: one `app.save(*events)` per ledger
@@ -28,7 +28,7 @@ from uuid import UUID
 import orjson
 from eventsourcing.persistence import StoredEvent
 
-from ledger.application import EVENTS_TABLE, HousingLedger, persistence_env
+from ledger.storage.application import EVENTS_TABLE, HousingLedger, persistence_env
 
 RECORDED_SUFFIX = "RecordedTransaction.Recorded"
 

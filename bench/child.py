@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import cli  # noqa: E402  (the composition root: Session)
-from projections import replay  # noqa: E402
+from projections.engine import replay  # noqa: E402
 
 
 def vm_hwm_kib() -> int | None:

@@ -51,8 +51,9 @@ from bench.measure import (  # noqa: E402
     timed,
 )
 from bench.workload import Workload, build  # noqa: E402
-from ledger.application import HousingLedger, persistence_env  # noqa: E402
-from projections import queries, replay  # noqa: E402
+from ledger.storage.application import HousingLedger, persistence_env  # noqa: E402
+from projections import queries
+from projections.engine import replay  # noqa: E402
 from projections.reports import (  # noqa: E402
     dismemberment,
     divestments,

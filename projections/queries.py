@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.domain import unit_key
-from projections.database import Connection
+from ledger.domain.aggregates import unit_key
+from ledger.storage.database import Connection
 
 DIMENSIONS = ("zone", "segment", "financing", "commune", "region", "tense")
 TENSE_SQL = "CASE WHEN p.zone IN ('Abis', 'A', 'B1') THEN 1 ELSE 0 END"

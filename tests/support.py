@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from cli import Session
-from ledger.application import ImportResult
+from ledger.booking.service import ImportResult
 from projections import queries
 
 ADMIN_PG_URL = os.environ.get(

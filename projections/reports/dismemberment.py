@@ -21,9 +21,10 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from projections.database import Connection
-from projections.render import Document
-from projections.reports import charts, periods
+from ledger.storage.database import Connection
+from projections.render import charts
+from projections.render.formats import Document
+from projections.reports import periods
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,9 +36,13 @@ class DismembermentRow:
     overdue: int
 
     def as_dict(self) -> dict[str, Any]:
-        return {"usufructuary": self.usufructuary, "bare_owner": self.bare_owner,
-                "units": self.units, "maturities": dict(self.maturities),
-                "overdue": self.overdue}
+        return {
+            "usufructuary": self.usufructuary,
+            "bare_owner": self.bare_owner,
+            "units": self.units,
+            "maturities": dict(self.maturities),
+            "overdue": self.overdue,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +63,10 @@ def register(conn: Connection, as_of: str | None, judged_on: str, position: int)
     d_sql, d_params = periods.held_on("p", as_of)
     for right in ("usufruct", "bare_ownership"):
         for key, holder, end in conn.query(  # (the right as a literal: a partial index)
-                f"SELECT p.unit_key, p.holder, p.usufruct_end FROM hl_periods p "
-                f"WHERE p.held_as = '{right}' AND {k_sql} AND {d_sql}", [*k_params, *d_params]):
+            f"SELECT p.unit_key, p.holder, p.usufruct_end FROM hl_periods p "
+            f"WHERE p.held_as = '{right}' AND {k_sql} AND {d_sql}",
+            [*k_params, *d_params],
+        ):
             if right == "usufruct":
                 found.setdefault(key, []).append((holder, end))
             else:
@@ -79,14 +86,18 @@ def register(conn: Connection, as_of: str | None, judged_on: str, position: int)
                 maturities.setdefault(pair, Counter())[year] += 1
                 ending[year] += 1
                 late_by_year[year] += late
-    rows = [DismembermentRow(pair[0], pair[1], units[pair],
-                             tuple(sorted(maturities[pair].items())), overdue[pair])
-            for pair in sorted(units)]
+    rows = [
+        DismembermentRow(
+            pair[0], pair[1], units[pair], tuple(sorted(maturities[pair].items())), overdue[pair]
+        )
+        for pair in sorted(units)
+    ]
     return Register(rows, [(y, ending[y], late_by_year[y]) for y in sorted(ending)])
 
 
-def dismemberment_rows(conn: Connection, as_of: str | None, judged_on: str,
-                       position: int) -> list[DismembermentRow]:
+def dismemberment_rows(
+    conn: Connection, as_of: str | None, judged_on: str, position: int
+) -> list[DismembermentRow]:
     return register(conn, as_of, judged_on, position).rows
 
 
@@ -94,8 +105,9 @@ def _tone(units: int, late: int) -> str:
     return "bad" if late == units else "warn" if late else "neutral"
 
 
-def statement(conn: Connection, as_of: str | None, judged_on: str,
-              known_at: int | None = None) -> Document:
+def statement(
+    conn: Connection, as_of: str | None, judged_on: str, known_at: int | None = None
+) -> Document:
     """`as_of` None: after every transaction; `overdue` counts usufruct ends before
     `judged_on` (the as-of date, or today)."""
     position = periods.pin(conn, known_at)
@@ -103,19 +115,35 @@ def statement(conn: Connection, as_of: str | None, judged_on: str,
     rows = found.rows
     chart = charts.bar_chart(
         "Usufruct maturities by year (units whose usufruct ends that year)",
-        [charts.Bar(year, units, _tone(units, late),
-                    f"{units:,}" + (f" ({late:,} overdue)" if late and late < units else ""))
-         for year, units, late in found.by_year],
-        {"bad": f"overdue: ended before {judged_on}, not extinguished",
-         "warn": "partly overdue", "neutral": "not yet due"},
+        [
+            charts.Bar(
+                year,
+                units,
+                _tone(units, late),
+                f"{units:,}" + (f" ({late:,} overdue)" if late and late < units else ""),
+            )
+            for year, units, late in found.by_year
+        ],
+        {
+            "bad": f"overdue: ended before {judged_on}, not extinguished",
+            "warn": "partly overdue",
+            "neutral": "not yet due",
+        },
     )
     years = [year for year, _, _ in found.by_year]
     return Document(
         {"as_of": as_of, "overdue_before": judged_on, "position": position},
         [r.as_dict() for r in rows],
         ("usufructuary", "bare_owner", "units", *(f"maturities.{y}" for y in years), "overdue"),
-        title="Dismembered units (usufruit / nue-propriété)", figure=chart,
-        totals={"usufructuary": "total", "bare_owner": "", "units": sum(r.units for r in rows),
-                "maturities": {y: n for y, n, _ in found.by_year},
-                "overdue": sum(r.overdue for r in rows)} if rows else None,
+        title="Dismembered units (usufruit / nue-propriété)",
+        figure=chart,
+        totals={
+            "usufructuary": "total",
+            "bare_owner": "",
+            "units": sum(r.units for r in rows),
+            "maturities": {y: n for y, n, _ in found.by_year},
+            "overdue": sum(r.overdue for r in rows),
+        }
+        if rows
+        else None,
     )

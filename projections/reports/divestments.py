@@ -15,8 +15,8 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any
 
-from projections.database import Connection
-from projections.render import Document
+from ledger.storage.database import Connection
+from projections.render.formats import Document
 from projections.reports import periods
 from projections.reports.money import money
 
@@ -45,8 +45,9 @@ COLUMNS = tuple(f.name for f in fields(DivestmentRow))
 def sectors(conn: Connection, position: int) -> dict[str, str]:
     """{business: sector} of the businesses registered as known at the position."""
     k_sql, params = periods.known("b", position)
-    return dict(conn.query(f"SELECT b.business, b.sector FROM hl_businesses b WHERE {k_sql}",
-                           params))
+    return dict(
+        conn.query(f"SELECT b.business, b.sector FROM hl_businesses b WHERE {k_sql}", params)
+    )
 
 
 def divestment_rows(conn: Connection, year: int | None, position: int) -> list[DivestmentRow]:
@@ -55,22 +56,36 @@ def divestment_rows(conn: Connection, year: int | None, position: int) -> list[D
         span = (periods.Year(year).first_day, periods.Year(year).last_day)
     sector = sectors(conn, position)
     return [
-        DivestmentRow(d["id"], d["date"], d["entity"], d["business"], sector[d["business"]],
-                      d["buyer"], Decimal(d["price_eur"]), int(d["employees_transferred"]),
-                      bool(d["no_redundancy"]))
+        DivestmentRow(
+            d["id"],
+            d["date"],
+            d["entity"],
+            d["business"],
+            sector[d["business"]],
+            d["buyer"],
+            Decimal(d["price_eur"]),
+            int(d["employees_transferred"]),
+            bool(d["no_redundancy"]),
+        )
         for _, d in periods.transactions(conn, "divestment", position, *span)
     ]
 
 
-def statement(conn: Connection, year: int | None = None,
-              known_at: int | None = None) -> Document:
+def statement(conn: Connection, year: int | None = None, known_at: int | None = None) -> Document:
     position = periods.pin(conn, known_at)
     rows = divestment_rows(conn, year, position)
     title = "Divestments (cessions d'activités)" + (f" {year}" if year else "")
     return Document(
-        {"year": year, "position": position}, [r.as_dict() for r in rows], COLUMNS,
+        {"year": year, "position": position},
+        [r.as_dict() for r in rows],
+        COLUMNS,
         title=title,
-        totals={"id": "total", "price_eur": money(sum((r.price_eur for r in rows), Decimal(0))),
-                "employees_transferred": sum(r.employees_transferred for r in rows),
-                "no_redundancy": all(r.no_redundancy for r in rows)} if rows else None,
+        totals={
+            "id": "total",
+            "price_eur": money(sum((r.price_eur for r in rows), Decimal(0))),
+            "employees_transferred": sum(r.employees_transferred for r in rows),
+            "no_redundancy": all(r.no_redundancy for r in rows),
+        }
+        if rows
+        else None,
     )

@@ -7,7 +7,7 @@ either still counted at the closing or has an exit dated in the year.
 
 Opening and closing come from the holding periods (`hl_periods`) as of YEAR-1-12-31 and
 YEAR-12-31; the flows from `hl_movements`, which the fold derives from each change of
-the unit's stock holder (see `projections/fold.py`). So a merger that consolidates the
+the unit's stock holder (see `projections/fold/transactions.py`). So a merger that consolidates the
 usufruct and the bare ownership of a unit in one entity is one `received` for it, and a
 bare-ownership transfer moves nothing (it only counts in `dismembered`).
 
@@ -21,13 +21,21 @@ from collections import defaultdict
 from dataclasses import astuple, dataclass, fields
 from typing import Any
 
-from projections.database import Connection
-from projections.render import Document
+from ledger.storage.database import Connection
+from projections.render.formats import Document
 from projections.reports import periods
 
 #: Movement kinds of `hl_movements`, each a column of the statement.
-FLOWS = ("registered", "acquired", "received", "reunited", "sold", "transferred",
-         "usufruct_ended", "dismembered")
+FLOWS = (
+    "registered",
+    "acquired",
+    "received",
+    "reunited",
+    "sold",
+    "transferred",
+    "usufruct_ended",
+    "dismembered",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +91,14 @@ def movement_rows(conn: Connection, year: int, position: int) -> list[MovementRo
     rows = []
     for entity in sorted(set(opening) | set(closing) | set(moved)):
         kinds = {kind: moved.get(entity, {}).get(kind, 0) for kind in FLOWS}
-        row = MovementRow(entity=entity, opening=opening.get(entity, 0),
-                          closing=closing.get(entity, 0), **kinds)
+        row = MovementRow(
+            entity=entity, opening=opening.get(entity, 0), closing=closing.get(entity, 0), **kinds
+        )
         if not row.balances:
             raise periods.InconsistentStatement(
                 f"tableau de passage {year}: {entity} does not balance (opening {row.opening}, "
-                f"closing {row.closing}); check the projections with `replay --check`")
+                f"closing {row.closing}); check the projections with `replay --check`"
+            )
         if any(astuple(row)[1:]):
             rows.append(row)
     return rows
@@ -103,7 +113,9 @@ def statement(conn: Connection, year: int, known_at: int | None = None) -> Docum
     position = periods.pin(conn, known_at)
     rows = movement_rows(conn, year, position)
     return Document(
-        {"year": year, "position": position}, [r.as_dict() for r in rows], COLUMNS,
+        {"year": year, "position": position},
+        [r.as_dict() for r in rows],
+        COLUMNS,
         title=f"Stock movements (tableau de passage) {year}",
         totals=totals(rows) if rows else None,
     )

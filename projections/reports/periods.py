@@ -17,9 +17,10 @@ from typing import Any
 
 import orjson
 
-from projections import queries, tally
-from projections.catchup import POSITION_KEY
-from projections.database import Connection
+from ledger.storage.database import Connection
+from projections import queries
+from projections.engine import tally
+from projections.engine.catchup import POSITION_KEY
 
 STOCK_RIGHTS = ("full_ownership", "usufruct")
 
@@ -61,29 +62,35 @@ def known(alias: str, position: int) -> tuple[str, list[Any]]:
 
 def valid_movement(alias: str, position: int) -> tuple[str, list[Any]]:
     """hl_movements rows recorded at or before `position` and not voided by then."""
-    return (f"{alias}.position <= ? AND ({alias}.voided_at IS NULL OR {alias}.voided_at > ?)",
-            [position, position])
+    return (
+        f"{alias}.position <= ? AND ({alias}.voided_at IS NULL OR {alias}.voided_at > ?)",
+        [position, position],
+    )
 
 
 def effective_transaction(alias: str, position: int) -> tuple[str, list[Any]]:
     """hl_transactions rows recorded at or before `position` and not reversed by then."""
-    return (f"{alias}.position <= ? AND ({alias}.reversed_at IS NULL OR {alias}.reversed_at > ?)",
-            [position, position])
+    return (
+        f"{alias}.position <= ? AND ({alias}.reversed_at IS NULL OR {alias}.reversed_at > ?)",
+        [position, position],
+    )
 
 
 def held_on(alias: str, day: str | None) -> tuple[str, list[Any]]:
     """Holding periods open on `day` (None: open after every transaction)."""
     if day is None:
         return f"{alias}.to_date IS NULL", []
-    return (f"{alias}.from_date <= ? AND ({alias}.to_date IS NULL OR {alias}.to_date > ?)",
-            [day, day])
+    return (
+        f"{alias}.from_date <= ? AND ({alias}.to_date IS NULL OR {alias}.to_date > ?)",
+        [day, day],
+    )
 
 
 def stock(conn: Connection, day: str, position: int) -> dict[str, int]:
     """Units held in full ownership or in usufruct (the stock) per entity, as of `day`.
 
     At the projections' own position (a statement of the current ledger) from the
-    holdings tally (projections/tally.py: a row per day and holder, where the periods are
+    holdings tally (projections/engine/tally.py: a row per day and holder, where the periods are
     a million at a million units), read between two reads of that position, which every
     catch-up moves in the transaction that changes the tally; else from the periods."""
     if position == _projected(conn):
@@ -115,8 +122,13 @@ def _projected(conn: Connection) -> int:
     return int(value) if value is not None else -1
 
 
-def transactions(conn: Connection, kind: str, position: int, first_day: str | None = None,
-                 last_day: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+def transactions(
+    conn: Connection,
+    kind: str,
+    position: int,
+    first_day: str | None = None,
+    last_day: str | None = None,
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """(position, content as recorded) of the effective transactions of one type, in
     journal order, optionally dated between two days (inclusive)."""
     e_sql, params = effective_transaction("t", position)

@@ -21,9 +21,10 @@ from collections import Counter
 from dataclasses import dataclass, fields
 from typing import Any
 
-from projections.database import Connection
-from projections.render import Document
-from projections.reports import charts, periods
+from ledger.storage.database import Connection
+from projections.render import charts
+from projections.render.formats import Document
+from projections.reports import periods
 
 TENSE_SQL = "CASE WHEN u.zone IN ('Abis', 'A', 'B1') THEN 1 ELSE 0 END"
 
@@ -53,8 +54,9 @@ class Programme:
     by_entity: tuple[tuple[str, int], ...]
 
 
-def acquisitions(conn: Connection, start: int, years: int, segment: str,
-                 position: int) -> list[tuple[int, str, bool, int]]:
+def acquisitions(
+    conn: Connection, start: int, years: int, segment: str, position: int
+) -> list[tuple[int, str, bool, int]]:
     """(year, acquirer, in a tense zone, units) of the segment's acquisitions."""
     v_sql, v_params = periods.valid_movement("m", position)
     k_sql, k_params = periods.known("u", position)
@@ -63,14 +65,20 @@ def acquisitions(conn: Connection, start: int, years: int, segment: str,
         f"FROM hl_movements m JOIN hl_units u ON u.unit_key = m.unit_key AND {k_sql} "
         "WHERE m.kind = 'acquired' AND m.type = 'acquisition' AND m.date >= ? AND m.date <= ? "
         f"AND u.segment = ? AND {v_sql} GROUP BY y, m.entity, tense",
-        [*k_params, periods.Year(start).first_day, periods.Year(start + years - 1).last_day,
-         segment, *v_params],
+        [
+            *k_params,
+            periods.Year(start).first_day,
+            periods.Year(start + years - 1).last_day,
+            segment,
+            *v_params,
+        ],
     )
     return [(int(y), entity, bool(tense), int(n)) for y, entity, tense, n in rows]
 
 
-def programme(conn: Connection, start: int, years: int, target: int, segment: str,
-              position: int) -> Programme:
+def programme(
+    conn: Connection, start: int, years: int, target: int, segment: str, position: int
+) -> Programme:
     per_year: Counter[int] = Counter()
     tense: Counter[int] = Counter()
     by_entity: Counter[str] = Counter()
@@ -81,32 +89,57 @@ def programme(conn: Connection, start: int, years: int, target: int, segment: st
     rows, cumulative = [], 0
     for elapsed, year in enumerate(range(start, start + years), start=1):
         cumulative += per_year[year]
-        rows.append(ProgrammeRow(year, per_year[year], tense[year], cumulative,
-                                 target * elapsed // years))
+        rows.append(
+            ProgrammeRow(year, per_year[year], tense[year], cumulative, target * elapsed // years)
+        )
     return Programme(tuple(rows), tuple(sorted(by_entity.items())))
 
 
-def statement(conn: Connection, start: int, years: int, target: int,
-              segment: str = "intermediate", known_at: int | None = None) -> Document:
+def statement(
+    conn: Connection,
+    start: int,
+    years: int,
+    target: int,
+    segment: str = "intermediate",
+    known_at: int | None = None,
+) -> Document:
     position = periods.pin(conn, known_at)
     result = programme(conn, start, years, target, segment, position)
     chart = charts.bar_chart(
         f"Cumulative {segment} units acquired against the target of {target:,} in {years} years",
-        [charts.Bar(str(r.year), r.cumulative, "good" if r.on_track else "bad",
-                    f"{r.cumulative:,} / {r.target_to_date:,}") for r in result.rows],
+        [
+            charts.Bar(
+                str(r.year),
+                r.cumulative,
+                "good" if r.on_track else "bad",
+                f"{r.cumulative:,} / {r.target_to_date:,}",
+            )
+            for r in result.rows
+        ],
         {"good": "cumulative, on track", "bad": "cumulative, behind"},
-        steps=[r.target_to_date for r in result.rows], target_label="target to date",
+        steps=[r.target_to_date for r in result.rows],
+        target_label="target to date",
     )
     total = sum(r.acquired for r in result.rows)
     return Document(
-        {"start": start, "years": years, "target": target, "segment": segment,
-         "position": position},
-        [r.as_dict() for r in result.rows], COLUMNS,
+        {
+            "start": start,
+            "years": years,
+            "target": target,
+            "segment": segment,
+            "position": position,
+        },
+        [r.as_dict() for r in result.rows],
+        COLUMNS,
         extra={"by_entity": dict(result.by_entity)},
         title=f"Acquisition programme {start}-{start + years - 1}: {target:,} {segment} units",
         figure=chart,
-        totals={"year": "total", "acquired": total,
-                "in_tense_zones": sum(r.in_tense_zones for r in result.rows),
-                "cumulative": total, "target_to_date": target,
-                "on_track": total >= target},
+        totals={
+            "year": "total",
+            "acquired": total,
+            "in_tense_zones": sum(r.in_tense_zones for r in result.rows),
+            "cumulative": total,
+            "target_to_date": target,
+            "on_track": total >= target,
+        },
     )

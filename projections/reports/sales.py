@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ledger.values import BuyerCategory
-from projections.database import Connection
-from projections.render import Document
-from projections.reports import charts, periods
+from ledger.domain.values import BuyerCategory
+from ledger.storage.database import Connection
+from projections.render import charts
+from projections.render.formats import Document
+from projections.reports import periods
 from projections.reports.money import meets, money, ratio
 
 CATEGORIES = tuple(c.value for c in BuyerCategory)
@@ -79,9 +80,18 @@ class SalesRow:
 
 
 #: CSV / table / HTML columns (a header line even when no entity has a row)
-COLUMNS = ("entity", "opening_stock", "units_sold", *(f"by_category.{c}" for c in CATEGORIES),
-           "sitting_tenant_share", "block_sold_to_institutionals", "proceeds_eur", "sales_rate",
-           "target_rate", "target_met")
+COLUMNS = (
+    "entity",
+    "opening_stock",
+    "units_sold",
+    *(f"by_category.{c}" for c in CATEGORIES),
+    "sitting_tenant_share",
+    "block_sold_to_institutionals",
+    "proceeds_eur",
+    "sales_rate",
+    "target_rate",
+    "target_met",
+)
 
 
 def year_sales(conn: Connection, year: periods.Year, position: int) -> dict[str, _Sales]:
@@ -97,8 +107,9 @@ def year_sales(conn: Connection, year: periods.Year, position: int) -> dict[str,
     return sellers
 
 
-def sales_rows(conn: Connection, year: int, position: int,
-               target_rate: str = DEFAULT_TARGET_RATE) -> list[SalesRow]:
+def sales_rows(
+    conn: Connection, year: int, position: int, target_rate: str = DEFAULT_TARGET_RATE
+) -> list[SalesRow]:
     """One row per entity with opening stock > 0 or a sale in the year, sorted by entity."""
     y = periods.Year(year)
     opening = periods.stock(conn, y.eve, position)
@@ -107,42 +118,65 @@ def sales_rows(conn: Connection, year: int, position: int,
     rows = []
     for entity in sorted(set(opening) | set(sold)):
         s = sold.get(entity, _Sales())
-        rows.append(SalesRow(
-            entity, opening.get(entity, 0), sum(s.by_category.values()),
-            tuple((c, s.by_category[c]) for c in CATEGORIES), s.block_to_institutionals,
-            s.proceeds, rate, target_rate,
-        ))
+        rows.append(
+            SalesRow(
+                entity,
+                opening.get(entity, 0),
+                sum(s.by_category.values()),
+                tuple((c, s.by_category[c]) for c in CATEGORIES),
+                s.block_to_institutionals,
+                s.proceeds,
+                rate,
+                target_rate,
+            )
+        )
     return rows
 
 
 def totals(rows: list[SalesRow], target_rate: str) -> dict[str, Any]:
     """The group's line: sums, and the group's own rates (not an average of rates)."""
     by_category = {c: sum(dict(r.by_category)[c] for r in rows) for c in CATEGORIES}
-    total = SalesRow("total", sum(r.opening_stock for r in rows),
-                     sum(r.units_sold for r in rows), tuple(by_category.items()),
-                     sum(r.block_sold_to_institutionals for r in rows),
-                     sum((r.proceeds_eur for r in rows), Decimal(0)), Decimal(target_rate),
-                     target_rate)
+    total = SalesRow(
+        "total",
+        sum(r.opening_stock for r in rows),
+        sum(r.units_sold for r in rows),
+        tuple(by_category.items()),
+        sum(r.block_sold_to_institutionals for r in rows),
+        sum((r.proceeds_eur for r in rows), Decimal(0)),
+        Decimal(target_rate),
+        target_rate,
+    )
     return total.as_dict()
 
 
-def statement(conn: Connection, year: int, known_at: int | None = None,
-              target_rate: str = DEFAULT_TARGET_RATE) -> Document:
+def statement(
+    conn: Connection, year: int, known_at: int | None = None, target_rate: str = DEFAULT_TARGET_RATE
+) -> Document:
     position = periods.pin(conn, known_at)
     rows = sales_rows(conn, year, position, target_rate)
     chart = charts.bar_chart(
         f"Sales rate {year} by seller (units sold / stock on 1 January) against the "
         f"{charts.percent(Decimal(target_rate))} target",
-        [charts.Bar(r.entity, r.units_sold / r.opening_stock * 100,
-                    "good" if r.target_met else "bad", f"{r.units_sold} / {r.opening_stock}")
-         for r in rows if r.opening_stock],
-        {"good": "target met", "bad": "below target"}, unit="%",
+        [
+            charts.Bar(
+                r.entity,
+                r.units_sold / r.opening_stock * 100,
+                "good" if r.target_met else "bad",
+                f"{r.units_sold} / {r.opening_stock}",
+            )
+            for r in rows
+            if r.opening_stock
+        ],
+        {"good": "target met", "bad": "below target"},
+        unit="%",
         target=float(target_rate) * 100,
         target_label=f"target: {charts.percent(Decimal(target_rate))} of the opening stock",
     )
     return Document(
         {"year": year, "position": position},
-        [r.as_dict() for r in rows], COLUMNS,
-        title=f"HLM sales (ventes HLM) {year}", figure=chart,
+        [r.as_dict() for r in rows],
+        COLUMNS,
+        title=f"HLM sales (ventes HLM) {year}",
+        figure=chart,
         totals=totals(rows, target_rate) if rows else None,
     )

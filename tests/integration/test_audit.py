@@ -19,15 +19,21 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli import Session, main
-from ledger.demo import generate
-from projections.audit import next_link
-from projections.database import Connection, Database
+from ledger.demo.story import generate
+from ledger.storage.chain import next_link
+from ledger.storage.database import Connection, Database
 from tests.support import ADMIN_PG_URL, base_ledger, jsonl
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = "housingledger_events"
-NEW_ENTITY = {"id": "ENT-NEW", "type": "register_entity", "date": "2019-01-01",
-              "entity": "NEW", "name": "New", "kind": "other"}
+NEW_ENTITY = {
+    "id": "ENT-NEW",
+    "type": "register_entity",
+    "date": "2019-01-01",
+    "entity": "NEW",
+    "name": "New",
+    "kind": "other",
+}
 
 
 def run(url: str, *args: str, stdin: bytes | None = None) -> Result:
@@ -48,15 +54,42 @@ def story() -> list[dict[str, Any]]:
     """Several transactions of several events each, a dismemberment and a reversal."""
     return [
         *base_ledger(),
-        {"id": "S1", "type": "sale", "date": "2018-01-10", "entity": "ESH-A", "units": ["U1"],
-         "buyer": {"category": "sitting_tenant"}, "price_eur": "90000.00"},
-        {"id": "BOT1", "type": "bare_ownership_transfer", "date": "2018-02-01",
-         "entity": "ESH-B", "bare_owner": "FUND", "units": ["V1", "V2"],
-         "usufruct_end": "2033-02-01", "consideration": "onerous", "price_eur": "1000.00"},
-        {"id": "S2", "type": "sale", "date": "2018-03-01", "entity": "ESH-A", "units": ["U2"],
-         "buyer": {"category": "individual"}, "price_eur": "80000.00"},
-        {"id": "REV1", "type": "reversal", "date": "2018-03-05", "reverses": "S2",
-         "reason": "wrong unit"},
+        {
+            "id": "S1",
+            "type": "sale",
+            "date": "2018-01-10",
+            "entity": "ESH-A",
+            "units": ["U1"],
+            "buyer": {"category": "sitting_tenant"},
+            "price_eur": "90000.00",
+        },
+        {
+            "id": "BOT1",
+            "type": "bare_ownership_transfer",
+            "date": "2018-02-01",
+            "entity": "ESH-B",
+            "bare_owner": "FUND",
+            "units": ["V1", "V2"],
+            "usufruct_end": "2033-02-01",
+            "consideration": "onerous",
+            "price_eur": "1000.00",
+        },
+        {
+            "id": "S2",
+            "type": "sale",
+            "date": "2018-03-01",
+            "entity": "ESH-A",
+            "units": ["U2"],
+            "buyer": {"category": "individual"},
+            "price_eur": "80000.00",
+        },
+        {
+            "id": "REV1",
+            "type": "reversal",
+            "date": "2018-03-05",
+            "reverses": "S2",
+            "reason": "wrong unit",
+        },
     ]
 
 
@@ -103,20 +136,23 @@ def digest(url: str, position: int | None = None) -> dict[str, Any]:
 
 # --- the chain --------------------------------------------------------------------------
 
+
 def test_an_untouched_ledger_verifies(audited: str) -> None:
     end = head(audited)
     at_end, at_8 = digest(audited), digest(audited, 8)
     assert at_end["position"] == end and re.fullmatch(r"[0-9a-f]{64}", at_end["digest"])
     assert at_8["position"] == 8 and at_8["digest"] != at_end["digest"]
     out = ok(audited, "audit", "verify").stdout
-    assert out.startswith(f"chain verified: {end} events, positions 1-{end}, digest "
-                          f"{at_end['digest']}")
+    assert out.startswith(
+        f"chain verified: {end} events, positions 1-{end}, digest {at_end['digest']}"
+    )
     out = ok(audited, "audit", "verify", "--position", "8", "--digest", at_8["digest"]).stdout
     assert "up to position 8 it matches the digest given" in out
 
 
 def test_the_digest_is_the_link_stored_at_the_last_position_before_the_one_asked(
-        audited: str) -> None:
+    audited: str,
+) -> None:
     with raw(audited) as c:
         link = c.scalar("SELECT link FROM hl_chain WHERE position = ?", (head(audited),))
     assert digest(audited, 10**6) == {"position": head(audited), "digest": link}
@@ -130,12 +166,15 @@ def test_an_empty_ledger_verifies(db_url: str) -> None:
 
 
 def test_every_event_gets_its_link_in_the_same_transaction_and_a_rejected_file_none(
-        audited: str) -> None:
+    audited: str,
+) -> None:
     bad = {**NEW_ENTITY, "kind": "unknown-kind"}
     assert run(audited, "import", "-", stdin=jsonl([NEW_ENTITY, bad])).exit_code == 1
     with raw(audited) as c:
         assert c.query("SELECT COUNT(*), MAX(position) FROM hl_chain")[0] == (
-            c.scalar(f"SELECT COUNT(*) FROM {EVENTS}"), head(audited))
+            c.scalar(f"SELECT COUNT(*) FROM {EVENTS}"),
+            head(audited),
+        )
 
 
 def test_changing_one_byte_of_a_state_breaks_the_chain_there(audited: str) -> None:
@@ -163,7 +202,8 @@ def test_deleting_the_last_event_leaves_its_link_without_event(audited: str) -> 
 
 
 def test_deleting_the_last_transaction_and_its_links_is_caught_by_a_kept_digest(
-        audited: str) -> None:
+    audited: str,
+) -> None:
     end = head(audited)
     kept = digest(audited)
     with raw(audited) as c:
@@ -180,10 +220,17 @@ def test_inserting_a_forged_event_breaks_the_chain_at_its_position(audited: str)
         for position in range(end, 7, -1):  # make room at position 8
             c.execute(f"UPDATE {EVENTS} SET id = id + 1 WHERE id = ?", (position,))
         forged = uuid.uuid4()
-        c.execute(f"INSERT INTO {EVENTS} (id, originator_id, originator_version, topic, state) "
-                  "VALUES (?, ?, ?, ?, ?)",
-                  (8, str(forged) if c.is_pg else forged.bytes, 1,
-                   "ledger.domain:Unit.Sold", b'{"forged":true}'))
+        c.execute(
+            f"INSERT INTO {EVENTS} (id, originator_id, originator_version, topic, state) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (
+                8,
+                str(forged) if c.is_pg else forged.bytes,
+                1,
+                "ledger.domain:Unit.Sold",
+                b'{"forged":true}',
+            ),
+        )
     assert broken_at(audited) == 8
 
 
@@ -191,18 +238,26 @@ def test_a_forged_event_appended_without_a_link_is_reported(audited: str) -> Non
     end = head(audited)
     with raw(audited) as c:
         forged = uuid.uuid4()
-        c.execute(f"INSERT INTO {EVENTS} (id, originator_id, originator_version, topic, state) "
-                  "VALUES (?, ?, ?, ?, ?)",
-                  (end + 1, str(forged) if c.is_pg else forged.bytes, 1,
-                   "ledger.domain:Unit.Sold", b'{"forged":true}'))
+        c.execute(
+            f"INSERT INTO {EVENTS} (id, originator_id, originator_version, topic, state) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (
+                end + 1,
+                str(forged) if c.is_pg else forged.bytes,
+                1,
+                "ledger.domain:Unit.Sold",
+                b'{"forged":true}',
+            ),
+        )
     assert broken_at(audited) == end + 1
     assert "no link is stored" in run(audited, "audit", "verify").stderr
 
 
 def test_swapping_two_events_breaks_the_chain_at_the_first(audited: str) -> None:
     with raw(audited) as c:
-        (t1, s1), (t2, s2) = (c.query(f"SELECT topic, state FROM {EVENTS} WHERE id = ?", (p,))[0]
-                              for p in (9, 15))
+        (t1, s1), (t2, s2) = (
+            c.query(f"SELECT topic, state FROM {EVENTS} WHERE id = ?", (p,))[0] for p in (9, 15)
+        )
         c.execute(f"UPDATE {EVENTS} SET topic = ?, state = ? WHERE id = ?", (t2, bytes(s2), 9))
         c.execute(f"UPDATE {EVENTS} SET topic = ?, state = ? WHERE id = ?", (t1, bytes(s1), 15))
     assert broken_at(audited) == 9
@@ -216,8 +271,10 @@ def test_recomputed_links_pass_a_plain_verify_but_not_a_kept_digest(audited: str
         assert changed != state(c, 8)
         c.execute(f"UPDATE {EVENTS} SET state = ? WHERE id = ?", (changed, 8))
         link = bytes.fromhex(c.scalar("SELECT link FROM hl_chain WHERE position = 7"))
-        rows = c.query(f"SELECT id, originator_id, originator_version, topic, state FROM {EVENTS}"
-                       " WHERE id >= 8 ORDER BY id")
+        rows = c.query(
+            f"SELECT id, originator_id, originator_version, topic, state FROM {EVENTS}"
+            " WHERE id >= 8 ORDER BY id"
+        )
         for position, oid, version, topic, stored in rows:
             key = uuid.UUID(str(oid)).hex if c.is_pg else bytes(oid).hex()
             link = next_link(link, position, key, version, topic, bytes(stored))
@@ -235,8 +292,7 @@ def test_digest_and_position_go_together(audited: str) -> None:
     assert run(audited, "audit", "verify", "--position", "3", "--digest", "xyz").exit_code == 2
 
 
-def test_missing_links_are_filled_under_the_journal_lock_by_the_next_import(
-        audited: str) -> None:
+def test_missing_links_are_filled_under_the_journal_lock_by_the_next_import(audited: str) -> None:
     """A journal recorded before the chain existed (or by a writer without the hook)."""
     with raw(audited) as c:
         c.execute("DELETE FROM hl_chain WHERE position > 4")
@@ -246,18 +302,23 @@ def test_missing_links_are_filled_under_the_journal_lock_by_the_next_import(
 
 
 def test_the_same_stored_journal_has_the_same_digest_on_sqlite_and_postgresql(
-        sqlite_url: str, pg_url: str) -> None:
+    sqlite_url: str, pg_url: str
+) -> None:
     ok(sqlite_url, "import", "-", stdin=jsonl(story()))
     ok(pg_url, "init")
     with raw(sqlite_url) as src, raw(pg_url) as dst:
-        events = src.query(f"SELECT id, originator_id, originator_version, topic, state "
-                           f"FROM {EVENTS} ORDER BY id")
-        dst.executemany(f"INSERT INTO {EVENTS} (id, originator_id, originator_version, topic, "
-                        "state) VALUES (?, ?, ?, ?, ?)",
-                        [(i, str(uuid.UUID(bytes=bytes(o))), v, t, bytes(s))
-                         for i, o, v, t, s in events])
-        dst.executemany("INSERT INTO hl_chain (position, link) VALUES (?, ?)",
-                        src.query("SELECT position, link FROM hl_chain"))
+        events = src.query(
+            f"SELECT id, originator_id, originator_version, topic, state FROM {EVENTS} ORDER BY id"
+        )
+        dst.executemany(
+            f"INSERT INTO {EVENTS} (id, originator_id, originator_version, topic, "
+            "state) VALUES (?, ?, ?, ?, ?)",
+            [(i, str(uuid.UUID(bytes=bytes(o))), v, t, bytes(s)) for i, o, v, t, s in events],
+        )
+        dst.executemany(
+            "INSERT INTO hl_chain (position, link) VALUES (?, ?)",
+            src.query("SELECT position, link FROM hl_chain"),
+        )
     assert digest(pg_url) == digest(sqlite_url)
     ok(pg_url, "audit", "verify")
     assert as_json(pg_url, "replay")["digest"] == as_json(sqlite_url, "replay")["digest"]
@@ -265,8 +326,10 @@ def test_the_same_stored_journal_has_the_same_digest_on_sqlite_and_postgresql(
 
 # --- the independent verifier of docs/audit.md ------------------------------------------
 
+
 def test_the_independent_verifier_in_the_docs_gives_the_same_digest(
-        sqlite_url: str, tmp_path: Path) -> None:
+    sqlite_url: str, tmp_path: Path
+) -> None:
     doc = (ROOT / "docs" / "audit.md").read_text(encoding="utf-8")
     section = doc.split("## An independent verifier", 1)[1]
     code = re.search(r"```python\n(.*?)```", section, flags=re.S)
@@ -278,13 +341,15 @@ def test_the_independent_verifier_in_the_docs_gives_the_same_digest(
     path = sqlite_url.removeprefix("sqlite:///")
     for position in (None, 9):
         args = [] if position is None else [str(position)]
-        out = subprocess.run([sys.executable, str(script), path, *args], check=True,
-                             capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [sys.executable, str(script), path, *args], check=True, capture_output=True, text=True
+        ).stdout
         extra = [] if position is None else ["--position", str(position)]
         assert out == ok(sqlite_url, "audit", "digest", *extra).stdout
 
 
 # --- replay -----------------------------------------------------------------------------
+
 
 def test_replay_rebuilds_and_its_digest_matches_the_check(audited: str) -> None:
     checked = as_json(audited, "replay", "--check")
@@ -299,8 +364,9 @@ def test_replay_rebuilds_and_its_digest_matches_the_check(audited: str) -> None:
 
 def test_replay_check_names_a_corrupted_projection_row_and_leaves_it(audited: str) -> None:
     with raw(audited) as c:
-        c.execute("UPDATE hl_periods SET holder = 'X' WHERE row_id = "
-                  "(SELECT MIN(row_id) FROM hl_periods)")
+        c.execute(
+            "UPDATE hl_periods SET holder = 'X' WHERE row_id = (SELECT MIN(row_id) FROM hl_periods)"
+        )
     result = run(audited, "replay", "--check")
     assert result.exit_code == 3, result.output
     assert "table hl_periods" in result.stderr and '"holder": "X"' in result.stderr
@@ -317,22 +383,26 @@ def test_replay_known_at_gives_the_state_of_that_position(audited: str) -> None:
     checked = as_json(audited, "replay", "--check", "--known-at", str(before_reversal))
     assert checked["check"] == "ok"
     assert {k: checked[k] for k in ("position", "transactions", "events", "digest")} == {
-        k: past[k] for k in ("position", "transactions", "events", "digest")}
+        k: past[k] for k in ("position", "transactions", "events", "digest")
+    }
 
 
 def test_the_same_journal_gives_the_same_state_digest_on_sqlite_and_postgresql(
-        sqlite_url: str, pg_url: str, tmp_path: Path) -> None:
+    sqlite_url: str, pg_url: str, tmp_path: Path
+) -> None:
     ok(sqlite_url, "import", "-", stdin=jsonl(story()))
     exported = ok(sqlite_url, "journal", "--format", "jsonl").stdout.encode()
     copy = f"sqlite:///{tmp_path}/copy.db"
     for url in (pg_url, copy):
         ok(url, "import", "-", stdin=exported)
-    digests = {url: as_json(url, "replay", "--check")["digest"]
-               for url in (sqlite_url, pg_url, copy)}
+    digests = {
+        url: as_json(url, "replay", "--check")["digest"] for url in (sqlite_url, pg_url, copy)
+    }
     assert len(set(digests.values())) == 1, digests
 
 
 # --- the journal ------------------------------------------------------------------------
+
 
 def test_journal_rows_carry_the_transaction_as_recorded_and_the_chain(audited: str) -> None:
     doc = as_json(audited, "journal")
@@ -342,10 +412,8 @@ def test_journal_rows_carry_the_transaction_as_recorded_and_the_chain(audited: s
     assert last["transaction"] == story()[-1]
     assert list(last["transaction"]) == list(story()[-1])  # key order as filed
     assert last["chain"] == digest(audited)["digest"]
-    assert set(last) == {"position", "id", "type", "date", "recorded_at", "chain",
-                         "transaction"}
-    page = as_json(audited, "journal", "--after", str(doc["rows"][2]["position"]),
-                   "--limit", "2")
+    assert set(last) == {"position", "id", "type", "date", "recorded_at", "chain", "transaction"}
+    page = as_json(audited, "journal", "--after", str(doc["rows"][2]["position"]), "--limit", "2")
     assert [r["id"] for r in page["rows"]] == [t["id"] for t in story()[3:5]]
     known = as_json(audited, "journal", "--known-at", str(doc["rows"][3]["position"]))
     assert len(known["rows"]) == 4 and known["position"] == doc["rows"][3]["position"]
@@ -362,33 +430,45 @@ def test_journal_jsonl_round_trips_on_both_databases(audited: str, tmp_path: Pat
     copy = f"sqlite:///{tmp_path}/copy.db"
     ok(copy, "import", "-", stdin=("\n".join(lines) + "\n").encode())
     assert as_json(copy, "holdings") == as_json(audited, "holdings")
-    assert as_json(copy, "replay", "--check")["digest"] == as_json(audited, "replay",
-                                                                    "--check")["digest"]
+    assert (
+        as_json(copy, "replay", "--check")["digest"]
+        == as_json(audited, "replay", "--check")["digest"]
+    )
 
 
-def test_the_demo_ledger_round_trips_through_its_journal(sqlite_url: str,
-                                                         tmp_path: Path) -> None:
+def test_the_demo_ledger_round_trips_through_its_journal(sqlite_url: str, tmp_path: Path) -> None:
     ok(sqlite_url, "demo", "--units", "1500")
     exported = ok(sqlite_url, "journal", "--format", "jsonl").stdout
-    as_filed = [json.dumps(t, ensure_ascii=False, separators=(",", ":"))
-                for t in generate(units=1500)]
-    assert [re.sub(r',"journal":\{[^{}]*\}\}$', "}", line)
-            for line in exported.splitlines()] == as_filed
+    as_filed = [
+        json.dumps(t, ensure_ascii=False, separators=(",", ":")) for t in generate(units=1500)
+    ]
+    assert [
+        re.sub(r',"journal":\{[^{}]*\}\}$', "}", line) for line in exported.splitlines()
+    ] == as_filed
     copy = f"sqlite:///{tmp_path}/copy.db"
     ok(copy, "import", "-", stdin=exported.encode())
-    for args in (["holdings"], ["holdings", "--by", "zone"], ["holdings", "--as-of", "2019-06-30"],
-                 ["report", "movements", "--year", "2018"], ["report", "sales", "--year", "2019"],
-                 ["report", "dismemberment", "--as-of", "2020-12-31"],
-                 ["report", "divestments"]):
+    for args in (
+        ["holdings"],
+        ["holdings", "--by", "zone"],
+        ["holdings", "--as-of", "2019-06-30"],
+        ["report", "movements", "--year", "2018"],
+        ["report", "sales", "--year", "2019"],
+        ["report", "dismemberment", "--as-of", "2020-12-31"],
+        ["report", "divestments"],
+    ):
         assert as_json(copy, *args) == as_json(sqlite_url, *args), args
-    assert as_json(copy, "replay", "--check")["digest"] == as_json(sqlite_url, "replay",
-                                                                    "--check")["digest"]
+    assert (
+        as_json(copy, "replay", "--check")["digest"]
+        == as_json(sqlite_url, "replay", "--check")["digest"]
+    )
     again = ok(copy, "journal", "--format", "jsonl").stdout
     assert [json.loads(x)["id"] for x in again.splitlines()] == [
-        json.loads(x)["id"] for x in exported.splitlines()]
+        json.loads(x)["id"] for x in exported.splitlines()
+    ]
 
 
 # --- read-only access -------------------------------------------------------------------
+
 
 def record_without_catch_up(url: str) -> None:
     """Another writer records a transaction; the projections are not caught up yet."""
@@ -400,8 +480,12 @@ def record_without_catch_up(url: str) -> None:
     s.conn.close()
 
 
-READ_COMMANDS = (["holdings"], ["history", "U1"], ["journal"],
-                 ["report", "movements", "--year", "2018"])
+READ_COMMANDS = (
+    ["holdings"],
+    ["history", "U1"],
+    ["journal"],
+    ["report", "movements", "--year", "2018"],
+)
 
 
 def test_sqlite_read_only_urls_answer_queries_and_refuse_writes(sqlite_url: str) -> None:
@@ -430,8 +514,10 @@ def test_a_read_only_connection_says_when_the_projections_lag(sqlite_url: str) -
     url = f"{sqlite_url}?mode=ro"
     result = ok(url, "holdings", "--format", "json")
     assert json.loads(result.stdout)["position"] == position
-    assert (f"answers stand at position {position}, the journal ends at {head(sqlite_url)}"
-            in result.stderr)
+    assert (
+        f"answers stand at position {position}, the journal ends at {head(sqlite_url)}"
+        in result.stderr
+    )
     assert "note:" not in ok(sqlite_url, "holdings").stderr  # a writer catches up
 
 
@@ -446,7 +532,8 @@ def auditor_role(url: str) -> Iterator[str]:
         gc.collect()  # close the auditor's connections
         with raw(url) as c:
             c.execute(f"DROP OWNED BY {role}") if c.scalar(
-                "SELECT 1 FROM pg_roles WHERE rolname = ?", (role,)) else None
+                "SELECT 1 FROM pg_roles WHERE rolname = ?", (role,)
+            ) else None
         with raw(make_url(ADMIN_PG_URL).render_as_string(hide_password=False)) as c:
             c.execute(f"DROP ROLE IF EXISTS {role}")
 
@@ -471,10 +558,13 @@ def test_the_auditor_role_reads_everything_and_writes_nothing(pg_url: str) -> No
             assert re.search(r"permission denied|read-only transaction", result.stderr), args
         assert head(pg_url) == end
         with raw(auditor) as c:
-            for sql in ("DELETE FROM hl_chain", "UPDATE hl_meta SET value = 'x'",
-                        "SET default_transaction_read_only = off; DELETE FROM hl_periods",
-                        "SET default_transaction_read_only = off; TRUNCATE hl_periods",
-                        "SET default_transaction_read_only = off; CREATE TABLE evil (x int)"):
+            for sql in (
+                "DELETE FROM hl_chain",
+                "UPDATE hl_meta SET value = 'x'",
+                "SET default_transaction_read_only = off; DELETE FROM hl_periods",
+                "SET default_transaction_read_only = off; TRUNCATE hl_periods",
+                "SET default_transaction_read_only = off; CREATE TABLE evil (x int)",
+            ):
                 with pytest.raises(Exception, match="permission denied|read-only"):
                     c.execute(sql)
                 c.raw.rollback()
@@ -521,5 +611,6 @@ def test_grant_auditor_refuses_a_role_that_could_write_through_public(pg_url: st
 
 
 def test_audit_digest_takes_known_at_as_well(audited: str) -> None:
-    assert digest(audited, 8) == json.loads(ok(audited, "audit", "digest", "--known-at",
-                                               "8").stdout)
+    assert digest(audited, 8) == json.loads(
+        ok(audited, "audit", "digest", "--known-at", "8").stdout
+    )

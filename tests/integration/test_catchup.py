@@ -66,7 +66,7 @@ def test_replay_check_finds_a_holdings_tally_that_differs_from_the_periods(any_l
 def test_a_ledger_of_schema_version_1_gets_its_holdings_tally_when_opened(any_ledger) -> None:
     """Version 2 added the tally, version 3 an index: an older ledger is upgraded on first
     use, with the same holdings as before, then kept up to date by the catch-up."""
-    from projections import tally
+    from projections.engine import tally
 
     any_ledger.ok(*base_ledger()[:-1])
     before = any_ledger.holdings(as_of="2018-06-30", by="zone")
@@ -81,13 +81,12 @@ def test_a_ledger_of_schema_version_1_gets_its_holdings_tally_when_opened(any_le
     reopened = LedgerHarness(any_ledger.url)
     try:
         assert reopened.holdings(as_of="2018-06-30", by="zone") == before
-        assert reopened.conn.scalar(
-            "SELECT value FROM hl_meta WHERE key = 'schema_version'"
-        ) == "3"
+        assert reopened.conn.scalar("SELECT value FROM hl_meta WHERE key = 'schema_version'") == "3"
         indexes = reopened.conn.query(
             "SELECT indexname FROM pg_indexes WHERE tablename = 'hl_periods'"
-            if reopened.conn.is_pg else
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'hl_periods'")
+            if reopened.conn.is_pg
+            else "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'hl_periods'"
+        )
         assert {"hl_periods_usufruct", "hl_periods_bare_ownership"} <= {n for (n,) in indexes}
         reopened.ok(base_ledger()[-1])
         assert tally.difference(reopened.conn) is None

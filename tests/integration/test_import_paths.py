@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 import pytest
 
-from ledger.demo import generate
+from ledger.demo.story import generate
 from tests.support import LedgerHarness
 
 
@@ -48,10 +48,11 @@ def test_one_file_and_one_transaction_per_file_store_the_same_journal(
 
 
 def _units(tx_id: str, entity: str, ids: list[str], date: str) -> dict[str, Any]:
-    units = [{"unit_id": u, "commune": "75056", "zone": "A", "segment": "social",
-              "rpls_id": f"R-{u}"} for u in ids]
-    return {"id": tx_id, "type": "register_units", "date": date, "entity": entity,
-            "units": units}
+    units = [
+        {"unit_id": u, "commune": "75056", "zone": "A", "segment": "social", "rpls_id": f"R-{u}"}
+        for u in ids
+    ]
+    return {"id": tx_id, "type": "register_units", "date": date, "entity": entity, "units": units}
 
 
 def _merger(tx_id: str, absorbed: list[str], into: str, date: str) -> dict[str, Any]:
@@ -59,31 +60,68 @@ def _merger(tx_id: str, absorbed: list[str], into: str, date: str) -> dict[str, 
 
 
 def _sale(tx_id: str, units: list[str], seller: str, date: str) -> dict[str, Any]:
-    return {"id": tx_id, "type": "sale", "date": date, "entity": seller, "units": units,
-            "buyer": {"category": "tenant"}, "price_eur": "100000.00"}
+    return {
+        "id": tx_id,
+        "type": "sale",
+        "date": date,
+        "entity": seller,
+        "units": units,
+        "buyer": {"category": "tenant"},
+        "price_eur": "100000.00",
+    }
 
 
-ENTITIES = [{"id": f"ENT-{e}", "type": "register_entity", "date": "2017-01-01", "entity": e,
-             "name": e, "kind": "hlm"} for e in ("E1", "E2", "E3", "E4")]
+ENTITIES = [
+    {
+        "id": f"ENT-{e}",
+        "type": "register_entity",
+        "date": "2017-01-01",
+        "entity": e,
+        "name": e,
+        "kind": "hlm",
+    }
+    for e in ("E1", "E2", "E3", "E4")
+]
 SCENARIOS = {
     "merged twice then sold": [
-        _units("R1", "E1", ["U1", "U2"], "2017-02-01"), _merger("M1", ["E1"], "E2", "2018-01-01"),
-        _merger("M2", ["E2"], "E3", "2019-01-01"), _sale("S1", ["U2"], "E3", "2019-02-01")],
+        _units("R1", "E1", ["U1", "U2"], "2017-02-01"),
+        _merger("M1", ["E1"], "E2", "2018-01-01"),
+        _merger("M2", ["E2"], "E3", "2019-01-01"),
+        _sale("S1", ["U2"], "E3", "2019-02-01"),
+    ],
     "merger dated before the units entered": [
-        _units("R1", "E1", ["U1", "U2"], "2018-06-01"), _merger("M1", ["E1"], "E2", "2018-01-01")],
+        _units("R1", "E1", ["U1", "U2"], "2018-06-01"),
+        _merger("M1", ["E1"], "E2", "2018-01-01"),
+    ],
     "second merger dated before the first": [
-        _units("R1", "E1", ["U1"], "2017-02-01"), _units("R2", "E2", ["U3"], "2017-02-01"),
-        _merger("M1", ["E1"], "E2", "2018-06-01"), _merger("M2", ["E2"], "E3", "2018-01-01")],
+        _units("R1", "E1", ["U1"], "2017-02-01"),
+        _units("R2", "E2", ["U3"], "2017-02-01"),
+        _merger("M1", ["E1"], "E2", "2018-06-01"),
+        _merger("M2", ["E2"], "E3", "2018-01-01"),
+    ],
     "merger reversed, then the units merged elsewhere": [
-        _units("R1", "E1", ["U1", "U2"], "2017-02-01"), _merger("M1", ["E1"], "E2", "2018-01-01"),
-        {"id": "X1", "type": "reversal", "date": "2018-02-01", "reverses": "M1",
-         "reason": "wrong"},
-        _merger("M2", ["E1"], "E4", "2018-03-01"), _sale("S2", ["U1"], "E4", "2018-04-01")],
+        _units("R1", "E1", ["U1", "U2"], "2017-02-01"),
+        _merger("M1", ["E1"], "E2", "2018-01-01"),
+        {"id": "X1", "type": "reversal", "date": "2018-02-01", "reverses": "M1", "reason": "wrong"},
+        _merger("M2", ["E1"], "E4", "2018-03-01"),
+        _sale("S2", ["U1"], "E4", "2018-04-01"),
+    ],
     "rpls id of a merged unit reused": [
-        _units("R1", "E1", ["U1"], "2017-02-01"), _merger("M1", ["E1"], "E2", "2018-01-01"),
-        _units("R2", "E2", ["U9"], "2018-02-01") | {"units": [
-            {"unit_id": "U9", "commune": "75056", "zone": "A", "segment": "social",
-             "rpls_id": "R-U1"}]}],
+        _units("R1", "E1", ["U1"], "2017-02-01"),
+        _merger("M1", ["E1"], "E2", "2018-01-01"),
+        _units("R2", "E2", ["U9"], "2018-02-01")
+        | {
+            "units": [
+                {
+                    "unit_id": "U9",
+                    "commune": "75056",
+                    "zone": "A",
+                    "segment": "social",
+                    "rpls_id": "R-U1",
+                }
+            ]
+        },
+    ],
 }
 
 
@@ -106,16 +144,18 @@ def test_a_file_gives_the_errors_and_journal_of_its_lines_imported_one_by_one(
     if not expected:
         assert journal(whole) == journal(apart)
     assert ("rejected" if expected else "ok") == (
-        "ok" if name in ("merged twice then sold", "merger reversed, then the units merged "
-                         "elsewhere") else "rejected")
+        "ok"
+        if name in ("merged twice then sold", "merger reversed, then the units merged elsewhere")
+        else "rejected"
+    )
     whole.close()
     apart.close()
 
 
 def test_versions_read_are_looked_up_only_if_the_journal_moved(sqlite_url: str) -> None:
+    from ledger.booking.ports import Expectations
+    from ledger.domain.keys import unit_key
     from ledger.errors import ConcurrencyConflict
-    from ledger.keys import unit_key
-    from ledger.ports import Expectations
 
     ledger = LedgerHarness(sqlite_url)
     ledger.ok(*ENTITIES)

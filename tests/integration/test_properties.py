@@ -16,7 +16,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from projections import schema, tally
+from ledger.storage import schema
+from projections.engine import tally
 from tests import reference_model
 from tests.strategies import ledgers
 from tests.support import LedgerHarness, jsonl

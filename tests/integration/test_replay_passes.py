@@ -13,9 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cli import Session
-from ledger.demo import generate
-from projections import replay
-from projections.runs import Runs, differences
+from ledger.demo.story import generate
+from projections.engine import replay
+from projections.engine.runs import Runs, differences
 from tests.integration.test_audit import ok, raw
 from tests.support import jsonl
 
@@ -36,14 +36,19 @@ def demo(db_url: str, demo_lines: bytes) -> Iterator[Session]:
 
 
 def everything(result: replay.Replayed) -> dict[str, Any]:
-    return {"position": result.position, "transactions": result.transactions,
-            "events": result.events, "digest": replay.state_digest(result.state),
-            "rows": {t: sorted(map(repr, result.state.rows(t))) for t in replay.TABLES}}
+    return {
+        "position": result.position,
+        "transactions": result.transactions,
+        "events": result.events,
+        "digest": replay.state_digest(result.state),
+        "rows": {t: sorted(map(repr, result.state.rows(t))) for t in replay.TABLES},
+    }
 
 
 @pytest.mark.parametrize("pass_events", [97, 700])
 def test_several_passes_give_the_one_pass_state_digest_and_counts(
-        demo: Session, pass_events: int) -> None:
+    demo: Session, pass_events: int
+) -> None:
     one = replay.rebuild_in_memory(demo.store)
     several = replay.rebuild_in_memory(demo.store, pass_events=pass_events)
     assert one.passes == 1 and several.passes == -(-demo.store.head() // pass_events) + 1
@@ -53,8 +58,9 @@ def test_several_passes_give_the_one_pass_state_digest_and_counts(
 
 
 def test_several_passes_up_to_a_position_match_the_stored_state_then(demo: Session) -> None:
-    position = demo.conn.scalar("SELECT position FROM hl_transactions ORDER BY position "
-                                "LIMIT 1 OFFSET 40")
+    position = demo.conn.scalar(
+        "SELECT position FROM hl_transactions ORDER BY position LIMIT 1 OFFSET 40"
+    )
     several = replay.rebuild_in_memory(demo.store, position, pass_events=150)
     assert several.position == position and several.passes > 2
     assert everything(several) == everything(replay.rebuild_in_memory(demo.store, position))
@@ -62,23 +68,29 @@ def test_several_passes_up_to_a_position_match_the_stored_state_then(demo: Sessi
 
 
 def test_the_check_names_the_same_row_from_spilled_runs_on_both_sides(
-        demo: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    demo: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with raw(demo.url) as c:
-        c.execute("UPDATE hl_movements SET kind = 'sold' WHERE row_id = "
-                  "(SELECT MAX(row_id) FROM hl_movements WHERE kind <> 'sold')")
-    in_memory = replay.compare(demo.conn, demo.store.head(),
-                               replay.rebuild_in_memory(demo.store).state)
+        c.execute(
+            "UPDATE hl_movements SET kind = 'sold' WHERE row_id = "
+            "(SELECT MAX(row_id) FROM hl_movements WHERE kind <> 'sold')"
+        )
+    in_memory = replay.compare(
+        demo.conn, demo.store.head(), replay.rebuild_in_memory(demo.store).state
+    )
     monkeypatch.setattr(replay, "RUN_ROWS", 50)  # stored rows in many spilled runs
     monkeypatch.setattr(replay, "PAGE", 17)
-    spilled = replay.compare(demo.conn, demo.store.head(),
-                             replay.rebuild_in_memory(demo.store, pass_events=300).state)
+    spilled = replay.compare(
+        demo.conn, demo.store.head(), replay.rebuild_in_memory(demo.store, pass_events=300).state
+    )
     assert in_memory is not None and spilled == in_memory
     assert spilled.table == "hl_movements" and spilled.count == 2  # one extra, one missing
     assert spilled.where == "stored" and spilled.row["kind"] == "sold"
 
 
 def test_a_plain_replay_rebuilds_and_agrees_with_its_fold_in_several_passes(
-        demo: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    demo: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
     checked = ok(demo.url, "replay", "--check", "--format", "json").stdout
     monkeypatch.setattr(replay, "PASS_EVENTS", 250)
     rebuilt = ok(demo.url, "replay", "--format", "json").stdout
@@ -86,8 +98,7 @@ def test_a_plain_replay_rebuilds_and_agrees_with_its_fold_in_several_passes(
     assert checked.split('"digest": ')[1][:66] == rebuilt.split('"digest": ')[1][:66]
 
 
-lines = st.lists(st.binary(max_size=6).map(lambda b: b.replace(b"\n", b"") + b"\n"),
-                 max_size=40)
+lines = st.lists(st.binary(max_size=6).map(lambda b: b.replace(b"\n", b"") + b"\n"), max_size=40)
 
 
 @given(st.lists(lines, max_size=6), st.booleans())
@@ -103,7 +114,8 @@ def test_runs_read_back_every_line_sorted(runs: list[list[bytes]], spill: bool) 
 
 @given(lines, lines)
 def test_differences_of_two_sorted_streams_are_the_multiset_differences(
-        stored: list[bytes], rebuilt: list[bytes]) -> None:
+    stored: list[bytes], rebuilt: list[bytes]
+) -> None:
     count, extra, missing = differences(iter(sorted(stored)), iter(sorted(rebuilt)))
     more, fewer = Counter(stored) - Counter(rebuilt), Counter(rebuilt) - Counter(stored)
     assert count == sum(more.values()) + sum(fewer.values())
@@ -112,8 +124,9 @@ def test_differences_of_two_sorted_streams_are_the_multiset_differences(
 
 
 def test_a_rebuild_in_several_passes_writes_what_the_catch_ups_wrote_and_goes_on(
-        demo: Session, demo_lines: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
-    from projections import tally
+    demo: Session, demo_lines: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from projections.engine import tally
     from tests.integration.test_properties import dump
 
     class Conn:  # what `dump` reads through
@@ -128,16 +141,25 @@ def test_a_rebuild_in_several_passes_writes_what_the_catch_ups_wrote_and_goes_on
     unit, holder = demo.conn.query(
         "SELECT u.unit_id, p.holder FROM hl_periods p JOIN hl_units u ON u.unit_key = "
         "p.unit_key AND u.known_to IS NULL WHERE p.known_to IS NULL AND p.to_date IS NULL "
-        "AND p.held_as = 'full_ownership' ORDER BY p.row_id DESC LIMIT 1")[0]
-    sold = {"id": "S-AFTER", "type": "sale", "date": "2027-01-05", "entity": holder,
-            "units": [unit], "buyer": {"category": "individual"}, "price_eur": "100.00"}
+        "AND p.held_as = 'full_ownership' ORDER BY p.row_id DESC LIMIT 1"
+    )[0]
+    sold = {
+        "id": "S-AFTER",
+        "type": "sale",
+        "date": "2027-01-05",
+        "entity": holder,
+        "units": [unit],
+        "buyer": {"category": "individual"},
+        "price_eur": "100.00",
+    }
     ok(demo.url, "import", "-", stdin=jsonl([sold]))
     ok(demo.url, "replay", "--check")
 
 
 def test_a_first_catch_up_far_behind_is_a_rebuild_and_gives_the_same_rows(
-        db_url: str, demo_lines: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
-    from projections import catchup, rebuild, tally
+    db_url: str, demo_lines: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from projections.engine import catchup, rebuild, tally
     from tests.integration.test_properties import dump
 
     session = Session(db_url)

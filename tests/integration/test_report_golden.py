@@ -1,4 +1,4 @@
-"""Golden statements on the demo ledger (`ledger.demo.generate(units=1500, seed=2017)`).
+"""Golden statements on the demo ledger (`ledger.demo.story.generate(units=1500, seed=2017)`).
 
 Every statement is run through the CLI, in JSON and CSV, and compared byte for byte
 with `tests/snapshots/`. The goldens hold nothing time-dependent (no `recorded_at`; the
@@ -26,7 +26,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from ledger.demo import generate
+from ledger.demo.story import generate
 from tests.support import LedgerHarness
 
 SNAPSHOTS = Path(__file__).resolve().parents[1] / "snapshots"
@@ -41,8 +41,17 @@ STATEMENTS: dict[str, list[str]] = {
     **{f"sales-{y}": ["sales", "--year", str(y)] for y in (2018, 2019, 2024)},
     "sales-2019-target-2pc": ["sales", "--year", "2019", "--target-rate", "0.02"],
     "programme-2017-5y": ["programme", "--start", "2017", "--years", "5", "--target", "100000"],
-    "programme-2017-5y-social": ["programme", "--start", "2017", "--years", "5", "--target",
-                                 "300", "--segment", "social"],
+    "programme-2017-5y-social": [
+        "programme",
+        "--start",
+        "2017",
+        "--years",
+        "5",
+        "--target",
+        "300",
+        "--segment",
+        "social",
+    ],
     "dismemberment-2020-12-31": ["dismemberment", "--as-of", "2020-12-31"],
     "dismemberment-2026-11-27": ["dismemberment", "--as-of", "2026-11-27"],
     "divestments": ["divestments"],
@@ -86,7 +95,8 @@ def test_statements_on_the_demo_ledger_match_their_golden_files(demo_url, name, 
     assert golden.exists(), f"no golden file {golden.name}: run with UPDATE_GOLDEN=1"
     assert output == golden.read_text(encoding="utf-8"), (
         f"{name} ({fmt}) differs from {golden.name}; if intended, run with UPDATE_GOLDEN=1 "
-        "and review the diff")
+        "and review the diff"
+    )
 
 
 def test_the_examples_of_docs_statements_are_real_output_of_the_demo_ledger(demo_url):
@@ -96,8 +106,9 @@ def test_the_examples_of_docs_statements_are_real_output_of_the_demo_ledger(demo
     for command, shown in examples:
         output = report(demo_url, *shlex.split(command)[1:])
         if UPDATE:
-            text = text.replace(f"$ housing-ledger {command}\n{shown}",
-                                f"$ housing-ledger {command}\n{output}")
+            text = text.replace(
+                f"$ housing-ledger {command}\n{shown}", f"$ housing-ledger {command}\n{output}"
+            )
         else:
             assert shown == output, f"docs/statements.md is stale for `{command}`"
     if UPDATE:
@@ -118,9 +129,15 @@ def last_reversible_sale(txs: list[dict[str, Any]], year: int) -> dict[str, Any]
     touches its units afterwards, so it can be reversed."""
     absorbed = {e for t in txs if t["type"] == "merger" for e in t["absorbed"]}
     reversed_ids = {t["reverses"] for t in txs if t["type"] == "reversal"}
-    return [t for t in txs if t["type"] == "sale" and t["date"].startswith(str(year))
-            and "entity" not in t["buyer"] and t["entity"] not in absorbed
-            and t["id"] not in reversed_ids][-1]
+    return [
+        t
+        for t in txs
+        if t["type"] == "sale"
+        and t["date"].startswith(str(year))
+        and "entity" not in t["buyer"]
+        and t["entity"] not in absorbed
+        and t["id"] not in reversed_ids
+    ][-1]
 
 
 def test_a_filed_statement_is_reproduced_byte_for_byte_after_a_reversal(tmp_path):
@@ -128,11 +145,21 @@ def test_a_filed_statement_is_reproduced_byte_for_byte_after_a_reversal(tmp_path
     harness = record_demo(url)
     try:
         filed_at = harness.position()
-        filed = {f"{name}.{fmt}": report(url, *args, "--format", fmt)
-                 for name, args in STATEMENTS.items() for fmt in ("json", "csv", "html")}
+        filed = {
+            f"{name}.{fmt}": report(url, *args, "--format", fmt)
+            for name, args in STATEMENTS.items()
+            for fmt in ("json", "csv", "html")
+        }
         sale = last_reversible_sale(demo_transactions(), 2024)
-        harness.ok({"id": "REV-TEST-1", "type": "reversal", "date": sale["date"],
-                    "reverses": sale["id"], "reason": "acte annulé (test)"})
+        harness.ok(
+            {
+                "id": "REV-TEST-1",
+                "type": "reversal",
+                "date": sale["date"],
+                "reverses": sale["id"],
+                "reason": "acte annulé (test)",
+            }
+        )
         now = json.loads(report(url, "sales", "--year", "2024", "--format", "json"))
         was = json.loads(filed["sales-2024.json"])
         seller = next(r for r in now["rows"] if r["entity"] == sale["entity"])
@@ -154,18 +181,20 @@ def test_sqlite_and_postgresql_give_identical_statements(sqlite_url, pg_url):
     try:
         for name, args in STATEMENTS.items():
             for fmt in ("json", "csv"):
-                assert report(sqlite_url, *args, "--format", fmt) == \
-                    report(pg_url, *args, "--format", fmt), (name, fmt)
+                assert report(sqlite_url, *args, "--format", fmt) == report(
+                    pg_url, *args, "--format", fmt
+                ), (name, fmt)
             position = str(sqlite.position() // 2)
-            assert report(sqlite_url, *args, "--format", "json", "--known-at", position) == \
-                report(pg_url, *args, "--format", "json", "--known-at", position), name
+            assert report(sqlite_url, *args, "--format", "json", "--known-at", position) == report(
+                pg_url, *args, "--format", "json", "--known-at", position
+            ), name
     finally:
         sqlite.close()
         postgres.close()
 
 
 def test_the_stock_from_the_tally_is_the_stock_from_the_periods(demo_url):
-    from projections.database import Database
+    from ledger.storage.database import Database
     from projections.reports import periods
 
     conn = Database(demo_url).connect()

@@ -26,8 +26,11 @@ from tests import reference_model
 from tests.strategies import ledgers
 from tests.support import LedgerHarness
 
-SETTINGS = settings(max_examples=25, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 Tx = dict[str, Any]
 
 
@@ -50,13 +53,18 @@ def sale_movements(ledger: LedgerHarness, year: int) -> Counter[str]:
     rows = ledger.conn.query(
         "SELECT entity, COUNT(*) FROM hl_movements WHERE type = 'sale' AND voided_at IS NULL "
         "AND kind IN ('sold', 'transferred') AND date >= ? AND date <= ? GROUP BY entity",
-        (f"{year}-01-01", f"{year}-12-31"))
+        (f"{year}-01-01", f"{year}-12-31"),
+    )
     return Counter({entity: int(n) for entity, n in rows})
 
 
 def absorbed_in(txs: list[Tx], year: int) -> set[str]:
-    return {e for t in reference_model.effective(txs)
-            if t["type"] == "merger" and t["date"][:4] == str(year) for e in t["absorbed"]}
+    return {
+        e
+        for t in reference_model.effective(txs)
+        if t["type"] == "merger" and t["date"][:4] == str(year)
+        for e in t["absorbed"]
+    }
 
 
 @SETTINGS
@@ -73,8 +81,9 @@ def test_the_movement_statement_balances_chains_and_equals_the_reference(txs: li
                 assert reference_model.movement_identity_holds(row), (year, row)
                 assert row["opening"] == previous.get(row["entity"], 0), (year, row)
             closing = {r["entity"]: r["closing"] for r in rows}
-            assert {e: n for e, n in previous.items() if n} == \
-                {e: r["opening"] for e, r in ((r["entity"], r) for r in rows) if r["opening"]}
+            assert {e: n for e, n in previous.items() if n} == {
+                e: r["opening"] for e, r in ((r["entity"], r) for r in rows) if r["opening"]
+            }
             previous = closing
     finally:
         ledger.close()
@@ -82,8 +91,7 @@ def test_the_movement_statement_balances_chains_and_equals_the_reference(txs: li
 
 @SETTINGS
 @given(ledgers(max_transactions=30))
-def test_units_sold_are_the_sale_movements_and_the_sales_equal_the_reference(
-        txs: list[Tx]) -> None:
+def test_units_sold_are_the_sale_movements_and_the_sales_equal_the_reference(txs: list[Tx]) -> None:
     ledger = fresh()
     try:
         ledger.ok(*txs)
@@ -131,8 +139,9 @@ def test_the_dismemberment_register_matches_holdings_and_the_reference(txs: list
                 assert list(row["maturities"]) == sorted(row["maturities"])
             held = ledger.holdings(as_of=day)
             assert usufruct == Counter({h["entity"]: h["usufruct"] for h in held if h["usufruct"]})
-            assert bare == Counter({h["entity"]: h["bare_ownership"] for h in held
-                                    if h["bare_ownership"]})
+            assert bare == Counter(
+                {h["entity"]: h["bare_ownership"] for h in held if h["bare_ownership"]}
+            )
     finally:
         ledger.close()
 
@@ -152,21 +161,40 @@ def expected_programme(txs: list[Tx], start: int, span: int, segment: str) -> li
     for elapsed, year in enumerate(range(start, start + span), start=1):
         cumulative += acquired[year]
         target = 7 * elapsed // span
-        rows.append({"year": year, "acquired": acquired[year], "in_tense_zones": tense[year],
-                     "cumulative": cumulative, "target_to_date": target,
-                     "on_track": cumulative >= target})
+        rows.append(
+            {
+                "year": year,
+                "acquired": acquired[year],
+                "in_tense_zones": tense[year],
+                "cumulative": cumulative,
+                "target_to_date": target,
+                "on_track": cumulative >= target,
+            }
+        )
     return rows
 
 
 def expected_divestments(txs: list[Tx]) -> list[Tx]:
-    sector = {t["business"]: t["sector"] for t in reference_model.effective(txs)
-              if t["type"] == "register_business"}
-    return [{"id": t["id"], "date": t["date"], "entity": t["entity"], "business": t["business"],
-             "sector": sector[t["business"]], "buyer": t["buyer"],
-             "price_eur": str(Decimal(t["price_eur"]).quantize(Decimal("0.01"))),
-             "employees_transferred": t["employees_transferred"],
-             "no_redundancy": t["no_redundancy"]}
-            for t in reference_model.effective(txs) if t["type"] == "divestment"]
+    sector = {
+        t["business"]: t["sector"]
+        for t in reference_model.effective(txs)
+        if t["type"] == "register_business"
+    }
+    return [
+        {
+            "id": t["id"],
+            "date": t["date"],
+            "entity": t["entity"],
+            "business": t["business"],
+            "sector": sector[t["business"]],
+            "buyer": t["buyer"],
+            "price_eur": str(Decimal(t["price_eur"]).quantize(Decimal("0.01"))),
+            "employees_transferred": t["employees_transferred"],
+            "no_redundancy": t["no_redundancy"],
+        }
+        for t in reference_model.effective(txs)
+        if t["type"] == "divestment"
+    ]
 
 
 @SETTINGS
@@ -185,27 +213,35 @@ def test_programme_and_divestments_read_the_effective_transactions(txs: list[Tx]
         ledger.close()
 
 
-@settings(max_examples=10, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(ledgers(max_transactions=20))
-def test_statements_known_at_a_position_equal_the_statements_of_that_prefix(
-        txs: list[Tx]) -> None:
+def test_statements_known_at_a_position_equal_the_statements_of_that_prefix(txs: list[Tx]) -> None:
     ledger = fresh()
     try:
         ledger.ok(*txs)
-        positions = [p for (p,) in ledger.conn.query(
-            "SELECT position FROM hl_transactions ORDER BY position")]
+        positions = [
+            p
+            for (p,) in ledger.conn.query("SELECT position FROM hl_transactions ORDER BY position")
+        ]
         span = years(txs)
         for count, position in enumerate(positions, start=1):
             prefix = txs[:count]
             for year in (span[1], span[-2]):
-                assert movement_rows(ledger, year, position) == \
-                    reference_model.movements(prefix, year), (count, year)
-                assert sales.statement(ledger.conn, year, position).rows == \
-                    reference_model.sales(prefix, year), (count, year)
-            assert dismemberment.statement(ledger.conn, None, "2030-01-01", position).rows == \
-                reference_model.dismemberment(prefix, None, today="2030-01-01")
-            assert divestments.statement(ledger.conn, None, position).rows == \
-                expected_divestments(prefix)
+                assert movement_rows(ledger, year, position) == reference_model.movements(
+                    prefix, year
+                ), (count, year)
+                assert sales.statement(ledger.conn, year, position).rows == reference_model.sales(
+                    prefix, year
+                ), (count, year)
+            assert dismemberment.statement(
+                ledger.conn, None, "2030-01-01", position
+            ).rows == reference_model.dismemberment(prefix, None, today="2030-01-01")
+            assert divestments.statement(ledger.conn, None, position).rows == expected_divestments(
+                prefix
+            )
     finally:
         ledger.close()

@@ -107,9 +107,9 @@ def last_topic(url: str) -> str | None:
 def assert_projections_at_a_boundary(url: str) -> int:
     """The stored projections equal a replay of the journal up to their position, and
     that position ends a transaction. Read in this process, without any catch-up."""
-    from projections.database import Database
-    from projections.eventstore import SqlEventStore
-    from projections.replay import compare, rebuild_in_memory
+    from ledger.storage.database import Database
+    from ledger.storage.eventstore import SqlEventStore
+    from projections.engine.replay import compare, rebuild_in_memory
 
     position = p.projected_position(url)
     if position:

@@ -8,7 +8,7 @@ from eventsourcing.persistence import StoredEvent
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from projections.audit import GENESIS, chain_links, next_link
+from ledger.storage.chain import GENESIS, chain_links, next_link
 
 events = st.builds(
     StoredEvent,
@@ -20,10 +20,14 @@ events = st.builds(
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.binary(min_size=32, max_size=32) | st.just(GENESIS), st.integers(1, 10**9),
-       st.lists(events, max_size=8))
-def test_chain_links_are_next_link_event_after_event(previous: bytes, first: int,
-                                                     stored: list[StoredEvent]) -> None:
+@given(
+    st.binary(min_size=32, max_size=32) | st.just(GENESIS),
+    st.integers(1, 10**9),
+    st.lists(events, max_size=8),
+)
+def test_chain_links_are_next_link_event_after_event(
+    previous: bytes, first: int, stored: list[StoredEvent]
+) -> None:
     expected = []
     link = previous
     for position, e in enumerate(stored, start=first):

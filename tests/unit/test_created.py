@@ -15,15 +15,15 @@ from eventsourcing.persistence import StoredEvent
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.application import HousingLedger, persistence_env
-from ledger.created import Stamped, created, rebuilt, triggered
-from ledger.domain import RecordedTransaction, Unit, transaction_key, unit_key
-from ledger.entries import EnteredUnit, merge_fields, unit_entry
-from ledger.keys import NAMESPACE
-from ledger.transactions import UnitSpec, parse_transaction
-from ledger.values import Segment, Zone
-from projections.eventstore import SqlEventStore
-from projections.transcoding import TOPIC
+from ledger.booking.created import Stamped, created, rebuilt, triggered
+from ledger.booking.entries import EnteredUnit, merge_fields, unit_entry
+from ledger.booking.transactions import UnitSpec, parse_transaction
+from ledger.domain.aggregates import RecordedTransaction, Unit, transaction_key, unit_key
+from ledger.domain.keys import NAMESPACE
+from ledger.domain.values import Segment, Zone
+from ledger.storage.application import HousingLedger, persistence_env
+from ledger.storage.eventstore import SqlEventStore
+from ledger.storage.transcoding import TOPIC
 from tests.support import base_ledger
 
 ENTERED: dict[str, Any] = dict(
@@ -54,26 +54,38 @@ CASES = [
 ]
 
 
-def the_library_way(app: HousingLedger, aggregate: Any, event: type, key: UUID,
-                    fields: dict[str, Any], timestamp: datetime | None = None) -> StoredEvent:
+def the_library_way(
+    app: HousingLedger,
+    aggregate: Any,
+    event: type,
+    key: UUID,
+    fields: dict[str, Any],
+    timestamp: datetime | None = None,
+) -> StoredEvent:
     new = aggregate._create(event, id=key, timestamp=timestamp, **fields)
     (pending,) = new.collect_events()
     return app.mapper.to_stored_event(pending)
 
 
 @pytest.mark.parametrize("transcoder", [None, TOPIC], ids=["stdlib-json", "orjson"])
-@pytest.mark.parametrize(("aggregate", "event", "key", "fields"), CASES,
-                         ids=lambda c: getattr(c, "__qualname__", None))
-def test_created_stores_the_bytes_of_the_library(monkeypatch: pytest.MonkeyPatch,
-                                                 transcoder: str | None,
-                                                 aggregate: Any, event: type, key: UUID,
-                                                 fields: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    ("aggregate", "event", "key", "fields"), CASES, ids=lambda c: getattr(c, "__qualname__", None)
+)
+def test_created_stores_the_bytes_of_the_library(
+    monkeypatch: pytest.MonkeyPatch,
+    transcoder: str | None,
+    aggregate: Any,
+    event: type,
+    key: UUID,
+    fields: dict[str, Any],
+) -> None:
     env = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
     app = HousingLedger(env={**env, "TRANSCODER_TOPIC": transcoder} if transcoder else env)
     now = datetime.now().astimezone()
     monkeypatch.setattr(event, "create_timestamp", staticmethod(lambda: now))
     assert created(app.mapper, aggregate, event, key, **fields) == the_library_way(
-        app, aggregate, event, key, fields)
+        app, aggregate, event, key, fields
+    )
 
 
 def test_created_refuses_missing_or_unknown_fields() -> None:
@@ -91,35 +103,48 @@ def test_the_library_rebuilds_what_an_import_stored_directly(ledger: Any) -> Non
     assert (unit.status, unit.holding.full_owner, unit.version) == (Unit.HELD, "ESH-A", 1)
     assert unit.attributes["rpls_id"] == "R1"
     entry = app.repository.get(transaction_key("OPEN-A"))
-    assert (entry.transaction_id, entry.type, entry.on) == ("OPEN-A", "register_units",
-                                                            date(2017, 1, 1))
+    assert (entry.transaction_id, entry.type, entry.on) == (
+        "OPEN-A",
+        "register_units",
+        date(2017, 1, 1),
+    )
     # Every stored created event is what the library would store with its timestamp.
-    for stored in SqlEventStore(ledger.conn).load([unit_key(u) for u in ("U1", "U2", "U3")]
-                                                  + [transaction_key("OPEN-A")]):
+    for stored in SqlEventStore(ledger.conn).load(
+        [unit_key(u) for u in ("U1", "U2", "U3")] + [transaction_key("OPEN-A")]
+    ):
         event: Any = app.mapper.to_domain_event(stored)
-        fields = {k: v for k, v in vars(event).items()
-                  if k not in ("originator_id", "originator_version", "timestamp",
-                               "originator_topic")}
+        fields = {
+            k: v
+            for k, v in vars(event).items()
+            if k not in ("originator_id", "originator_version", "timestamp", "originator_topic")
+        }
         aggregate = Unit if isinstance(event, Unit.Entered) else RecordedTransaction
-        again = the_library_way(app, aggregate, type(event), stored.originator_id, fields,
-                                event.timestamp)
+        again = the_library_way(
+            app, aggregate, type(event), stored.originator_id, fields, event.timestamp
+        )
         assert again == stored
         assert orjson.loads(stored.state)["timestamp"]["_type_"] == "datetime_iso"
 
 
 def test_a_unit_entered_and_sold_in_one_file_is_rebuilt_by_the_library(ledger: Any) -> None:
-    sale = {"id": "S1", "type": "sale", "date": "2018-02-01", "entity": "ESH-A",
-            "units": ["U1"], "buyer": {"category": "sitting_tenant"},
-            "price_eur": "120000.00"}
+    sale = {
+        "id": "S1",
+        "type": "sale",
+        "date": "2018-02-01",
+        "entity": "ESH-A",
+        "units": ["U1"],
+        "buyer": {"category": "sitting_tenant"},
+        "price_eur": "120000.00",
+    }
     ledger.ok(*base_ledger(), sale)
     unit = HousingLedger(env=persistence_env(ledger.url)).repository.get(unit_key("U1"))
     assert (unit.status, unit.version, unit.last_transaction) == (Unit.LEFT, 2, "S1")
 
 
-
 @pytest.mark.parametrize("transcoder", [None, TOPIC], ids=["stdlib-json", "orjson"])
-def test_triggered_stores_the_bytes_of_the_library(monkeypatch: pytest.MonkeyPatch,
-                                                   transcoder: str | None) -> None:
+def test_triggered_stores_the_bytes_of_the_library(
+    monkeypatch: pytest.MonkeyPatch, transcoder: str | None
+) -> None:
     env = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
     app = HousingLedger(env={**env, "TRANSCODER_TOPIC": transcoder} if transcoder else env)
     now = datetime.now().astimezone()
@@ -127,10 +152,18 @@ def test_triggered_stores_the_bytes_of_the_library(monkeypatch: pytest.MonkeyPat
     unit = Unit._create(Unit.Entered, id=unit_key("U-é1"), **ENTERED)
     unit.merge(frozenset({"ESH-A"}), "ESH-B", "M-1", date(2020, 1, 1))
     _, merged = unit.collect_events()
-    fields = dict(into="ESH-B", full_owner="ESH-B", usufructuary=None, bare_owner=None,
-                  consolidated=False, transaction="M-1", on=date(2020, 1, 1))
-    assert triggered(app.mapper, Unit.RightsMerged, unit_key("U-é1"), 2, now,
-                     **fields) == app.mapper.to_stored_event(merged)
+    fields = dict(
+        into="ESH-B",
+        full_owner="ESH-B",
+        usufructuary=None,
+        bare_owner=None,
+        consolidated=False,
+        transaction="M-1",
+        on=date(2020, 1, 1),
+    )
+    assert triggered(
+        app.mapper, Unit.RightsMerged, unit_key("U-é1"), 2, now, **fields
+    ) == app.mapper.to_stored_event(merged)
     with pytest.raises(TypeError):
         triggered(app.mapper, Unit.RightsMerged, unit_key("U1"), 2, now, into="ESH-B")
 
@@ -147,9 +180,9 @@ def _aggregate_state(aggregate: Any) -> dict[str, Any]:
     st.dates(),
 )
 def test_rebuilt_gives_the_aggregate_the_library_rebuilds_from_the_stored_event(
-        surface: Decimal | None, rooms: int | None, rpls: str | None, on: date) -> None:
-    app = HousingLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo",
-                             "TRANSCODER_TOPIC": TOPIC})
+    surface: Decimal | None, rooms: int | None, rpls: str | None, on: date
+) -> None:
+    app = HousingLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo", "TRANSCODER_TOPIC": TOPIC})
     fields = {**ENTERED, "surface_m2": surface, "rooms": rooms, "rpls_id": rpls, "on": on}
     now = datetime.now().astimezone()
     stored = created(app.mapper, Unit, Unit.Entered, unit_key("U1"), now, **fields)
@@ -168,20 +201,27 @@ def test_keys_are_the_uuid5_of_the_natural_key(natural: str) -> None:
 
 
 def test_a_unit_entered_and_merged_in_stored_form_is_the_unit_the_library_rebuilds() -> None:
-    app = HousingLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo",
-                             "TRANSCODER_TOPIC": TOPIC})
+    app = HousingLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo", "TRANSCODER_TOPIC": TOPIC})
     key = unit_key("U-1")
-    spec = UnitSpec("U-1", "75056", Zone.A, Segment.SOCIAL, None, 3, Decimal("61.50"), 2019,
-                    "R1")
-    tx = parse_transaction({"id": "ACQ-1", "type": "register_units", "date": "2019-03-01",
-                            "entity": "ESH-A", "units": [{"unit_id": "U-1", "commune": "75056",
-                                                          "zone": "A", "segment": "social"}]})
+    spec = UnitSpec("U-1", "75056", Zone.A, Segment.SOCIAL, None, 3, Decimal("61.50"), 2019, "R1")
+    tx = parse_transaction(
+        {
+            "id": "ACQ-1",
+            "type": "register_units",
+            "date": "2019-03-01",
+            "entity": "ESH-A",
+            "units": [{"unit_id": "U-1", "commune": "75056", "zone": "A", "segment": "social"}],
+        }
+    )
     now = datetime.now().astimezone()
     entry = EnteredUnit(now, spec, tx, "registration", "ESH-A", tx.date)
-    stored = [created(app.mapper, Unit, Unit.Entered, key, now,
-                      **unit_entry(spec, tx, "registration"))]
-    for into, merger, on in (("ESH-B", "M-1", date(2020, 1, 1)),
-                             ("ESH-C", "M-2", date(2021, 1, 1))):
+    stored = [
+        created(app.mapper, Unit, Unit.Entered, key, now, **unit_entry(spec, tx, "registration"))
+    ]
+    for into, merger, on in (
+        ("ESH-B", "M-1", date(2020, 1, 1)),
+        ("ESH-C", "M-2", date(2021, 1, 1)),
+    ):
         moves = Stamped(app.mapper, Unit.RightsMerged, **merge_fields(into, merger, on))
         stored.append(entry.merged(moves, key))
     library: Any = None
@@ -190,30 +230,41 @@ def test_a_unit_entered_and_merged_in_stored_form_is_the_unit_the_library_rebuil
     ours = entry.aggregate(key)
     assert _aggregate_state(ours) == _aggregate_state(library)
     assert (ours.version, ours.holding.full_owner, ours.last_date, ours.last_transaction) == (
-        3, "ESH-C", date(2021, 1, 1), "M-2")
+        3,
+        "ESH-C",
+        date(2021, 1, 1),
+        "M-2",
+    )
     assert (entry.holder, entry.last_date, entry.version) == ("ESH-C", date(2021, 1, 1), 3)
 
 
 @pytest.mark.parametrize("transcoder", [None, TOPIC], ids=["stdlib-json", "orjson"])
 @pytest.mark.parametrize("microsecond", [0, 1, 999999])
-def test_stamped_states_are_the_states_encoded_in_full(transcoder: str | None,
-                                                       microsecond: int) -> None:
+def test_stamped_states_are_the_states_encoded_in_full(
+    transcoder: str | None, microsecond: int
+) -> None:
     env = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
     app = HousingLedger(env={**env, "TRANSCODER_TOPIC": transcoder} if transcoder else env)
-    fields = merge_fields("ESH-é", "M-\"1\"", date(2020, 1, 1))
+    fields = merge_fields("ESH-é", 'M-"1"', date(2020, 1, 1))
     moves = Stamped(app.mapper, Unit.RightsMerged, **fields)
     assert moves.tail is not None
     at = datetime.now().astimezone().replace(microsecond=microsecond)
     assert moves.stored(unit_key("U1"), 7, at) == triggered(
-        app.mapper, Unit.RightsMerged, unit_key("U1"), 7, at, **fields)
+        app.mapper, Unit.RightsMerged, unit_key("U1"), 7, at, **fields
+    )
 
 
 def test_stamped_states_are_encoded_in_full_under_a_compressor() -> None:
-    app = HousingLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo",
-                             "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor"})
+    app = HousingLedger(
+        env={
+            "PERSISTENCE_MODULE": "eventsourcing.popo",
+            "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor",
+        }
+    )
     fields = merge_fields("ESH-B", "M-1", date(2020, 1, 1))
     moves = Stamped(app.mapper, Unit.RightsMerged, **fields)
     assert moves.tail is None
     at = datetime.now().astimezone()
     assert moves.stored(unit_key("U1"), 2, at) == triggered(
-        app.mapper, Unit.RightsMerged, unit_key("U1"), 2, at, **fields)
+        app.mapper, Unit.RightsMerged, unit_key("U1"), 2, at, **fields
+    )

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from ledger.demo import DEFAULT_ZONING, FALLBACK_COMMUNES, generate, main, write_jsonl
+from ledger.demo.story import DEFAULT_ZONING, FALLBACK_COMMUNES, generate, main, write_jsonl
 
 ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")
 MONEY = re.compile(r"^\d+\.\d{2}$")
@@ -62,13 +62,10 @@ UNIT_FIELDS = (
 
 
 def _zoning() -> dict[str, tuple[str, str]]:
-    """Commune -> (zone, region), from the real file when present, else the built-in list."""
-    if DEFAULT_ZONING.is_file():
-        with DEFAULT_ZONING.open(encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv.reader(handle, delimiter=";"))[1:]
-        return {r[0]: (r[4], r[1]) for r in rows}
-    items = (i.split() for i in FALLBACK_COMMUNES.replace("\n", "|").split("|") if i.strip())
-    return {i[0]: (i[1], i[2]) for i in items}
+    """Commune -> (zone, region), from the zoning file shipped with the package."""
+    with DEFAULT_ZONING.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle, delimiter=";"))[1:]
+    return {r[0]: (r[4], r[1]) for r in rows}
 
 
 ZONING = _zoning()
@@ -461,16 +458,12 @@ def test_same_seed_same_ledger_other_seed_other_ledger() -> None:
     assert json.loads(line)["id"] == "ENT-AL-GROUPE" and "\n" not in line
 
 
-def test_the_generator_works_without_the_zoning_file(tmp_path: Path) -> None:
-    checker = Checker()
-    for tx in generate(units=2000, seed=1, zoning_path=tmp_path / "absent.csv"):
-        checker.apply(tx)
-    assert checker.errors == [] and checker.entered == 2000
+def test_a_missing_zoning_file_is_an_error_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="absent.csv"):
+        next(generate(units=2000, seed=1, zoning_path=tmp_path / "absent.csv"))
 
 
 def test_the_built_in_communes_agree_with_the_zoning_file() -> None:
-    if not DEFAULT_ZONING.is_file():
-        pytest.skip("zoning file absent")
     for item in FALLBACK_COMMUNES.replace("\n", "|").split("|"):
         if item.strip():
             code, zone, region = item.split()[:3]
@@ -540,8 +533,11 @@ def test_the_scale_profile_regroups_every_esh_into_one_national_company() -> Non
     """ELAN waves: each new company registered before it absorbs, social units moved 3 times."""
     checker, txs = _run(20000, 5, "scale")
     mergers = [t for t in txs if t["type"] == "merger"]
-    esh_2017 = {e for e, (day, kind, _) in checker.registered.items()
-                if kind == "hlm" and day == date(2017, 1, 1)}
+    esh_2017 = {
+        e
+        for e, (day, kind, _) in checker.registered.items()
+        if kind == "hlm" and day == date(2017, 1, 1)
+    }
     assert esh_2017 <= checker.absorbed
     assert {t["date"][:4] for t in mergers} >= {"2021", "2024", "2026"}
     social = [u for u, r in checker.held.items() if r[0] == "full" and r[1] == "ALH"]
@@ -566,14 +562,12 @@ def test_the_scale_profile_is_deterministic_by_seed_and_leaves_the_default_alone
         next(generate(3000, 2017, profile="huge"))
 
 
-#: sha256 of `python -m ledger.demo --units 3000` (seed 2017, the shared zoning file): the
+#: sha256 of `python -m ledger.demo.story --units 3000` (seed 2017, the zoning file shipped in ledger/reference): the
 #: golden snapshots and many tests rely on the default story staying byte for byte the same.
 DEFAULT_3000_SHA256 = "97d198f00328ef3c47e69d4fe3c87bcd9c639214322c7eac175989a999b60855"
 
 
 def test_the_default_story_is_byte_identical_to_the_one_the_snapshots_were_made_from() -> None:
-    if not DEFAULT_ZONING.is_file():
-        pytest.skip("zoning file absent: the communes differ")
     out = io.StringIO()
     write_jsonl(out, 3000, 2017)
     assert hashlib.sha256(out.getvalue().encode("utf-8")).hexdigest() == DEFAULT_3000_SHA256

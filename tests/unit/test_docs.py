@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from cli import main
-from ledger.transactions import SCHEMAS, UNIT_OPTIONAL, UNIT_REQUIRED
+from ledger.booking.transactions import SCHEMAS, UNIT_OPTIONAL, UNIT_REQUIRED
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSACTIONS_DOC = (ROOT / "docs" / "transactions.md").read_text(encoding="utf-8")
@@ -17,7 +17,7 @@ TRANSACTIONS_DOC = (ROOT / "docs" / "transactions.md").read_text(encoding="utf-8
 
 def rule_codes_in_code() -> set[str]:
     codes: set[str] = set()
-    for path in (ROOT / "ledger").glob("*.py"):
+    for path in (ROOT / "ledger").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (
                 isinstance(node, ast.Call)

@@ -19,41 +19,87 @@ from tests.support import LedgerHarness, base_ledger
 
 
 def entity(eid: str, date: str = "2017-01-01", tx_id: str | None = None) -> dict[str, Any]:
-    return {"id": tx_id or f"ENT-{eid}", "type": "register_entity", "date": date,
-            "entity": eid, "name": f"Entity {eid}", "kind": "hlm"}
+    return {
+        "id": tx_id or f"ENT-{eid}",
+        "type": "register_entity",
+        "date": date,
+        "entity": eid,
+        "name": f"Entity {eid}",
+        "kind": "hlm",
+    }
 
 
 def unit(uid: str, zone: str = "A", **extra: Any) -> dict[str, Any]:
     return {"unit_id": uid, "commune": "75056", "zone": zone, "segment": "social", **extra}
 
 
-def register_units(tx_id: str, eid: str, units: list[dict[str, Any]],
-                   date: str = "2018-03-01") -> dict[str, Any]:
+def register_units(
+    tx_id: str, eid: str, units: list[dict[str, Any]], date: str = "2018-03-01"
+) -> dict[str, Any]:
     return {"id": tx_id, "type": "register_units", "date": date, "entity": eid, "units": units}
 
 
-def acquisition(tx_id: str, eid: str, units: list[dict[str, Any]], date: str = "2018-03-01",
-                price: str = "500000.00") -> dict[str, Any]:
-    return {"id": tx_id, "type": "acquisition", "date": date, "entity": eid, "mode": "existing",
-            "price_eur": price, "units": units}
+def acquisition(
+    tx_id: str,
+    eid: str,
+    units: list[dict[str, Any]],
+    date: str = "2018-03-01",
+    price: str = "500000.00",
+) -> dict[str, Any]:
+    return {
+        "id": tx_id,
+        "type": "acquisition",
+        "date": date,
+        "entity": eid,
+        "mode": "existing",
+        "price_eur": price,
+        "units": units,
+    }
 
 
-def sale(tx_id: str, units: list[str], seller: str = "ESH-A", date: str = "2018-03-01",
-         category: str = "individual", buyer_entity: str | None = None,
-         price: str = "100000.00") -> dict[str, Any]:
+def sale(
+    tx_id: str,
+    units: list[str],
+    seller: str = "ESH-A",
+    date: str = "2018-03-01",
+    category: str = "individual",
+    buyer_entity: str | None = None,
+    price: str = "100000.00",
+) -> dict[str, Any]:
     buyer: dict[str, Any] = {"category": category}
     if buyer_entity:
         buyer["entity"] = buyer_entity
-    return {"id": tx_id, "type": "sale", "date": date, "entity": seller, "units": units,
-            "buyer": buyer, "price_eur": price}
+    return {
+        "id": tx_id,
+        "type": "sale",
+        "date": date,
+        "entity": seller,
+        "units": units,
+        "buyer": buyer,
+        "price_eur": price,
+    }
 
 
-def bot(tx_id: str, units: list[str], transferor: str = "ESH-A", bare_owner: str = "FUND",
-        date: str = "2018-03-01", end: str = "2038-03-01", consideration: str = "onerous",
-        price: str | None = "1000.00") -> dict[str, Any]:
-    tx = {"id": tx_id, "type": "bare_ownership_transfer", "date": date, "entity": transferor,
-          "bare_owner": bare_owner, "units": units, "usufruct_end": end,
-          "consideration": consideration}
+def bot(
+    tx_id: str,
+    units: list[str],
+    transferor: str = "ESH-A",
+    bare_owner: str = "FUND",
+    date: str = "2018-03-01",
+    end: str = "2038-03-01",
+    consideration: str = "onerous",
+    price: str | None = "1000.00",
+) -> dict[str, Any]:
+    tx = {
+        "id": tx_id,
+        "type": "bare_ownership_transfer",
+        "date": date,
+        "entity": transferor,
+        "bare_owner": bare_owner,
+        "units": units,
+        "usufruct_end": end,
+        "consideration": consideration,
+    }
     if price is not None:
         tx["price_eur"] = price
     return tx
@@ -67,33 +113,56 @@ def merger(tx_id: str, absorbed: list[str], into: str, date: str = "2018-06-01")
     return {"id": tx_id, "type": "merger", "date": date, "absorbed": absorbed, "into": into}
 
 
-def business(tx_id: str, biz: str, eid: str = "ESH-A", date: str = "2018-01-01",
-             headcount: int = 10) -> dict[str, Any]:
-    return {"id": tx_id, "type": "register_business", "date": date, "entity": eid,
-            "business": biz, "name": f"Business {biz}", "sector": "property_management",
-            "headcount": headcount}
+def business(
+    tx_id: str, biz: str, eid: str = "ESH-A", date: str = "2018-01-01", headcount: int = 10
+) -> dict[str, Any]:
+    return {
+        "id": tx_id,
+        "type": "register_business",
+        "date": date,
+        "entity": eid,
+        "business": biz,
+        "name": f"Business {biz}",
+        "sector": "property_management",
+        "headcount": headcount,
+    }
 
 
-def divestment(tx_id: str, biz: str, eid: str = "ESH-A", date: str = "2018-06-01",
-               employees: int = 10) -> dict[str, Any]:
-    return {"id": tx_id, "type": "divestment", "date": date, "entity": eid, "business": biz,
-            "buyer": "Group Y", "price_eur": "1000000.00", "employees_transferred": employees,
-            "no_redundancy": True}
+def divestment(
+    tx_id: str, biz: str, eid: str = "ESH-A", date: str = "2018-06-01", employees: int = 10
+) -> dict[str, Any]:
+    return {
+        "id": tx_id,
+        "type": "divestment",
+        "date": date,
+        "entity": eid,
+        "business": biz,
+        "buyer": "Group Y",
+        "price_eur": "1000000.00",
+        "employees_transferred": employees,
+        "no_redundancy": True,
+    }
 
 
 def reversal(tx_id: str, reverses: str, date: str = "2018-12-01") -> dict[str, Any]:
-    return {"id": tx_id, "type": "reversal", "date": date, "reverses": reverses,
-            "reason": "entered by mistake"}
+    return {
+        "id": tx_id,
+        "type": "reversal",
+        "date": date,
+        "reverses": reverses,
+        "reason": "entered by mistake",
+    }
 
 
 # --- helpers ----------------------------------------------------------------------------
+
 
 def only_error(errors: list[str], tx: dict[str, Any], line: int = 1) -> str:
     """The one error, on `line`, about `tx`: its message after `FILE:LINE: type id: `."""
     assert len(errors) == 1, errors
     prefix = f"test.jsonl:{line}: {tx['type']} {tx['id']}: "
     assert errors[0].startswith(prefix), errors[0]
-    return errors[0][len(prefix):]
+    return errors[0][len(prefix) :]
 
 
 def refused(ledger: LedgerHarness, tx: dict[str, Any]) -> str:
@@ -102,8 +171,10 @@ def refused(ledger: LedgerHarness, tx: dict[str, Any]) -> str:
 
 def held(ledger: LedgerHarness, **kwargs: Any) -> dict[str, tuple[int, int, int]]:
     """{entity: (full ownership, usufruct, bare ownership)}."""
-    return {r["entity"]: (r["full_ownership"], r["usufruct"], r["bare_ownership"])
-            for r in ledger.holdings(**kwargs)}
+    return {
+        r["entity"]: (r["full_ownership"], r["usufruct"], r["bare_ownership"])
+        for r in ledger.holdings(**kwargs)
+    }
 
 
 BASE = {"ESH-A": (3, 0, 0), "ESH-B": (2, 0, 0)}
@@ -122,6 +193,7 @@ def any_base(any_ledger: LedgerHarness) -> LedgerHarness:
 
 
 # --- register_entity ----------------------------------------------------------------------
+
 
 def test_registering_an_entity_that_is_already_registered_is_rejected(base):
     tx = entity("ESH-A", "2018-01-01", tx_id="ENT-ESH-A-2")
@@ -144,6 +216,7 @@ def test_an_absorbed_entity_cannot_be_registered_again(base):
 
 
 # --- register_units -----------------------------------------------------------------------
+
 
 def test_registering_units_for_an_unknown_entity_is_rejected(base):
     message = refused(base, register_units("REG-1", "NOPE", [unit("N1")]))
@@ -172,10 +245,13 @@ def test_registering_units_for_an_absorbed_entity_is_rejected(base):
     assert "no longer active" in message
 
 
-@pytest.mark.parametrize("tx", [
-    register_units("REG-1", "ESH-B", [unit("N1"), unit("U1")]),
-    acquisition("ACQ-1", "ESH-B", [unit("U1", zone="C")]),
-])
+@pytest.mark.parametrize(
+    "tx",
+    [
+        register_units("REG-1", "ESH-B", [unit("N1"), unit("U1")]),
+        acquisition("ACQ-1", "ESH-B", [unit("U1", zone="C")]),
+    ],
+)
 def test_a_unit_id_already_in_the_ledger_cannot_be_registered_again(base, tx):
     message = refused(base, tx)
     assert "unit U1" in message and "already in the ledger" in message
@@ -195,8 +271,9 @@ def test_a_unit_id_registered_earlier_in_the_same_file_cannot_be_registered_agai
 
 
 def test_two_units_of_one_transaction_with_the_same_rpls_id_are_rejected(base):
-    message = refused(base, acquisition("ACQ-1", "ESH-A", [unit("N1", rpls_id="R9"),
-                                                           unit("N2", rpls_id="R9")]))
+    message = refused(
+        base, acquisition("ACQ-1", "ESH-A", [unit("N1", rpls_id="R9"), unit("N2", rpls_id="R9")])
+    )
     assert "rpls_id" in message
     assert "R9" in message, "the error should name the duplicated rpls_id"
 
@@ -214,30 +291,37 @@ def test_an_rpls_id_used_earlier_in_the_same_file_is_rejected(base):
 
 
 def test_a_unit_id_and_its_rpls_id_are_free_again_once_the_registering_transaction_is_reversed(
-        any_base):
+    any_base,
+):
     any_base.ok(acquisition("ACQ-1", "ESH-A", [unit("N1", zone="C", rpls_id="R9")]))
     any_base.ok(reversal("REV-1", "ACQ-1", date="2018-03-02"))
     assert held(any_base) == BASE
     # the typical correction: record it again with the right zone
-    any_base.ok(acquisition("ACQ-2", "ESH-A", [unit("N1", zone="Abis", rpls_id="R9")],
-                            date="2018-03-02"))
+    any_base.ok(
+        acquisition("ACQ-2", "ESH-A", [unit("N1", zone="Abis", rpls_id="R9")], date="2018-03-02")
+    )
     zones = {r["zone"]: r["full_ownership"] for r in any_base.holdings(entity="ESH-A", by="zone")}
     assert zones == {"Abis": 1, "A": 1, "B1": 1, "C": 1}
     history = queries.history(any_base.session.current(), "N1")
     assert history is not None
     assert [(h.id, h.type, h.reversed) for h in history] == [
-        ("ACQ-1", "acquisition", True), ("REV-1", "reversal", False),
-        ("ACQ-2", "acquisition", False)]
+        ("ACQ-1", "acquisition", True),
+        ("REV-1", "reversal", False),
+        ("ACQ-2", "acquisition", False),
+    ]
 
 
 def test_an_rpls_id_is_free_for_another_unit_once_its_registration_is_reversed(base):
-    base.ok(acquisition("ACQ-1", "ESH-A", [unit("N1", rpls_id="R9")]),
-            reversal("REV-1", "ACQ-1", date="2018-03-02"))
+    base.ok(
+        acquisition("ACQ-1", "ESH-A", [unit("N1", rpls_id="R9")]),
+        reversal("REV-1", "ACQ-1", date="2018-03-02"),
+    )
     base.ok(acquisition("ACQ-2", "ESH-B", [unit("N2", rpls_id="R9")], date="2018-03-02"))
     assert held(base) == {"ESH-A": (3, 0, 0), "ESH-B": (3, 0, 0)}
 
 
 # --- acquisition ------------------------------------------------------------------------------
+
 
 def test_an_acquisition_price_must_be_zero_or_more(base):
     message = refused(base, acquisition("ACQ-1", "ESH-A", [unit("N1")], price="-1.00"))
@@ -254,11 +338,14 @@ def test_an_acquisition_enters_the_units_in_full_ownership_of_the_acquirer(base)
 
 # --- sale ---------------------------------------------------------------------------------------
 
+
 def test_a_sale_of_a_dismembered_unit_is_rejected_naming_the_usufructuary_and_bare_owner(base):
     base.ok(bot("BOT-1", ["U1"], date="2018-01-01"))
     message = refused(base, sale("S1", ["U1"], date="2018-05-03"))
-    assert message == ("unit U1 is not held in full ownership by ESH-A on 2018-05-03 "
-                       "(its usufruct is held by ESH-A, its bare ownership by FUND)")
+    assert message == (
+        "unit U1 is not held in full ownership by ESH-A on 2018-05-03 "
+        "(its usufruct is held by ESH-A, its bare ownership by FUND)"
+    )
     message = refused(base, sale("S2", ["U1"], seller="FUND", date="2018-05-03"))
     assert "unit U1" in message and "not held in full ownership by FUND" in message
 
@@ -310,8 +397,9 @@ def test_a_sale_to_a_buyer_entity_registered_after_the_sale_date_is_rejected(bas
 
 
 def test_units_sold_to_a_registered_entity_pass_to_it_in_full_ownership_and_stay(base):
-    base.ok(sale("S1", ["U1", "U2"], category="institutional", buyer_entity="ESH-B",
-                 date="2018-06-01"))
+    base.ok(
+        sale("S1", ["U1", "U2"], category="institutional", buyer_entity="ESH-B", date="2018-06-01")
+    )
     assert held(base) == {"ESH-A": (1, 0, 0), "ESH-B": (4, 0, 0)}
     assert held(base, as_of="2018-05-31") == BASE
     # the buyer holds them: it can sell them on, the seller cannot
@@ -327,6 +415,7 @@ def test_units_sold_without_a_buyer_entity_leave_the_ledger(base):
 
 
 # --- bare_ownership_transfer -------------------------------------------------------------
+
 
 def test_a_bare_ownership_transfer_leaves_the_usufruct_with_the_transferor(base):
     base.ok(bot("BOT-1", ["U1", "U2"]))
@@ -360,8 +449,10 @@ def test_a_usufruct_granted_on_29_february_may_run_to_28_february_30_years_later
 def test_a_gratuitous_transfer_with_a_price_is_rejected(base):
     message = refused(base, bot("BOT-1", ["U1"], consideration="gratuitous", price="1000.00"))
     assert "gratuitous" in message and "price" in message
-    base.ok(bot("BOT-1", ["U1"], consideration="gratuitous", price=None),
-            bot("BOT-2", ["U2"], consideration="gratuitous", price="0.00"))
+    base.ok(
+        bot("BOT-1", ["U1"], consideration="gratuitous", price=None),
+        bot("BOT-2", ["U2"], consideration="gratuitous", price="0.00"),
+    )
     assert held(base)["FUND"] == (0, 0, 2)
 
 
@@ -392,6 +483,7 @@ def test_a_transfer_of_a_unit_not_held_in_full_ownership_by_the_transferor_is_re
 
 # --- usufruct_extinguished ------------------------------------------------------------------
 
+
 def test_extinguishing_the_usufruct_of_a_unit_that_is_not_dismembered_is_rejected(base):
     message = refused(base, extinguished("EXT-1", ["U2"]))
     assert "unit U2" in message and "not dismembered" in message
@@ -408,6 +500,7 @@ def test_when_the_usufruct_ends_the_bare_owner_becomes_full_owner(base):
 
 # --- merger --------------------------------------------------------------------------------
 
+
 def test_a_merger_into_one_of_the_absorbed_entities_is_rejected(base):
     message = refused(base, merger("MRG-1", ["ESH-B", "ESH-A"], "ESH-A"))
     assert "into ESH-A" in message and "absorbed" in message
@@ -418,11 +511,14 @@ def test_a_merger_listing_an_absorbed_entity_twice_is_rejected(base):
     assert "absorbed" in message and "ESH-B twice" in message
 
 
-@pytest.mark.parametrize("absorbed, into, named", [
-    (["NOPE"], "ESH-A", "absorbed entity NOPE"),
-    (["ESH-B", "NOPE"], "ESH-A", "absorbed entity NOPE"),
-    (["ESH-B"], "NOPE", "into NOPE"),
-])
+@pytest.mark.parametrize(
+    "absorbed, into, named",
+    [
+        (["NOPE"], "ESH-A", "absorbed entity NOPE"),
+        (["ESH-B", "NOPE"], "ESH-A", "absorbed entity NOPE"),
+        (["ESH-B"], "NOPE", "into NOPE"),
+    ],
+)
 def test_a_merger_naming_an_unknown_entity_is_rejected(base, absorbed, into, named):
     message = refused(base, merger("MRG-1", absorbed, into))
     assert named in message and "not a registered entity" in message
@@ -434,16 +530,27 @@ def test_a_merger_naming_an_entity_registered_after_its_date_is_rejected(base):
     assert "ESH-C" in message and "registered from 2019-01-01" in message
 
 
-@pytest.mark.parametrize("later", [
-    sale("S1", ["V1"], seller="ESH-B", date="2018-07-01"),
-    sale("S1", ["U1"], buyer_entity="ESH-B", date="2018-07-01"),
-    bot("BOT-1", ["U1"], bare_owner="ESH-B", date="2018-07-01"),
-    merger("MRG-2", ["FUND"], "ESH-B", date="2018-07-01"),
-    merger("MRG-2", ["ESH-B"], "FUND", date="2018-07-01"),
-    register_units("REG-1", "ESH-B", [unit("N1")], date="2018-07-01"),
-    business("BIZ-1", "ADB", eid="ESH-B", date="2018-07-01"),
-], ids=["seller", "buyer.entity", "bare_owner", "into", "absorbed again", "register_units",
-        "register_business"])
+@pytest.mark.parametrize(
+    "later",
+    [
+        sale("S1", ["V1"], seller="ESH-B", date="2018-07-01"),
+        sale("S1", ["U1"], buyer_entity="ESH-B", date="2018-07-01"),
+        bot("BOT-1", ["U1"], bare_owner="ESH-B", date="2018-07-01"),
+        merger("MRG-2", ["FUND"], "ESH-B", date="2018-07-01"),
+        merger("MRG-2", ["ESH-B"], "FUND", date="2018-07-01"),
+        register_units("REG-1", "ESH-B", [unit("N1")], date="2018-07-01"),
+        business("BIZ-1", "ADB", eid="ESH-B", date="2018-07-01"),
+    ],
+    ids=[
+        "seller",
+        "buyer.entity",
+        "bare_owner",
+        "into",
+        "absorbed again",
+        "register_units",
+        "register_business",
+    ],
+)
 def test_an_absorbed_entity_may_not_appear_in_any_later_transaction(base, later):
     base.ok(merger("MRG-1", ["ESH-B"], "ESH-A", date="2018-06-01"))
     message = refused(base, later)
@@ -458,18 +565,25 @@ def test_an_entity_absorbed_earlier_in_the_same_file_may_not_appear_later_in_it(
 
 
 def test_a_merger_passes_every_right_of_the_absorbed_entities_to_into(any_base):
-    any_base.ok(bot("BOT-1", ["V1"], transferor="ESH-B", bare_owner="FUND", date="2018-01-01"),
-                merger("MRG-1", ["ESH-B"], "ESH-A", date="2018-06-01"))
+    any_base.ok(
+        bot("BOT-1", ["V1"], transferor="ESH-B", bare_owner="FUND", date="2018-01-01"),
+        merger("MRG-1", ["ESH-B"], "ESH-A", date="2018-06-01"),
+    )
     assert held(any_base) == {"ESH-A": (4, 1, 0), "FUND": (0, 0, 1)}
-    assert held(any_base, as_of="2018-05-31") == {"ESH-A": (3, 0, 0), "ESH-B": (1, 1, 0),
-                                                  "FUND": (0, 0, 1)}
+    assert held(any_base, as_of="2018-05-31") == {
+        "ESH-A": (3, 0, 0),
+        "ESH-B": (1, 1, 0),
+        "FUND": (0, 0, 1),
+    }
     any_base.ok(sale("S1", ["V2"], seller="ESH-A", date="2018-07-01"))
     assert held(any_base)["ESH-A"] == (3, 1, 0)
 
 
 def test_a_merger_into_the_bare_owner_consolidates_the_unit_in_full_ownership(any_base):
-    any_base.ok(bot("BOT-1", ["U1"], date="2018-01-01"),
-                merger("MRG-1", ["ESH-A"], "FUND", date="2018-06-01"))
+    any_base.ok(
+        bot("BOT-1", ["U1"], date="2018-01-01"),
+        merger("MRG-1", ["ESH-A"], "FUND", date="2018-06-01"),
+    )
     assert held(any_base) == {"ESH-B": (2, 0, 0), "FUND": (3, 0, 0)}
     message = refused(any_base, extinguished("EXT-1", ["U1"], date="2018-07-01"))
     assert "unit U1" in message and "not dismembered" in message
@@ -477,30 +591,40 @@ def test_a_merger_into_the_bare_owner_consolidates_the_unit_in_full_ownership(an
 
 
 def test_a_merger_into_the_usufructuary_consolidates_the_unit_in_full_ownership(base):
-    base.ok(bot("BOT-1", ["U1"], date="2018-01-01"),
-            merger("MRG-1", ["FUND"], "ESH-A", date="2018-06-01"))
+    base.ok(
+        bot("BOT-1", ["U1"], date="2018-01-01"),
+        merger("MRG-1", ["FUND"], "ESH-A", date="2018-06-01"),
+    )
     assert held(base) == {"ESH-A": (3, 0, 0), "ESH-B": (2, 0, 0)}
 
 
-def test_a_merger_absorbing_both_the_usufructuary_and_the_bare_owner_consolidates_in_into(
-        any_base):
-    any_base.ok(bot("BOT-1", ["U1"], date="2018-01-01"),
-                merger("MRG-1", ["ESH-A", "FUND"], "ESH-B", date="2018-06-01"))
+def test_a_merger_absorbing_both_the_usufructuary_and_the_bare_owner_consolidates_in_into(any_base):
+    any_base.ok(
+        bot("BOT-1", ["U1"], date="2018-01-01"),
+        merger("MRG-1", ["ESH-A", "FUND"], "ESH-B", date="2018-06-01"),
+    )
     assert held(any_base) == {"ESH-B": (5, 0, 0)}
-    assert held(any_base, as_of="2018-05-31") == {"ESH-A": (2, 1, 0), "ESH-B": (2, 0, 0),
-                                                  "FUND": (0, 0, 1)}
+    assert held(any_base, as_of="2018-05-31") == {
+        "ESH-A": (2, 1, 0),
+        "ESH-B": (2, 0, 0),
+        "FUND": (0, 0, 1),
+    }
 
 
 def test_a_merger_passes_the_businesses_still_held_but_not_the_divested_ones(base):
-    base.ok(business("BIZ-1", "ADB", eid="ESH-B"), business("BIZ-2", "PROMO", eid="ESH-B"),
-            divestment("DIV-2", "PROMO", eid="ESH-B", date="2018-03-01"),
-            merger("MRG-1", ["ESH-B"], "ESH-A", date="2018-06-01"))
+    base.ok(
+        business("BIZ-1", "ADB", eid="ESH-B"),
+        business("BIZ-2", "PROMO", eid="ESH-B"),
+        divestment("DIV-2", "PROMO", eid="ESH-B", date="2018-03-01"),
+        merger("MRG-1", ["ESH-B"], "ESH-A", date="2018-06-01"),
+    )
     message = refused(base, divestment("DIV-3", "PROMO", eid="ESH-A", date="2018-07-01"))
     assert "business PROMO" in message and "already divested" in message
     base.ok(divestment("DIV-1", "ADB", eid="ESH-A", date="2018-07-01"))
 
 
 # --- register_business and divestment --------------------------------------------------------
+
 
 def test_a_business_can_only_be_divested_by_the_entity_that_holds_it(base):
     base.ok(business("BIZ-1", "ADB", eid="ESH-A"))
@@ -541,6 +665,7 @@ def test_a_business_of_an_unknown_owner_is_rejected(base):
 
 # --- reversal ------------------------------------------------------------------------------
 
+
 def test_reversing_an_unknown_transaction_is_rejected(base):
     message = refused(base, reversal("REV-1", "NOPE"))
     assert "transaction NOPE" in message and "not recorded" in message
@@ -559,8 +684,10 @@ def test_a_transaction_cannot_be_reversed_twice(base):
 
 
 def test_a_reversal_is_blocked_while_a_later_transaction_touched_its_units(base):
-    base.ok(sale("S1", ["U1"], buyer_entity="ESH-B", date="2018-03-01"),
-            sale("S2", ["U1"], seller="ESH-B", date="2018-04-01"))
+    base.ok(
+        sale("S1", ["U1"], buyer_entity="ESH-B", date="2018-03-01"),
+        sale("S2", ["U1"], seller="ESH-B", date="2018-04-01"),
+    )
     message = refused(base, reversal("REV-1", "S1"))
     assert "unit U1" in message and "S1" in message and "S2" in message
     # once the later transaction is reversed, the earlier one can be
@@ -601,16 +728,21 @@ def test_an_entity_registration_can_be_reversed_while_no_later_transaction_names
 
 
 def test_a_reversed_transaction_naming_an_entity_does_not_block_reversing_its_registration(base):
-    base.ok(entity("ESH-C", "2018-01-01"), bot("BOT-1", ["U1"], bare_owner="ESH-C"),
-            reversal("REV-1", "BOT-1", date="2018-04-01"))
+    base.ok(
+        entity("ESH-C", "2018-01-01"),
+        bot("BOT-1", ["U1"], bare_owner="ESH-C"),
+        reversal("REV-1", "BOT-1", date="2018-04-01"),
+    )
     base.ok(reversal("REV-2", "ENT-ESH-C", date="2018-04-01"))
     assert held(base) == BASE
 
 
 def test_a_reversal_is_rejected_when_an_entity_it_names_has_since_been_absorbed(base):
     # U1 is not touched by the merger (ESH-B holds it): only the absorption blocks
-    base.ok(sale("S1", ["U1"], buyer_entity="ESH-B", date="2018-03-01"),
-            merger("MRG-1", ["ESH-A"], "FUND", date="2018-06-01"))
+    base.ok(
+        sale("S1", ["U1"], buyer_entity="ESH-B", date="2018-03-01"),
+        merger("MRG-1", ["ESH-A"], "FUND", date="2018-06-01"),
+    )
     message = refused(base, reversal("REV-1", "S1"))
     assert "ESH-A" in message and "absorbed" in message and "S1" in message
 
@@ -627,8 +759,10 @@ def test_reversing_a_merger_restores_the_absorbed_entities_and_the_holders(any_b
 
 
 def test_reversing_a_consolidating_merger_restores_the_dismemberment(any_base):
-    any_base.ok(bot("BOT-1", ["U1"], date="2018-01-01"),
-                merger("MRG-1", ["FUND"], "ESH-A", date="2018-06-01"))
+    any_base.ok(
+        bot("BOT-1", ["U1"], date="2018-01-01"),
+        merger("MRG-1", ["FUND"], "ESH-A", date="2018-06-01"),
+    )
     assert held(any_base) == {"ESH-A": (3, 0, 0), "ESH-B": (2, 0, 0)}
     any_base.ok(reversal("REV-1", "MRG-1", date="2018-07-01"))
     assert held(any_base) == {"ESH-A": (2, 1, 0), "ESH-B": (2, 0, 0), "FUND": (0, 0, 1)}
@@ -637,14 +771,17 @@ def test_reversing_a_consolidating_merger_restores_the_dismemberment(any_base):
 
 
 def test_a_transaction_reversed_in_the_same_file_frees_its_unit_ids_in_that_file(base):
-    base.ok(acquisition("ACQ-1", "ESH-A", [unit("N1", zone="C")]),
-            reversal("REV-1", "ACQ-1", date="2018-03-01"),
-            acquisition("ACQ-2", "ESH-A", [unit("N1", zone="A")]))
+    base.ok(
+        acquisition("ACQ-1", "ESH-A", [unit("N1", zone="C")]),
+        reversal("REV-1", "ACQ-1", date="2018-03-01"),
+        acquisition("ACQ-2", "ESH-A", [unit("N1", zone="A")]),
+    )
     zones = {r["zone"]: r["full_ownership"] for r in base.holdings(entity="ESH-A", by="zone")}
     assert zones == {"A": 2, "B1": 1, "C": 1}
 
 
 # --- dates never go back ------------------------------------------------------------------
+
 
 def test_a_transaction_dated_before_the_latest_one_on_the_same_unit_is_rejected(base):
     base.ok(sale("S1", ["U1"], buyer_entity="ESH-B", date="2018-06-01"))
@@ -694,8 +831,10 @@ def test_a_merger_cannot_absorb_an_entity_before_its_latest_transaction(base):
 
 # --- idempotency ----------------------------------------------------------------------------
 
+
 def test_reimporting_the_same_file_records_nothing_and_counts_every_line_as_already_recorded(
-        any_base):
+    any_base,
+):
     size, position = any_base.journal_size(), any_base.position()
     result = any_base.ok(*base_ledger())
     assert (result.recorded, result.already_recorded) == (0, len(base_ledger()))
@@ -750,6 +889,7 @@ def test_the_id_of_a_reversed_transaction_is_never_reused(base):
 
 # --- "as of" and "known at" with reversals ------------------------------------------------
 
+
 def test_holdings_as_of_a_past_date_ignore_a_reversed_sale_unless_known_at_before_it(any_base):
     any_base.ok(sale("S1", ["U1"], date="2018-06-01"))
     before_reversal = any_base.position()
@@ -767,4 +907,7 @@ def test_holdings_as_of_a_past_date_ignore_a_reversed_sale_unless_known_at_befor
     now = queries.history(conn, "U1")
     assert [(h.id, h.reversed) for h in then or []] == [("OPEN-A", False), ("S1", False)]
     assert [(h.id, h.reversed) for h in now or []] == [
-        ("OPEN-A", False), ("S1", True), ("REV-1", False)]
+        ("OPEN-A", False),
+        ("S1", True),
+        ("REV-1", False),
+    ]

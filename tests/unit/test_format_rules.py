@@ -19,14 +19,21 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from ledger.application import ImportResult
-from ledger.transactions import parse_transaction
+from ledger.booking.service import ImportResult
+from ledger.booking.transactions import parse_transaction
 from tests.support import LedgerHarness, jsonl
 
 # --- a valid file to break ---------------------------------------------------------
 
-ENTITY = {"id": "ENT-A", "type": "register_entity", "date": "2017-01-01", "entity": "ESH-A",
-          "name": "ESH A", "kind": "hlm", "region": "11"}
+ENTITY = {
+    "id": "ENT-A",
+    "type": "register_entity",
+    "date": "2017-01-01",
+    "entity": "ESH-A",
+    "name": "ESH A",
+    "kind": "hlm",
+    "region": "11",
+}
 
 
 def unit(uid: str = "N1", **extra: Any) -> dict[str, Any]:
@@ -34,34 +41,89 @@ def unit(uid: str = "N1", **extra: Any) -> dict[str, Any]:
 
 
 def acquisition(**extra: Any) -> dict[str, Any]:
-    return {"id": "ACQ-1", "type": "acquisition", "date": "2018-03-01", "entity": "ESH-A",
-            "mode": "vefa", "price_eur": "250000.00", "units": [unit()], **extra}
+    return {
+        "id": "ACQ-1",
+        "type": "acquisition",
+        "date": "2018-03-01",
+        "entity": "ESH-A",
+        "mode": "vefa",
+        "price_eur": "250000.00",
+        "units": [unit()],
+        **extra,
+    }
 
 
 SAMPLES: dict[str, dict[str, Any]] = {
     "register_entity": ENTITY,
-    "register_units": {"id": "REG-1", "type": "register_units", "date": "2018-03-01",
-                       "entity": "ESH-A", "units": [unit()]},
+    "register_units": {
+        "id": "REG-1",
+        "type": "register_units",
+        "date": "2018-03-01",
+        "entity": "ESH-A",
+        "units": [unit()],
+    },
     "acquisition": acquisition(),
-    "sale": {"id": "SALE-1", "type": "sale", "date": "2018-03-01", "entity": "ESH-A",
-             "units": ["U1"], "buyer": {"category": "individual", "name": "M. X"},
-             "price_eur": "100000.00"},
-    "bare_ownership_transfer": {"id": "BOT-1", "type": "bare_ownership_transfer",
-                                "date": "2018-03-01", "entity": "ESH-A", "bare_owner": "FUND",
-                                "units": ["U1"], "usufruct_end": "2038-03-01",
-                                "consideration": "onerous", "price_eur": "1000.00"},
-    "usufruct_extinguished": {"id": "EXT-1", "type": "usufruct_extinguished",
-                              "date": "2018-03-01", "units": ["U1"]},
-    "merger": {"id": "MRG-1", "type": "merger", "date": "2018-03-01", "absorbed": ["ESH-B"],
-               "into": "ESH-A"},
-    "register_business": {"id": "BIZ-1", "type": "register_business", "date": "2018-03-01",
-                          "entity": "ESH-A", "business": "ADB", "name": "Property management",
-                          "sector": "property_management", "headcount": 10},
-    "divestment": {"id": "DIV-1", "type": "divestment", "date": "2018-03-01", "entity": "ESH-A",
-                   "business": "ADB", "buyer": "Group Y", "price_eur": "1000000.00",
-                   "employees_transferred": 10, "no_redundancy": True},
-    "reversal": {"id": "REV-1", "type": "reversal", "date": "2018-03-01", "reverses": "ACQ-1",
-                 "reason": "wrong zone"},
+    "sale": {
+        "id": "SALE-1",
+        "type": "sale",
+        "date": "2018-03-01",
+        "entity": "ESH-A",
+        "units": ["U1"],
+        "buyer": {"category": "individual", "name": "M. X"},
+        "price_eur": "100000.00",
+    },
+    "bare_ownership_transfer": {
+        "id": "BOT-1",
+        "type": "bare_ownership_transfer",
+        "date": "2018-03-01",
+        "entity": "ESH-A",
+        "bare_owner": "FUND",
+        "units": ["U1"],
+        "usufruct_end": "2038-03-01",
+        "consideration": "onerous",
+        "price_eur": "1000.00",
+    },
+    "usufruct_extinguished": {
+        "id": "EXT-1",
+        "type": "usufruct_extinguished",
+        "date": "2018-03-01",
+        "units": ["U1"],
+    },
+    "merger": {
+        "id": "MRG-1",
+        "type": "merger",
+        "date": "2018-03-01",
+        "absorbed": ["ESH-B"],
+        "into": "ESH-A",
+    },
+    "register_business": {
+        "id": "BIZ-1",
+        "type": "register_business",
+        "date": "2018-03-01",
+        "entity": "ESH-A",
+        "business": "ADB",
+        "name": "Property management",
+        "sector": "property_management",
+        "headcount": 10,
+    },
+    "divestment": {
+        "id": "DIV-1",
+        "type": "divestment",
+        "date": "2018-03-01",
+        "entity": "ESH-A",
+        "business": "ADB",
+        "buyer": "Group Y",
+        "price_eur": "1000000.00",
+        "employees_transferred": 10,
+        "no_redundancy": True,
+    },
+    "reversal": {
+        "id": "REV-1",
+        "type": "reversal",
+        "date": "2018-03-01",
+        "reverses": "ACQ-1",
+        "reason": "wrong zone",
+    },
 }
 
 
@@ -92,7 +154,7 @@ def tx_error(ledger: LedgerHarness, bad: dict[str, Any]) -> str:
     error = second_line_error(ledger, bad)
     prefix = f"test.jsonl:2: {bad['type']} {bad['id']}: "
     assert error.startswith(prefix), error
-    return error[len(prefix):]
+    return error[len(prefix) :]
 
 
 def record_raw(ledger: LedgerHarness, raw: bytes, name: str = "raw.jsonl") -> ImportResult:
@@ -119,6 +181,7 @@ GOOD_LINE = line(ENTITY)
 
 
 # --- the file: JSON Lines, UTF-8, one object per line --------------------------------
+
 
 def test_a_line_that_is_not_valid_json_is_rejected_with_its_line_number(ledger):
     for text in [
@@ -176,8 +239,10 @@ def test_invalid_utf8_is_rejected_with_its_line_number(ledger):
 
 
 def test_a_key_that_appears_twice_in_an_object_is_rejected(ledger):
-    raw = (b'{"id": "ENT-B", "type": "register_entity", "date": "2017-01-01", '
-           b'"entity": "ESH-B", "name": "B", "kind": "hlm", "kind": "lli"}\n')
+    raw = (
+        b'{"id": "ENT-B", "type": "register_entity", "date": "2017-01-01", '
+        b'"entity": "ESH-B", "name": "B", "kind": "hlm", "kind": "lli"}\n'
+    )
     errors = rejected_raw(ledger, GOOD_LINE + raw)
     assert len(errors) == 1, errors
     assert errors[0].startswith("raw.jsonl:2: invalid JSON"), errors[0]
@@ -193,8 +258,9 @@ def test_a_key_that_appears_twice_in_a_nested_object_is_rejected(ledger):
 
 def test_nan_and_infinity_are_rejected(ledger):
     for constant in [b"NaN", b"Infinity", b"-Infinity"]:
-        raw = line(acquisition(units=[unit(rooms=3)])).replace(b'"rooms": 3',
-                                                                b'"rooms": ' + constant)
+        raw = line(acquisition(units=[unit(rooms=3)])).replace(
+            b'"rooms": 3', b'"rooms": ' + constant
+        )
         errors = rejected_raw(ledger, GOOD_LINE + raw)
         assert len(errors) == 1, errors
         assert errors[0].startswith("raw.jsonl:2: invalid JSON"), errors[0]
@@ -202,6 +268,7 @@ def test_nan_and_infinity_are_rejected(ledger):
 
 
 # --- common fields --------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("field", ["id", "type", "date"])
 def test_a_transaction_without_a_required_common_field_is_rejected(ledger, field):
@@ -232,14 +299,18 @@ def test_an_id_of_80_characters_using_every_allowed_character_is_accepted(ledger
     assert len(tx_id) == 80
     ledger.ok(ENTITY, changed(acquisition(), ("id",), tx_id))
     assert ledger.holdings() == [
-        {"entity": "ESH-A", "full_ownership": 1, "usufruct": 0, "bare_ownership": 0}]
+        {"entity": "ESH-A", "full_ownership": 1, "usufruct": 0, "bare_ownership": 0}
+    ]
 
 
-@pytest.mark.parametrize("path, named", [
-    (("entity",), "'entity'"),
-    (("units", 0, "unit_id"), "'units[0].unit_id'"),
-    (("units", 0, "rpls_id"), "'units[0].rpls_id'"),
-])
+@pytest.mark.parametrize(
+    "path, named",
+    [
+        (("entity",), "'entity'"),
+        (("units", 0, "unit_id"), "'units[0].unit_id'"),
+        (("units", 0, "rpls_id"), "'units[0].rpls_id'"),
+    ],
+)
 def test_every_id_field_follows_the_id_pattern(ledger, path, named):
     assert named in tx_error(ledger, changed(acquisition(), path, "bad id"))
     assert named in tx_error(ledger, changed(acquisition(), path, "X" * 81))
@@ -256,27 +327,34 @@ def test_a_type_that_is_not_a_string_is_rejected(ledger):
     assert "unknown type" in error
 
 
-@pytest.mark.parametrize("tx, named", [
-    (acquisition(colour="blue"), "'colour'"),
-    (acquisition(price="1.00"), "'price'"),
-    (acquisition(units=[unit(color="blue")]), "'units[0].color'"),
-    (changed(SAMPLES["sale"], ("buyer", "phone"), "0600000000"), "'buyer.phone'"),
-    (acquisition(units=[unit(journal={"position": 1})]), "'units[0].journal'"),
-])
+@pytest.mark.parametrize(
+    "tx, named",
+    [
+        (acquisition(colour="blue"), "'colour'"),
+        (acquisition(price="1.00"), "'price'"),
+        (acquisition(units=[unit(color="blue")]), "'units[0].color'"),
+        (changed(SAMPLES["sale"], ("buyer", "phone"), "0600000000"), "'buyer.phone'"),
+        (acquisition(units=[unit(journal={"position": 1})]), "'units[0].journal'"),
+    ],
+)
 def test_an_unknown_field_is_rejected(ledger, tx, named):
     error = tx_error(ledger, tx)
     assert f"unknown field {named}" in error
 
 
 def test_a_field_of_another_type_is_unknown(ledger):
-    error = tx_error(ledger, changed(SAMPLES["register_entity"], ("id",), "ENT-B")
-                     | {"entity": "ESH-B", "units": [unit()]})
+    error = tx_error(
+        ledger,
+        changed(SAMPLES["register_entity"], ("id",), "ENT-B")
+        | {"entity": "ESH-B", "units": [unit()]},
+    )
     assert "unknown field 'units'" in error
 
 
 def test_the_journal_key_added_by_journal_jsonl_is_accepted_and_ignored(ledger):
-    exported = acquisition(journal={"position": 7, "recorded_at": "2026-01-01T10:00:00+00:00",
-                                    "chain": "ab" * 32})
+    exported = acquisition(
+        journal={"position": 7, "recorded_at": "2026-01-01T10:00:00+00:00", "chain": "ab" * 32}
+    )
     result = ledger.ok(ENTITY, exported)
     assert result.recorded == 2
     # the key is not part of the content: the line without it is the same transaction
@@ -294,8 +372,18 @@ def test_reference_and_note_must_be_strings(ledger, field):
 
 
 def test_a_date_that_is_not_a_calendar_date_yyyy_mm_dd_is_rejected(ledger):
-    for bad_date in ["2018-02-30", "2018-13-01", "2018-3-01", "18-03-01", "2018/03/01",
-                     "20180301", "2018-03-01T00:00:00", "01-03-2018", "", "２０１８-03-01"]:
+    for bad_date in [
+        "2018-02-30",
+        "2018-13-01",
+        "2018-3-01",
+        "18-03-01",
+        "2018/03/01",
+        "20180301",
+        "2018-03-01T00:00:00",
+        "01-03-2018",
+        "",
+        "２０１８-03-01",
+    ]:
         error = tx_error(ledger, changed(acquisition(), ("date",), bad_date))
         assert "'date'" in error and "YYYY-MM-DD" in error, error
 
@@ -314,15 +402,20 @@ def test_usufruct_end_must_be_a_valid_date(ledger):
 def test_a_leap_day_is_a_valid_date(ledger):
     ledger.ok(ENTITY, changed(acquisition(), ("date",), "2020-02-29"))
     assert ledger.holdings(as_of="2020-02-29") == [
-        {"entity": "ESH-A", "full_ownership": 1, "usufruct": 0, "bare_ownership": 0}]
+        {"entity": "ESH-A", "full_ownership": 1, "usufruct": 0, "bare_ownership": 0}
+    ]
 
 
 # --- money ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kind, amounts", [
-    ("float", [250000.0, 250000.5]),
-    ("int", [250000, 0]),
-])
+
+@pytest.mark.parametrize(
+    "kind, amounts",
+    [
+        ("float", [250000.0, 250000.5]),
+        ("int", [250000, 0]),
+    ],
+)
 def test_money_given_as_a_json_number_is_rejected(ledger, kind, amounts):
     for amount in amounts:
         error = tx_error(ledger, acquisition(price_eur=amount))
@@ -349,22 +442,31 @@ def test_money_written_with_non_ascii_digits_is_rejected(ledger):
 
 def test_money_with_zero_one_or_two_decimals_is_accepted(ledger):
     amounts = ["0", "0.00", "12.5", "1250000.00", "99999999999.99"]
-    result = ledger.ok(ENTITY, *(acquisition(id=f"ACQ-{i}", units=[unit(f"N{i}")], price_eur=a)
-                                 for i, a in enumerate(amounts)))
+    result = ledger.ok(
+        ENTITY,
+        *(
+            acquisition(id=f"ACQ-{i}", units=[unit(f"N{i}")], price_eur=a)
+            for i, a in enumerate(amounts)
+        ),
+    )
     assert result.recorded == 1 + len(amounts)
 
 
-@pytest.mark.parametrize("tx, field", [
-    (SAMPLES["sale"], "price_eur"),
-    (SAMPLES["bare_ownership_transfer"], "price_eur"),
-    (SAMPLES["divestment"], "price_eur"),
-])
+@pytest.mark.parametrize(
+    "tx, field",
+    [
+        (SAMPLES["sale"], "price_eur"),
+        (SAMPLES["bare_ownership_transfer"], "price_eur"),
+        (SAMPLES["divestment"], "price_eur"),
+    ],
+)
 def test_every_money_field_refuses_floats(ledger, tx, field):
     error = tx_error(ledger, changed(tx, (field,), 1000.0))
     assert f"'{field}'" in error and "floats are not allowed" in error
 
 
 # --- unit objects -----------------------------------------------------------------------
+
 
 def test_rooms_outside_1_to_20_are_rejected(ledger):
     for rooms in [0, 21, -1, 100]:
@@ -395,8 +497,9 @@ def test_year_built_up_to_the_transaction_year_plus_5_is_accepted(ledger):
 
 
 def test_year_built_after_the_transaction_year_plus_5_is_rejected(ledger):
-    error = tx_error(ledger, acquisition(date="2018-03-01",
-                                         units=[unit("N1"), unit("N2", year_built=2024)]))
+    error = tx_error(
+        ledger, acquisition(date="2018-03-01", units=[unit("N1"), unit("N2", year_built=2024)])
+    )
     assert "unit N2" in error and "year_built 2024" in error and "2023" in error
 
 
@@ -414,24 +517,29 @@ def test_a_commune_written_with_non_ascii_digits_is_rejected(ledger):
 
 def test_insee_communes_including_corsica_2a_2b_are_accepted(ledger):
     communes = ["75056", "01001", "97411", "2A004", "2B033"]
-    ledger.ok(ENTITY, acquisition(units=[unit(f"N{i}", commune=c)
-                                         for i, c in enumerate(communes)]))
+    ledger.ok(ENTITY, acquisition(units=[unit(f"N{i}", commune=c) for i, c in enumerate(communes)]))
     rows = ledger.holdings(by="commune")
     assert sorted(r["commune"] for r in rows) == sorted(communes)
     assert all(r["full_ownership"] == 1 for r in rows)
 
 
 def test_a_surface_that_is_not_a_positive_decimal_string_is_rejected(ledger):
-    for surface, rule in [("0", "> 0"), ("0.00", "> 0"), ("-12.00", "> 0"),
-                          (45.5, "decimal string"), ("abc", "not a decimal")]:
+    for surface, rule in [
+        ("0", "> 0"),
+        ("0.00", "> 0"),
+        ("-12.00", "> 0"),
+        (45.5, "decimal string"),
+        ("abc", "not a decimal"),
+    ]:
         error = tx_error(ledger, acquisition(units=[unit(surface_m2=surface)]))
         assert "'units[0].surface_m2'" in error and rule in error, error
 
 
 def test_a_positive_decimal_surface_is_accepted(ledger):
     surfaces = ["45", "45.5", "64.50"]
-    ledger.ok(ENTITY, acquisition(units=[unit(f"N{i}", surface_m2=s)
-                                         for i, s in enumerate(surfaces)]))
+    ledger.ok(
+        ENTITY, acquisition(units=[unit(f"N{i}", surface_m2=s) for i, s in enumerate(surfaces)])
+    )
     assert ledger.holdings()[0]["full_ownership"] == 3
 
 
@@ -443,32 +551,55 @@ def test_a_surface_with_more_than_two_decimals_is_accepted(ledger):
 
 def test_a_region_that_is_not_two_digits_is_rejected(ledger):
     for region in ["1", "111", "ab", 11, ""]:
-        error = tx_error(ledger, SAMPLES["register_entity"] | {"id": "ENT-B", "entity": "ESH-B",
-                                                               "region": region})
+        error = tx_error(
+            ledger,
+            SAMPLES["register_entity"] | {"id": "ENT-B", "entity": "ESH-B", "region": region},
+        )
         assert "'region'" in error and "2-digit" in error, error
 
 
 # --- value lists ------------------------------------------------------------------------
 
 VALUE_LISTS = [
-    ("register_entity", ("kind",), "kind",
-     ["group", "hlm", "lli", "fonciere", "pension_fund", "other"]),
+    (
+        "register_entity",
+        ("kind",),
+        "kind",
+        ["group", "hlm", "lli", "fonciere", "pension_fund", "other"],
+    ),
     ("acquisition", ("units", 0, "zone"), "units[0].zone", ["Abis", "A", "B1", "B2", "C"]),
-    ("acquisition", ("units", 0, "segment"), "units[0].segment",
-     ["social", "intermediate", "other"]),
-    ("acquisition", ("units", 0, "financing"), "units[0].financing",
-     ["PLAI", "PLUS", "PLS", "PLI", "other"]),
-    ("sale", ("buyer", "category"), "buyer.category",
-     ["sitting_tenant", "tenant", "individual", "social_landlord", "institutional", "other"]),
-    ("register_business", ("sector",), "sector",
-     ["property_management", "private_development", "other"]),
+    (
+        "acquisition",
+        ("units", 0, "segment"),
+        "units[0].segment",
+        ["social", "intermediate", "other"],
+    ),
+    (
+        "acquisition",
+        ("units", 0, "financing"),
+        "units[0].financing",
+        ["PLAI", "PLUS", "PLS", "PLI", "other"],
+    ),
+    (
+        "sale",
+        ("buyer", "category"),
+        "buyer.category",
+        ["sitting_tenant", "tenant", "individual", "social_landlord", "institutional", "other"],
+    ),
+    (
+        "register_business",
+        ("sector",),
+        "sector",
+        ["property_management", "private_development", "other"],
+    ),
     ("bare_ownership_transfer", ("consideration",), "consideration", ["gratuitous", "onerous"]),
     ("acquisition", ("mode",), "mode", ["vefa", "new_build", "existing"]),
 ]
 
 
-@pytest.mark.parametrize("tx_type, path, named, allowed", VALUE_LISTS,
-                         ids=[v[2] for v in VALUE_LISTS])
+@pytest.mark.parametrize(
+    "tx_type, path, named, allowed", VALUE_LISTS, ids=[v[2] for v in VALUE_LISTS]
+)
 def test_a_value_outside_its_value_list_is_rejected(ledger, tx_type, path, named, allowed):
     sample = SAMPLES[tx_type]
     if tx_type == "register_entity":
@@ -480,8 +611,9 @@ def test_a_value_outside_its_value_list_is_rejected(ledger, tx_type, path, named
             assert value in error
 
 
-@pytest.mark.parametrize("tx_type, path, named, allowed", VALUE_LISTS,
-                         ids=[v[2] for v in VALUE_LISTS])
+@pytest.mark.parametrize(
+    "tx_type, path, named, allowed", VALUE_LISTS, ids=[v[2] for v in VALUE_LISTS]
+)
 def test_every_value_of_a_value_list_is_accepted_by_the_format(tx_type, path, named, allowed):
     for value in allowed:
         parsed = parse_transaction(changed(SAMPLES[tx_type], path, value))
@@ -495,11 +627,18 @@ def test_a_buyer_without_a_category_is_rejected(ledger):
 
 # --- lists ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("tx_type, field", [
-    ("register_units", "units"), ("acquisition", "units"), ("sale", "units"),
-    ("bare_ownership_transfer", "units"), ("usufruct_extinguished", "units"),
-    ("merger", "absorbed"),
-])
+
+@pytest.mark.parametrize(
+    "tx_type, field",
+    [
+        ("register_units", "units"),
+        ("acquisition", "units"),
+        ("sale", "units"),
+        ("bare_ownership_transfer", "units"),
+        ("usufruct_extinguished", "units"),
+        ("merger", "absorbed"),
+    ],
+)
 def test_an_empty_list_is_rejected(ledger, tx_type, field):
     error = tx_error(ledger, changed(SAMPLES[tx_type], (field,), []))
     assert f"'{field}'" in error and "at least one" in error
@@ -507,17 +646,22 @@ def test_an_empty_list_is_rejected(ledger, tx_type, field):
 
 @pytest.mark.parametrize("tx_type", ["register_units", "acquisition"])
 def test_a_unit_object_listed_twice_in_one_transaction_is_rejected(ledger, tx_type):
-    error = tx_error(ledger, changed(SAMPLES[tx_type], ("units",),
-                                     [unit("N1"), unit("N2"), unit("N1", zone="C")]))
+    error = tx_error(
+        ledger,
+        changed(SAMPLES[tx_type], ("units",), [unit("N1"), unit("N2"), unit("N1", zone="C")]),
+    )
     assert "'units'" in error and "N1 twice" in error
 
 
-@pytest.mark.parametrize("tx_type, field, value", [
-    ("sale", "units", ["U1", "U2", "U1"]),
-    ("bare_ownership_transfer", "units", ["U1", "U1"]),
-    ("usufruct_extinguished", "units", ["U1", "U1"]),
-    ("merger", "absorbed", ["ESH-B", "ESH-C", "ESH-B"]),
-])
+@pytest.mark.parametrize(
+    "tx_type, field, value",
+    [
+        ("sale", "units", ["U1", "U2", "U1"]),
+        ("bare_ownership_transfer", "units", ["U1", "U1"]),
+        ("usufruct_extinguished", "units", ["U1", "U1"]),
+        ("merger", "absorbed", ["ESH-B", "ESH-C", "ESH-B"]),
+    ],
+)
 def test_an_id_listed_twice_in_one_transaction_is_rejected(ledger, tx_type, field, value):
     error = tx_error(ledger, changed(SAMPLES[tx_type], (field,), value))
     assert f"'{field}'" in error and f"{value[0]} twice" in error
@@ -530,12 +674,16 @@ def test_a_unit_list_that_is_not_a_list_is_rejected(ledger):
 
 # --- integers and booleans ----------------------------------------------------------------
 
-@pytest.mark.parametrize("tx_type, path, named", [
-    ("acquisition", ("units", 0, "rooms"), "units[0].rooms"),
-    ("acquisition", ("units", 0, "year_built"), "units[0].year_built"),
-    ("register_business", ("headcount",), "headcount"),
-    ("divestment", ("employees_transferred",), "employees_transferred"),
-])
+
+@pytest.mark.parametrize(
+    "tx_type, path, named",
+    [
+        ("acquisition", ("units", 0, "rooms"), "units[0].rooms"),
+        ("acquisition", ("units", 0, "year_built"), "units[0].year_built"),
+        ("register_business", ("headcount",), "headcount"),
+        ("divestment", ("employees_transferred",), "employees_transferred"),
+    ],
+)
 def test_a_boolean_where_an_integer_is_expected_is_rejected(ledger, tx_type, path, named):
     for flag in [True, False]:
         error = tx_error(ledger, changed(SAMPLES[tx_type], path, flag))
@@ -548,8 +696,9 @@ def test_no_redundancy_must_be_true_or_false(ledger):
         assert "'no_redundancy'" in error and "true or false" in error, error
 
 
-@pytest.mark.parametrize("tx_type, field", [("register_business", "headcount"),
-                                            ("divestment", "employees_transferred")])
+@pytest.mark.parametrize(
+    "tx_type, field", [("register_business", "headcount"), ("divestment", "employees_transferred")]
+)
 def test_a_negative_count_is_rejected(ledger, tx_type, field):
     error = tx_error(ledger, changed(SAMPLES[tx_type], (field,), -1))
     assert f"'{field}'" in error and "between 0 and" in error
@@ -562,12 +711,20 @@ def test_a_reversal_needs_a_non_empty_reason(ledger):
     assert "missing field 'reason'" in error
 
 
-@pytest.mark.parametrize("tx_type, field", [
-    ("register_entity", "name"), ("register_units", "entity"), ("acquisition", "mode"),
-    ("sale", "buyer"), ("bare_ownership_transfer", "usufruct_end"),
-    ("merger", "into"), ("register_business", "headcount"), ("divestment", "no_redundancy"),
-    ("reversal", "reverses"),
-])
+@pytest.mark.parametrize(
+    "tx_type, field",
+    [
+        ("register_entity", "name"),
+        ("register_units", "entity"),
+        ("acquisition", "mode"),
+        ("sale", "buyer"),
+        ("bare_ownership_transfer", "usufruct_end"),
+        ("merger", "into"),
+        ("register_business", "headcount"),
+        ("divestment", "no_redundancy"),
+        ("reversal", "reverses"),
+    ],
+)
 def test_a_transaction_without_a_field_its_type_requires_is_rejected(ledger, tx_type, field):
     sample = SAMPLES[tx_type]
     if tx_type == "register_entity":
@@ -583,19 +740,22 @@ def test_a_unit_without_a_required_field_is_rejected(ledger):
 
 # --- several errors: all reported, in line order, nothing written -----------------------------
 
+
 def test_every_error_of_a_file_is_reported_in_line_order_and_nothing_is_written(any_ledger):
     ledger = any_ledger
-    raw = b"".join([
-        GOOD_LINE,                                                                  # 1
-        line(SAMPLES["sale"] | {"id": "SALE-X", "units": ["NOPE"]}),                # 2 domain
-        line(acquisition(price_eur=1.5)),                                           # 3 field
-        b'{"id": "BROKEN"\n',                                                      # 4 JSON
-        b"\n",                                                                       # 5 blank
-        line(acquisition(id="ACQ-2", units=[unit("N2")])),                           # 6 valid
-        b"[1]\n",                                                                    # 7 not obj
-        line(acquisition(id="ACQ-3", units=[unit("N2")])),                           # 8 domain
-        b'{"id": "\xff"}\n',                                                        # 9 UTF-8
-    ])
+    raw = b"".join(
+        [
+            GOOD_LINE,  # 1
+            line(SAMPLES["sale"] | {"id": "SALE-X", "units": ["NOPE"]}),  # 2 domain
+            line(acquisition(price_eur=1.5)),  # 3 field
+            b'{"id": "BROKEN"\n',  # 4 JSON
+            b"\n",  # 5 blank
+            line(acquisition(id="ACQ-2", units=[unit("N2")])),  # 6 valid
+            b"[1]\n",  # 7 not obj
+            line(acquisition(id="ACQ-3", units=[unit("N2")])),  # 8 domain
+            b'{"id": "\xff"}\n',  # 9 UTF-8
+        ]
+    )
     before = ledger.journal_size()
     result = record_raw(ledger, raw, "stock.jsonl")
     lines = [e.line for e in result.errors]
@@ -610,10 +770,14 @@ def test_errors_of_several_files_are_reported_file_by_file_and_nothing_is_writte
     ledger.session.current()
     first = GOOD_LINE + line(acquisition(price_eur="x"))
     second = line(acquisition(id="ACQ-2", units=[unit("N2", rooms=0)])) + b"[]\n"
-    result = ledger.session.recorder.record([("b.jsonl", io.BytesIO(first)),
-                                             ("a.jsonl", io.BytesIO(second))])
+    result = ledger.session.recorder.record(
+        [("b.jsonl", io.BytesIO(first)), ("a.jsonl", io.BytesIO(second))]
+    )
     assert [(e.source, e.line) for e in result.errors] == [
-        ("b.jsonl", 2), ("a.jsonl", 1), ("a.jsonl", 2)]
+        ("b.jsonl", 2),
+        ("a.jsonl", 1),
+        ("a.jsonl", 2),
+    ]
     assert ledger.journal_size() == 0
 
 
@@ -638,4 +802,5 @@ def test_a_valid_file_records_every_line_and_reports_no_error(ledger):
     result = record_raw(ledger, jsonl([ENTITY, acquisition()]))
     assert (result.errors, result.recorded, result.already_recorded) == ([], 2, 0)
     assert ledger.holdings() == [
-        {"entity": "ESH-A", "full_ownership": 1, "usufruct": 0, "bare_ownership": 0}]
+        {"entity": "ESH-A", "full_ownership": 1, "usufruct": 0, "bare_ownership": 0}
+    ]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from ledger.booking.lines import decode_line
 from ledger.errors import InvalidField
-from ledger.lines import decode_line
 
 
 def test_a_lone_surrogate_escape_is_rejected_before_it_can_reach_the_journal() -> None:

@@ -9,31 +9,60 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from projections.render import render
+from projections.render.formats import render
 from projections.reports import dismemberment, divestments, money, movements, programme, sales
 from tests.support import base_ledger
 
 ZERO_FLOWS = dict.fromkeys(
-    ("registered", "acquired", "received", "reunited", "sold", "transferred", "usufruct_ended"), 0)
-NO_SALES = {"sitting_tenant": 0, "tenant": 0, "individual": 0, "social_landlord": 0,
-            "institutional": 0, "other": 0}
+    ("registered", "acquired", "received", "reunited", "sold", "transferred", "usufruct_ended"), 0
+)
+NO_SALES = {
+    "sitting_tenant": 0,
+    "tenant": 0,
+    "individual": 0,
+    "social_landlord": 0,
+    "institutional": 0,
+    "other": 0,
+}
 
 
 def unit(uid: str, zone: str = "A", segment: str = "social") -> dict[str, Any]:
     return {"unit_id": uid, "commune": "75056", "zone": zone, "segment": segment}
 
 
-def sale(tid: str, date: str, seller: str, units: list[str], category: str = "individual",
-         price: str = "100000.00", **buyer: str) -> dict[str, Any]:
-    return {"id": tid, "type": "sale", "date": date, "entity": seller, "units": units,
-            "buyer": {"category": category, **buyer}, "price_eur": price}
+def sale(
+    tid: str,
+    date: str,
+    seller: str,
+    units: list[str],
+    category: str = "individual",
+    price: str = "100000.00",
+    **buyer: str,
+) -> dict[str, Any]:
+    return {
+        "id": tid,
+        "type": "sale",
+        "date": date,
+        "entity": seller,
+        "units": units,
+        "buyer": {"category": category, **buyer},
+        "price_eur": price,
+    }
 
 
-def bot(tid: str, date: str, entity: str, bare_owner: str, units: list[str],
-        end: str = "2040-06-30") -> dict[str, Any]:
-    return {"id": tid, "type": "bare_ownership_transfer", "date": date, "entity": entity,
-            "bare_owner": bare_owner, "units": units, "usufruct_end": end,
-            "consideration": "gratuitous"}
+def bot(
+    tid: str, date: str, entity: str, bare_owner: str, units: list[str], end: str = "2040-06-30"
+) -> dict[str, Any]:
+    return {
+        "id": tid,
+        "type": "bare_ownership_transfer",
+        "date": date,
+        "entity": entity,
+        "bare_owner": bare_owner,
+        "units": units,
+        "usufruct_end": end,
+        "consideration": "gratuitous",
+    }
 
 
 def merger(tid: str, date: str, absorbed: list[str], into: str) -> dict[str, Any]:
@@ -45,8 +74,15 @@ def reversal(tid: str, date: str, reverses: str) -> dict[str, Any]:
 
 
 def acquisition(tid: str, date: str, entity: str, units: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"id": tid, "type": "acquisition", "date": date, "entity": entity, "units": units,
-            "mode": "vefa", "price_eur": "1000000.00"}
+    return {
+        "id": tid,
+        "type": "acquisition",
+        "date": date,
+        "entity": entity,
+        "units": units,
+        "mode": "vefa",
+        "price_eur": "1000000.00",
+    }
 
 
 def doc_json(doc: Any) -> dict[str, Any]:
@@ -58,26 +94,38 @@ def flows(**changes: int) -> dict[str, int]:
     return {**ZERO_FLOWS, **changes}
 
 
-def mv(entity: str, opening: int, closing: int, dismembered: int = 0,
-       **changes: int) -> dict[str, Any]:
-    return {"entity": entity, "opening": opening, **flows(**changes), "closing": closing,
-            "dismembered": dismembered}
+def mv(
+    entity: str, opening: int, closing: int, dismembered: int = 0, **changes: int
+) -> dict[str, Any]:
+    return {
+        "entity": entity,
+        "opening": opening,
+        **flows(**changes),
+        "closing": closing,
+        "dismembered": dismembered,
+    }
 
 
 # --------------------------------------------------------------------------- movements
 
 
 def test_movements_count_sales_out_transfers_between_entities_and_dismemberments(ledger):
-    ledger.ok(*base_ledger(),
-              sale("S1", "2018-03-01", "ESH-A", ["U1"], "sitting_tenant"),
-              sale("S2", "2018-04-01", "ESH-A", ["U2"], "social_landlord", entity="ESH-B"),
-              bot("B1", "2018-07-01", "ESH-A", "FUND", ["U3"]),
-              {"id": "X1", "type": "usufruct_extinguished", "date": "2019-06-30", "units": ["U3"]})
+    ledger.ok(
+        *base_ledger(),
+        sale("S1", "2018-03-01", "ESH-A", ["U1"], "sitting_tenant"),
+        sale("S2", "2018-04-01", "ESH-A", ["U2"], "social_landlord", entity="ESH-B"),
+        bot("B1", "2018-07-01", "ESH-A", "FUND", ["U3"]),
+        {"id": "X1", "type": "usufruct_extinguished", "date": "2019-06-30", "units": ["U3"]},
+    )
     doc = doc_json(movements.statement(ledger.conn, 2018))
-    assert doc == {"year": 2018, "position": ledger.position(), "rows": [
-        mv("ESH-A", 3, 1, dismembered=1, sold=1, transferred=1),
-        mv("ESH-B", 2, 3, received=1),
-    ]}
+    assert doc == {
+        "year": 2018,
+        "position": ledger.position(),
+        "rows": [
+            mv("ESH-A", 3, 1, dismembered=1, sold=1, transferred=1),
+            mv("ESH-B", 2, 3, received=1),
+        ],
+    }
     assert doc_json(movements.statement(ledger.conn, 2019))["rows"] == [
         mv("ESH-A", 1, 0, usufruct_ended=1),
         mv("ESH-B", 3, 3),
@@ -88,13 +136,18 @@ def test_movements_count_sales_out_transfers_between_entities_and_dismemberments
 def test_the_opening_year_counts_registrations_and_an_empty_year_has_no_rows(ledger):
     ledger.ok(*base_ledger())
     assert doc_json(movements.statement(ledger.conn, 2017))["rows"] == [
-        mv("ESH-A", 0, 3, registered=3), mv("ESH-B", 0, 2, registered=2)]
+        mv("ESH-A", 0, 3, registered=3),
+        mv("ESH-B", 0, 2, registered=2),
+    ]
     assert doc_json(movements.statement(ledger.conn, 2016))["rows"] == []
 
 
 def test_a_merger_consolidating_usufruct_and_bare_ownership_counts_each_unit_once(ledger):
-    ledger.ok(*base_ledger(), bot("B1", "2018-01-10", "ESH-A", "ESH-B", ["U1", "U2"]),
-              merger("M1", "2018-06-01", ["ESH-A"], "ESH-B"))
+    ledger.ok(
+        *base_ledger(),
+        bot("B1", "2018-01-10", "ESH-A", "ESH-B", ["U1", "U2"]),
+        merger("M1", "2018-06-01", ["ESH-A"], "ESH-B"),
+    )
     assert doc_json(movements.statement(ledger.conn, 2018))["rows"] == [
         mv("ESH-A", 3, 0, dismembered=2, transferred=3),
         mv("ESH-B", 2, 5, received=3),
@@ -102,8 +155,11 @@ def test_a_merger_consolidating_usufruct_and_bare_ownership_counts_each_unit_onc
 
 
 def test_absorbing_the_bare_owner_into_the_usufructuary_moves_no_stock(ledger):
-    ledger.ok(*base_ledger(), bot("B1", "2018-01-10", "ESH-A", "ESH-B", ["U1"]),
-              merger("M1", "2018-06-01", ["ESH-B"], "ESH-A"))
+    ledger.ok(
+        *base_ledger(),
+        bot("B1", "2018-01-10", "ESH-A", "ESH-B", ["U1"]),
+        merger("M1", "2018-06-01", ["ESH-B"], "ESH-A"),
+    )
     assert doc_json(movements.statement(ledger.conn, 2018))["rows"] == [
         mv("ESH-A", 3, 5, dismembered=1, received=2),
         mv("ESH-B", 2, 0, transferred=2),
@@ -115,8 +171,10 @@ def test_a_reversed_sale_no_longer_counts_but_known_at_shows_it_as_filed(ledger)
     filed_at = ledger.position()
     filed = render(movements.statement(ledger.conn, 2018), "json")
     ledger.ok(reversal("R1", "2018-05-01", "S1"))
-    assert doc_json(movements.statement(ledger.conn, 2018))["rows"] == [mv("ESH-A", 3, 3),
-                                                                       mv("ESH-B", 2, 2)]
+    assert doc_json(movements.statement(ledger.conn, 2018))["rows"] == [
+        mv("ESH-A", 3, 3),
+        mv("ESH-B", 2, 2),
+    ]
     assert render(movements.statement(ledger.conn, 2018, known_at=filed_at), "json") == filed
     assert json.loads(filed)["rows"][0] == mv("ESH-A", 3, 2, sold=1)
 
@@ -131,34 +189,61 @@ def test_a_bare_owner_alone_has_no_row(ledger):
 
 
 def test_sales_split_by_buyer_category_with_blocks_proceeds_and_rates(ledger):
-    ledger.ok(*base_ledger(),
-              {"id": "MORE", "type": "register_units", "date": "2017-02-01", "entity": "ESH-A",
-               "units": [unit(f"W{i}") for i in range(7)]},
-              sale("S1", "2018-02-01", "ESH-A", ["U1"], "sitting_tenant", "95000.50"),
-              sale("S2", "2018-03-01", "ESH-A", ["W0", "W1", "W2"], "institutional", "300000"),
-              sale("S3", "2018-04-01", "ESH-A", ["W3"], "institutional", "99999.99"),
-              sale("S4", "2018-05-01", "ESH-A", ["W4", "W5"], "social_landlord", "1.01",
-                   entity="ESH-B"),
-              sale("S5", "2017-05-01", "ESH-B", ["V1"], "tenant"))
+    ledger.ok(
+        *base_ledger(),
+        {
+            "id": "MORE",
+            "type": "register_units",
+            "date": "2017-02-01",
+            "entity": "ESH-A",
+            "units": [unit(f"W{i}") for i in range(7)],
+        },
+        sale("S1", "2018-02-01", "ESH-A", ["U1"], "sitting_tenant", "95000.50"),
+        sale("S2", "2018-03-01", "ESH-A", ["W0", "W1", "W2"], "institutional", "300000"),
+        sale("S3", "2018-04-01", "ESH-A", ["W3"], "institutional", "99999.99"),
+        sale("S4", "2018-05-01", "ESH-A", ["W4", "W5"], "social_landlord", "1.01", entity="ESH-B"),
+        sale("S5", "2017-05-01", "ESH-B", ["V1"], "tenant"),
+    )
     rows = doc_json(sales.statement(ledger.conn, 2018))["rows"]
     assert rows == [
-        {"entity": "ESH-A", "opening_stock": 10, "units_sold": 7,
-         "by_category": {**NO_SALES, "sitting_tenant": 1, "institutional": 4,
-                         "social_landlord": 2},
-         "sitting_tenant_share": "0.1429", "block_sold_to_institutionals": 3,
-         "proceeds_eur": "495001.50", "sales_rate": "0.7000", "target_rate": "0.01",
-         "target_met": True},
-        {"entity": "ESH-B", "opening_stock": 1, "units_sold": 0, "by_category": NO_SALES,
-         "sitting_tenant_share": None, "block_sold_to_institutionals": 0,
-         "proceeds_eur": "0.00", "sales_rate": "0.0000", "target_rate": "0.01",
-         "target_met": False},
+        {
+            "entity": "ESH-A",
+            "opening_stock": 10,
+            "units_sold": 7,
+            "by_category": {
+                **NO_SALES,
+                "sitting_tenant": 1,
+                "institutional": 4,
+                "social_landlord": 2,
+            },
+            "sitting_tenant_share": "0.1429",
+            "block_sold_to_institutionals": 3,
+            "proceeds_eur": "495001.50",
+            "sales_rate": "0.7000",
+            "target_rate": "0.01",
+            "target_met": True,
+        },
+        {
+            "entity": "ESH-B",
+            "opening_stock": 1,
+            "units_sold": 0,
+            "by_category": NO_SALES,
+            "sitting_tenant_share": None,
+            "block_sold_to_institutionals": 0,
+            "proceeds_eur": "0.00",
+            "sales_rate": "0.0000",
+            "target_rate": "0.01",
+            "target_met": False,
+        },
     ]
 
 
 def test_a_seller_with_no_opening_stock_is_listed_with_null_rates(ledger):
-    ledger.ok(*base_ledger(),
-              acquisition("A1", "2018-01-15", "FUND", [unit("N1")]),
-              sale("S1", "2018-06-01", "FUND", ["N1"], "individual", "200000.00"))
+    ledger.ok(
+        *base_ledger(),
+        acquisition("A1", "2018-01-15", "FUND", [unit("N1")]),
+        sale("S1", "2018-06-01", "FUND", ["N1"], "individual", "200000.00"),
+    )
     rows = {r["entity"]: r for r in doc_json(sales.statement(ledger.conn, 2018))["rows"]}
     assert rows["FUND"]["opening_stock"] == 0
     assert rows["FUND"]["units_sold"] == 1
@@ -168,24 +253,41 @@ def test_a_seller_with_no_opening_stock_is_listed_with_null_rates(ledger):
 
 def test_target_met_is_exact_not_judged_on_the_rounded_rate(ledger):
     # 2 / 201 = 0.00995... prints as 0.0100 but is below 1%; 2 / 200 is exactly 1%.
-    ledger.ok(*base_ledger(),
-              {"id": "BIG", "type": "register_units", "date": "2017-02-01", "entity": "ESH-A",
-               "units": [unit(f"W{i}") for i in range(198)]},
-              {"id": "BIG-B", "type": "register_units", "date": "2017-02-01", "entity": "ESH-B",
-               "units": [unit(f"X{i}") for i in range(198)]},
-              sale("S1", "2018-02-01", "ESH-A", ["W0", "W1"]),
-              sale("S2", "2018-02-01", "ESH-B", ["X0", "X1"]))
+    ledger.ok(
+        *base_ledger(),
+        {
+            "id": "BIG",
+            "type": "register_units",
+            "date": "2017-02-01",
+            "entity": "ESH-A",
+            "units": [unit(f"W{i}") for i in range(198)],
+        },
+        {
+            "id": "BIG-B",
+            "type": "register_units",
+            "date": "2017-02-01",
+            "entity": "ESH-B",
+            "units": [unit(f"X{i}") for i in range(198)],
+        },
+        sale("S1", "2018-02-01", "ESH-A", ["W0", "W1"]),
+        sale("S2", "2018-02-01", "ESH-B", ["X0", "X1"]),
+    )
     rows = doc_json(sales.statement(ledger.conn, 2018))["rows"]
     assert [(r["opening_stock"], r["sales_rate"], r["target_met"]) for r in rows] == [
-        (201, "0.0100", False), (200, "0.0100", True)]
+        (201, "0.0100", False),
+        (200, "0.0100", True),
+    ]
     custom = doc_json(sales.statement(ledger.conn, 2018, target_rate="0.00995"))["rows"]
     assert [r["target_met"] for r in custom] == [True, True]
     assert custom[0]["target_rate"] == "0.00995"
 
 
 def test_a_reversed_sale_is_not_in_the_sales_statement(ledger):
-    ledger.ok(*base_ledger(), sale("S1", "2018-03-01", "ESH-A", ["U1"], price="5.00"),
-              reversal("R1", "2018-03-02", "S1"))
+    ledger.ok(
+        *base_ledger(),
+        sale("S1", "2018-03-01", "ESH-A", ["U1"], price="5.00"),
+        reversal("R1", "2018-03-02", "S1"),
+    )
     row = doc_json(sales.statement(ledger.conn, 2018))["rows"][0]
     assert (row["units_sold"], row["proceeds_eur"]) == (0, "0.00")
 
@@ -203,42 +305,88 @@ def test_rates_are_rounded_half_up_on_exact_ties() -> None:
 
 
 def test_programme_counts_the_segment_acquired_each_year_against_a_linear_target(ledger):
-    ledger.ok(*base_ledger(),
-              {"id": "OPEN-LLI", "type": "register_units", "date": "2017-01-01",
-               "entity": "ESH-B", "units": [unit("L0", segment="intermediate")]},
-              acquisition("A1", "2017-03-01", "ESH-A", [unit("N1", "A", "intermediate"),
-                                                        unit("N2", "C", "intermediate"),
-                                                        unit("N3", "Abis", "social")]),
-              acquisition("A2", "2019-03-01", "ESH-B", [unit("N4", "B2", "intermediate")]),
-              acquisition("A3", "2019-04-01", "ESH-B", [unit("N5", "B1", "intermediate")]),
-              reversal("R3", "2019-04-02", "A3"),
-              acquisition("A4", "2019-04-03", "ESH-B", [unit("N5", "B2", "intermediate")]),
-              acquisition("A5", "2020-01-01", "ESH-A", [unit("N6", "B1", "intermediate")]))
+    ledger.ok(
+        *base_ledger(),
+        {
+            "id": "OPEN-LLI",
+            "type": "register_units",
+            "date": "2017-01-01",
+            "entity": "ESH-B",
+            "units": [unit("L0", segment="intermediate")],
+        },
+        acquisition(
+            "A1",
+            "2017-03-01",
+            "ESH-A",
+            [
+                unit("N1", "A", "intermediate"),
+                unit("N2", "C", "intermediate"),
+                unit("N3", "Abis", "social"),
+            ],
+        ),
+        acquisition("A2", "2019-03-01", "ESH-B", [unit("N4", "B2", "intermediate")]),
+        acquisition("A3", "2019-04-01", "ESH-B", [unit("N5", "B1", "intermediate")]),
+        reversal("R3", "2019-04-02", "A3"),
+        acquisition("A4", "2019-04-03", "ESH-B", [unit("N5", "B2", "intermediate")]),
+        acquisition("A5", "2020-01-01", "ESH-A", [unit("N6", "B1", "intermediate")]),
+    )
     doc = doc_json(programme.statement(ledger.conn, 2017, 3, 10))
     assert doc == {
-        "start": 2017, "years": 3, "target": 10, "segment": "intermediate",
+        "start": 2017,
+        "years": 3,
+        "target": 10,
+        "segment": "intermediate",
         "position": ledger.position(),
         "rows": [
-            {"year": 2017, "acquired": 2, "in_tense_zones": 1, "cumulative": 2,
-             "target_to_date": 3, "on_track": False},
-            {"year": 2018, "acquired": 0, "in_tense_zones": 0, "cumulative": 2,
-             "target_to_date": 6, "on_track": False},
-            {"year": 2019, "acquired": 2, "in_tense_zones": 0, "cumulative": 4,
-             "target_to_date": 10, "on_track": False},
+            {
+                "year": 2017,
+                "acquired": 2,
+                "in_tense_zones": 1,
+                "cumulative": 2,
+                "target_to_date": 3,
+                "on_track": False,
+            },
+            {
+                "year": 2018,
+                "acquired": 0,
+                "in_tense_zones": 0,
+                "cumulative": 2,
+                "target_to_date": 6,
+                "on_track": False,
+            },
+            {
+                "year": 2019,
+                "acquired": 2,
+                "in_tense_zones": 0,
+                "cumulative": 4,
+                "target_to_date": 10,
+                "on_track": False,
+            },
         ],
         "by_entity": {"ESH-A": 2, "ESH-B": 2},
     }
     social = doc_json(programme.statement(ledger.conn, 2017, 1, 1, segment="social"))
-    assert social["rows"] == [{"year": 2017, "acquired": 1, "in_tense_zones": 1,
-                               "cumulative": 1, "target_to_date": 1, "on_track": True}]
+    assert social["rows"] == [
+        {
+            "year": 2017,
+            "acquired": 1,
+            "in_tense_zones": 1,
+            "cumulative": 1,
+            "target_to_date": 1,
+            "on_track": True,
+        }
+    ]
 
 
 def test_programme_known_at_sees_the_wrong_zone_before_its_correction(ledger):
-    ledger.ok(*base_ledger(),
-              acquisition("A3", "2019-04-01", "ESH-B", [unit("N5", "B1", "intermediate")]))
+    ledger.ok(
+        *base_ledger(), acquisition("A3", "2019-04-01", "ESH-B", [unit("N5", "B1", "intermediate")])
+    )
     before = ledger.position()
-    ledger.ok(reversal("R3", "2019-04-02", "A3"),
-              acquisition("A4", "2019-04-03", "ESH-B", [unit("N5", "B2", "intermediate")]))
+    ledger.ok(
+        reversal("R3", "2019-04-02", "A3"),
+        acquisition("A4", "2019-04-03", "ESH-B", [unit("N5", "B2", "intermediate")]),
+    )
     old = doc_json(programme.statement(ledger.conn, 2019, 1, 1, known_at=before))["rows"][0]
     new = doc_json(programme.statement(ledger.conn, 2019, 1, 1))["rows"][0]
     assert (old["acquired"], old["in_tense_zones"]) == (1, 1)
@@ -249,18 +397,35 @@ def test_programme_known_at_sees_the_wrong_zone_before_its_correction(ledger):
 
 
 def test_dismemberment_register_with_maturities_and_overdue_usufructs(ledger):
-    ledger.ok(*base_ledger(),
-              bot("B1", "2017-07-01", "ESH-A", "FUND", ["U1", "U2"], "2019-06-30"),
-              bot("B2", "2017-07-01", "ESH-A", "FUND", ["U3"], "2030-12-31"),
-              bot("B3", "2017-08-01", "ESH-B", "ESH-A", ["V1"], "2019-01-01"),
-              {"id": "X1", "type": "usufruct_extinguished", "date": "2019-06-30", "units": ["U2"]})
+    ledger.ok(
+        *base_ledger(),
+        bot("B1", "2017-07-01", "ESH-A", "FUND", ["U1", "U2"], "2019-06-30"),
+        bot("B2", "2017-07-01", "ESH-A", "FUND", ["U3"], "2030-12-31"),
+        bot("B3", "2017-08-01", "ESH-B", "ESH-A", ["V1"], "2019-01-01"),
+        {"id": "X1", "type": "usufruct_extinguished", "date": "2019-06-30", "units": ["U2"]},
+    )
     doc = doc_json(dismemberment.statement(ledger.conn, "2020-01-01", "2020-01-01"))
-    assert doc == {"as_of": "2020-01-01", "overdue_before": "2020-01-01",
-                   "position": ledger.position(), "rows": [
-                       {"usufructuary": "ESH-A", "bare_owner": "FUND", "units": 2,
-                        "maturities": {"2019": 1, "2030": 1}, "overdue": 1},
-                       {"usufructuary": "ESH-B", "bare_owner": "ESH-A", "units": 1,
-                        "maturities": {"2019": 1}, "overdue": 1}]}
+    assert doc == {
+        "as_of": "2020-01-01",
+        "overdue_before": "2020-01-01",
+        "position": ledger.position(),
+        "rows": [
+            {
+                "usufructuary": "ESH-A",
+                "bare_owner": "FUND",
+                "units": 2,
+                "maturities": {"2019": 1, "2030": 1},
+                "overdue": 1,
+            },
+            {
+                "usufructuary": "ESH-B",
+                "bare_owner": "ESH-A",
+                "units": 1,
+                "maturities": {"2019": 1},
+                "overdue": 1,
+            },
+        ],
+    }
     early = doc_json(dismemberment.statement(ledger.conn, "2018-12-31", "2018-12-31"))
     assert [(r["units"], r["overdue"]) for r in early["rows"]] == [(3, 0), (1, 0)]
     # after every transaction, judged against a given day (the CLI gives today)
@@ -271,46 +436,90 @@ def test_dismemberment_register_with_maturities_and_overdue_usufructs(ledger):
 
 
 def test_a_merger_moves_the_usufruct_with_its_end_date(ledger):
-    ledger.ok(*base_ledger(), bot("B1", "2017-07-01", "ESH-A", "FUND", ["U1"], "2031-01-01"),
-              merger("M1", "2018-01-01", ["ESH-A"], "ESH-B"))
+    ledger.ok(
+        *base_ledger(),
+        bot("B1", "2017-07-01", "ESH-A", "FUND", ["U1"], "2031-01-01"),
+        merger("M1", "2018-01-01", ["ESH-A"], "ESH-B"),
+    )
     assert doc_json(dismemberment.statement(ledger.conn, None, "2020-01-01"))["rows"] == [
-        {"usufructuary": "ESH-B", "bare_owner": "FUND", "units": 1,
-         "maturities": {"2031": 1}, "overdue": 0}]
+        {
+            "usufructuary": "ESH-B",
+            "bare_owner": "FUND",
+            "units": 1,
+            "maturities": {"2031": 1},
+            "overdue": 0,
+        }
+    ]
 
 
 # --------------------------------------------------------------------------- divestments
 
 
 def business(bid: str, entity: str, sector: str) -> dict[str, Any]:
-    return {"id": f"BIZ-{bid}", "type": "register_business", "date": "2017-01-01",
-            "entity": entity, "business": bid, "name": f"Business {bid}", "sector": sector,
-            "headcount": 50}
+    return {
+        "id": f"BIZ-{bid}",
+        "type": "register_business",
+        "date": "2017-01-01",
+        "entity": entity,
+        "business": bid,
+        "name": f"Business {bid}",
+        "sector": sector,
+        "headcount": 50,
+    }
 
 
-def divestment(tid: str, date: str, entity: str, bid: str,
-               price: str = "1000000") -> dict[str, Any]:
-    return {"id": tid, "type": "divestment", "date": date, "entity": entity, "business": bid,
-            "buyer": "Buyer <&> SA", "price_eur": price, "employees_transferred": 40,
-            "no_redundancy": False}
+def divestment(
+    tid: str, date: str, entity: str, bid: str, price: str = "1000000"
+) -> dict[str, Any]:
+    return {
+        "id": tid,
+        "type": "divestment",
+        "date": date,
+        "entity": entity,
+        "business": bid,
+        "buyer": "Buyer <&> SA",
+        "price_eur": price,
+        "employees_transferred": 40,
+        "no_redundancy": False,
+    }
 
 
 def test_divestments_in_journal_order_with_their_sector_and_year_filter(ledger):
-    ledger.ok(*base_ledger(), business("ADB", "ESH-A", "property_management"),
-              business("PP", "ESH-B", "private_development"),
-              business("OT", "ESH-B", "other"),
-              divestment("D2", "2018-06-01", "ESH-B", "PP", "12.5"),
-              divestment("D1", "2017-12-01", "ESH-A", "ADB"),
-              divestment("D3", "2018-07-01", "ESH-B", "OT"),
-              reversal("R3", "2018-07-02", "D3"))
+    ledger.ok(
+        *base_ledger(),
+        business("ADB", "ESH-A", "property_management"),
+        business("PP", "ESH-B", "private_development"),
+        business("OT", "ESH-B", "other"),
+        divestment("D2", "2018-06-01", "ESH-B", "PP", "12.5"),
+        divestment("D1", "2017-12-01", "ESH-A", "ADB"),
+        divestment("D3", "2018-07-01", "ESH-B", "OT"),
+        reversal("R3", "2018-07-02", "D3"),
+    )
     doc = doc_json(divestments.statement(ledger.conn))
     assert doc["year"] is None
     assert doc["rows"] == [
-        {"id": "D2", "date": "2018-06-01", "entity": "ESH-B", "business": "PP",
-         "sector": "private_development", "buyer": "Buyer <&> SA", "price_eur": "12.50",
-         "employees_transferred": 40, "no_redundancy": False},
-        {"id": "D1", "date": "2017-12-01", "entity": "ESH-A", "business": "ADB",
-         "sector": "property_management", "buyer": "Buyer <&> SA", "price_eur": "1000000.00",
-         "employees_transferred": 40, "no_redundancy": False},
+        {
+            "id": "D2",
+            "date": "2018-06-01",
+            "entity": "ESH-B",
+            "business": "PP",
+            "sector": "private_development",
+            "buyer": "Buyer <&> SA",
+            "price_eur": "12.50",
+            "employees_transferred": 40,
+            "no_redundancy": False,
+        },
+        {
+            "id": "D1",
+            "date": "2017-12-01",
+            "entity": "ESH-A",
+            "business": "ADB",
+            "sector": "property_management",
+            "buyer": "Buyer <&> SA",
+            "price_eur": "1000000.00",
+            "employees_transferred": 40,
+            "no_redundancy": False,
+        },
     ]
     assert [r["id"] for r in doc_json(divestments.statement(ledger.conn, 2017))["rows"]] == ["D1"]
     assert doc_json(divestments.statement(ledger.conn, 2019))["rows"] == []
@@ -320,9 +529,12 @@ def test_divestments_in_journal_order_with_their_sector_and_year_filter(ledger):
 
 
 def test_the_html_page_is_self_contained_escaped_and_has_a_chart_and_totals(ledger):
-    ledger.ok(*base_ledger(), business("ADB", "ESH-A", "property_management"),
-              divestment("D1", "2017-12-01", "ESH-A", "ADB"),
-              sale("S1", "2018-02-01", "ESH-A", ["U1"], "sitting_tenant"))
+    ledger.ok(
+        *base_ledger(),
+        business("ADB", "ESH-A", "property_management"),
+        divestment("D1", "2017-12-01", "ESH-A", "ADB"),
+        sale("S1", "2018-02-01", "ESH-A", ["U1"], "sitting_tenant"),
+    )
     page = render(sales.statement(ledger.conn, 2018), "html")
     assert page.startswith("<!DOCTYPE html>") and page.endswith("</html>")
     assert "<svg" in page and "<tfoot>" in page and "<script" not in page.lower()
@@ -338,9 +550,13 @@ def run(ledger, *args: str) -> Any:
 
 def test_every_report_command_prints_json_csv_table_and_html(ledger):
     ledger.ok(*base_ledger(), sale("S1", "2018-02-01", "ESH-A", ["U1"], "sitting_tenant"))
-    commands = [["movements", "--year", "2018"], ["sales", "--year", "2018"],
-                ["programme", "--start", "2017", "--years", "5", "--target", "100"],
-                ["dismemberment", "--as-of", "2018-12-31"], ["divestments"]]
+    commands = [
+        ["movements", "--year", "2018"],
+        ["sales", "--year", "2018"],
+        ["programme", "--start", "2017", "--years", "5", "--target", "100"],
+        ["dismemberment", "--as-of", "2018-12-31"],
+        ["divestments"],
+    ]
     for command in commands:
         for fmt in ("json", "csv", "table", "html"):
             result = run(ledger, *command, "--format", fmt)
@@ -348,18 +564,23 @@ def test_every_report_command_prints_json_csv_table_and_html(ledger):
         data = json.loads(run(ledger, *command, "--format", "json").output)
         assert data["position"] == ledger.position()
     header = run(ledger, "movements", "--year", "2018", "--format", "csv").output.splitlines()[0]
-    assert header == ("entity,opening,registered,acquired,received,reunited,sold,transferred,"
-                      "usufruct_ended,closing,dismembered")
+    assert header == (
+        "entity,opening,registered,acquired,received,reunited,sold,transferred,"
+        "usufruct_ended,closing,dismembered"
+    )
 
 
-@pytest.mark.parametrize("args", [
-    ["sales", "--year", "2018", "--target-rate", "1%"],
-    ["sales", "--year", "2018", "--target-rate", "2"],
-    ["sales"],
-    ["programme", "--start", "2017", "--years", "0", "--target", "5"],
-    ["dismemberment", "--as-of", "2018-02-30"],
-    ["movements", "--year", "2018", "--format", "xml"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["sales", "--year", "2018", "--target-rate", "1%"],
+        ["sales", "--year", "2018", "--target-rate", "2"],
+        ["sales"],
+        ["programme", "--start", "2017", "--years", "0", "--target", "5"],
+        ["dismemberment", "--as-of", "2018-02-30"],
+        ["movements", "--year", "2018", "--format", "xml"],
+    ],
+)
 def test_bad_report_arguments_are_usage_errors(ledger, args):
     assert run(ledger, *args).exit_code == 2
 
@@ -376,8 +597,12 @@ def test_dismemberment_without_as_of_judges_overdue_against_today(ledger):
 
 def test_an_empty_statement_in_csv_still_has_its_header_line(ledger):
     ledger.ok(*base_ledger())
-    for command in (["movements", "--year", "2000"], ["sales", "--year", "2000"],
-                    ["dismemberment"], ["divestments"]):
+    for command in (
+        ["movements", "--year", "2000"],
+        ["sales", "--year", "2000"],
+        ["dismemberment"],
+        ["divestments"],
+    ):
         lines = run(ledger, *command, "--format", "csv").output.splitlines()
         assert len(lines) == 1 and lines[0].count(",") >= 3, command
 
@@ -385,18 +610,23 @@ def test_an_empty_statement_in_csv_still_has_its_header_line(ledger):
 def test_charts_are_well_formed_svg_with_a_bar_per_item_and_a_target(ledger):
     from xml.etree import ElementTree
 
-    from projections.reports import charts
+    from projections.render import charts
 
-    ledger.ok(*base_ledger(), sale("S1", "2018-02-01", "ESH-A", ["U1"], "sitting_tenant"),
-              bot("B1", "2018-03-01", "ESH-B", "FUND", ["V1"], "2019-01-01"))
+    ledger.ok(
+        *base_ledger(),
+        sale("S1", "2018-02-01", "ESH-A", ["U1"], "sitting_tenant"),
+        bot("B1", "2018-03-01", "ESH-B", "FUND", ["V1"], "2019-01-01"),
+    )
     svg = "{http://www.w3.org/2000/svg}"
     figures = {
         "sales": sales.statement(ledger.conn, 2018).figure,
         "programme": programme.statement(ledger.conn, 2017, 3, 100).figure,
         "dismemberment": dismemberment.statement(ledger.conn, None, "2020-01-01").figure,
     }
-    bars = {name: ElementTree.fromstring(figure).findall(f"{svg}rect")
-            for name, figure in figures.items()}
+    bars = {
+        name: ElementTree.fromstring(figure).findall(f"{svg}rect")
+        for name, figure in figures.items()
+    }
     # legend squares + bars: 2 sellers, 3 years, 1 maturity year
     counts = [len([r for r in rects if r.get("width") != "12"]) for rects in bars.values()]
     assert counts == [2, 3, 1]

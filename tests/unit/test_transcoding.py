@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.application import HousingLedger
-from projections.transcoding import TOPIC
+from ledger.storage.application import HousingLedger
+from ledger.storage.transcoding import TOPIC
 from tests.unit.test_events import event_classes, sample
 
 
@@ -37,13 +37,20 @@ def test_every_event_is_encoded_to_the_same_bytes_as_the_library(cls: type) -> N
     st.dates(),
     st.decimals(allow_nan=False, allow_infinity=False, places=2),
 )
-def test_any_text_number_date_and_amount_encode_identically(text: str, number: int, day: date,
-                                                           amount: Decimal) -> None:
+def test_any_text_number_date_and_amount_encode_identically(
+    text: str, number: int, day: date, amount: Decimal
+) -> None:
     stock, fast = apps()
-    state = {"name": text, "count": number, "on": day, "price": amount, "flag": True,
-             "none": None, "nested": {"a": [text, day]}}
+    state = {
+        "name": text,
+        "count": number,
+        "on": day,
+        "price": amount,
+        "flag": True,
+        "none": None,
+        "nested": {"a": [text, day]},
+    }
     assert fast.mapper.transcoder.encode(state) == stock.mapper.transcoder.encode(state)
-
 
 
 def test_a_value_without_transcoding_is_refused() -> None:

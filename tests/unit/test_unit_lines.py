@@ -9,13 +9,25 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ledger.booking.transactions import (
+    UNIT_OPTIONAL,
+    UNIT_REQUIRED,
+    UnitSpec,
+    _object,
+    parse_transaction,
+)
+from ledger.booking.unitlines import unit_values
 from ledger.errors import InvalidField
-from ledger.transactions import UNIT_OPTIONAL, UNIT_REQUIRED, UnitSpec, _object, parse_transaction
-from ledger.unitlines import unit_values
 
-ANY_JSON = st.none() | st.booleans() | st.integers(-5, 3000) | st.text(max_size=6) | st.just(
-    1.5) | st.lists(st.integers(), max_size=2) | st.dictionaries(st.text(max_size=2),
-                                                                 st.integers(), max_size=1)
+ANY_JSON = (
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 3000)
+    | st.text(max_size=6)
+    | st.just(1.5)
+    | st.lists(st.integers(), max_size=2)
+    | st.dictionaries(st.text(max_size=2), st.integers(), max_size=1)
+)
 GOOD = {
     "unit_id": st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,85}", fullmatch=True),
     "commune": st.from_regex(r"[0-9]{5}|2[AB][0-9]{3}|[0-9]{4}|75056\n", fullmatch=True),
@@ -24,10 +36,10 @@ GOOD = {
     "financing": st.sampled_from(["PLAI", "PLUS", "PLS", "PLI", "other", "pls", None]),
     "rooms": st.integers(-1, 22) | st.booleans() | st.none(),
     "surface_m2": st.from_regex(r"-?[0-9]{1,21}(\.[0-9]{0,3})?|0|0\.00| 1|1e2", fullmatch=True)
-    | st.none() | st.integers(1, 9),
+    | st.none()
+    | st.integers(1, 9),
     "year_built": st.integers(1790, 10001) | st.none() | st.just(True),
-    "rpls_id": st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,85}|-R| ", fullmatch=True)
-    | st.none(),
+    "rpls_id": st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,85}|-R| ", fullmatch=True) | st.none(),
 }
 
 
@@ -84,8 +96,17 @@ def test_a_unit_object_is_accepted_only_as_the_generic_parser_accepts_it(item: A
 
 LINES = [
     {"unit_id": "U1", "commune": "75056", "zone": "A", "segment": "social"},
-    {"unit_id": "U1", "commune": "2A004", "zone": "Abis", "segment": "other", "financing": "PLS",
-     "rooms": 20, "surface_m2": "0.01", "year_built": 1800, "rpls_id": "R:1/2-3_4.5"},
+    {
+        "unit_id": "U1",
+        "commune": "2A004",
+        "zone": "Abis",
+        "segment": "other",
+        "financing": "PLS",
+        "rooms": 20,
+        "surface_m2": "0.01",
+        "year_built": 1800,
+        "rpls_id": "R:1/2-3_4.5",
+    },
     {"unit_id": "U1", "commune": "75056", "zone": "A", "segment": "social", "rooms": 0},
     {"unit_id": "U1", "commune": "75056", "zone": "A", "segment": "social", "surface_m2": "-1"},
     {"unit_id": "U1", "commune": "75056", "zone": "A", "segment": "social", "surface_m2": "0.0"},
@@ -100,9 +121,15 @@ LINES = [
 
 def test_acquisition_lines_give_the_same_units_and_errors_as_the_generic_parser() -> None:
     for unit in LINES:
-        line = {"id": "ACQ-1", "type": "acquisition", "date": "2019-01-01", "entity": "E",
-                "mode": "vefa", "price_eur": "1.00", "units": [unit, {**LINES[0],
-                                                                     "unit_id": "U2"}]}
+        line = {
+            "id": "ACQ-1",
+            "type": "acquisition",
+            "date": "2019-01-01",
+            "entity": "E",
+            "mode": "vefa",
+            "price_eur": "1.00",
+            "units": [unit, {**LINES[0], "unit_id": "U2"}],
+        }
         try:
             got: Any = [exact(u) for u in parse_transaction(line)["units"]]
         except InvalidField as e:

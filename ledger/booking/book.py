@@ -1,0 +1,248 @@
+"""Booking: apply parsed transactions to the aggregates they touch, enforcing every rule.
+
+A `Book` is the unit of work of one import. It loads the aggregates a file names (in
+bulk, once), applies each transaction in file order, and collects the new events of each
+transaction in order, the `RecordedTransaction` event last (its position is the
+transaction's journal position). A handler first checks every rule of its transaction and
+only then changes aggregates, so a rejected line leaves the book as it was and the
+following lines are validated against the ledger plus the earlier *valid* lines.
+
+A new unit and each journal entry are made directly in stored form (`ledger.booking.created`),
+rebuilt as an aggregate (by the library's mapper) only if a later line asks for it.
+
+Nothing here writes: the application stores the collected events in one database
+transaction once the whole file is valid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import Mapper, StoredEvent
+
+from ledger.booking.created import created
+from ledger.booking.entries import EnteredUnit
+from ledger.booking.ports import Expectations, LedgerIndex
+from ledger.booking.transactions import Transaction, UnitSpec, parse_transaction
+from ledger.domain.aggregates import (
+    Business,
+    Entity,
+    RecordedTransaction,
+    Unit,
+    business_key,
+    entity_key,
+    transaction_key,
+    unit_key,
+)
+from ledger.errors import RuleViolation
+
+Loader = Callable[[Iterable[UUID]], dict[UUID, Aggregate]]
+Touched = list[Aggregate | StoredEvent]  # what a handler changed: aggregates, new stored events
+ALREADY_RECORDED = "already_recorded"
+
+
+@dataclass
+class Booked:
+    """What a transaction of this import touched (for reversals later in the same file)."""
+
+    tx: Transaction
+    units: list[str] = field(default_factory=list)
+    businesses: list[str] = field(default_factory=list)
+    reversed: bool = False
+
+
+class Book:
+    def __init__(
+        self,
+        index: LedgerIndex,
+        loader: Loader,
+        mapper: Mapper[UUID],
+        handlers: Mapping[str, Handler],
+    ) -> None:
+        self.handlers = handlers
+        self.index = index
+        self.loader = loader
+        self.mapper = mapper
+        # An aggregate created by this import is held as its stored event until asked for.
+        self.aggregates: dict[UUID, Aggregate | StoredEvent | None] = {}
+        self.entered_by: dict[str, dict[UUID, None]] = {}  # units of `entries`, by holder
+        self.versions_read: dict[UUID, int] = {}
+        self.labels: dict[UUID, str] = {}
+        self.booked: dict[str, Booked] = {}
+        self.named: dict[str, list[str]] = {}
+        self.rpls: dict[str, str] = {}
+        self.rpls_indexed: dict[str, str | None] = {}
+        self.reversed_here: set[str] = set()
+        self.touched: dict[UUID, Aggregate] = {}
+        self.has_merger = False
+        # The units entered by this import and held as their stored events only.
+        self.entries: dict[UUID, EnteredUnit] = {}
+
+    # -- loading -------------------------------------------------------------------
+    def prefetch(self, transactions: Iterable[Transaction]) -> None:
+        """Load every aggregate the transactions name, in one bulk read."""
+        labels = self.labels
+        rpls: list[str] = []
+        for tx in transactions:
+            labels[transaction_key(tx.id)] = f"transaction {tx.id}"
+            labels.update((entity_key(e), f"entity {e}") for e in named_entities(tx))
+            labels.update((unit_key(u), f"unit {u}") for u in named_units(tx))
+            if tx.fields.get("business"):
+                labels[business_key(tx["business"])] = f"business {tx['business']}"
+            if tx.type == "reversal":
+                labels[transaction_key(tx["reverses"])] = f"transaction {tx['reverses']}"
+            rpls.extend(u.rpls_id for u in tx.fields.get("units") or () if _has_rpls(u))
+        self._load(list(labels))
+        self._index_rpls(rpls)
+
+    def _load(self, keys: Iterable[UUID]) -> None:
+        missing = [k for k in keys if k not in self.aggregates]
+        if not missing:
+            return
+        found = self.loader(missing)
+        for key in missing:
+            agg = found.get(key)
+            self.aggregates[key] = agg
+            self.versions_read[key] = agg.version if agg is not None else 0
+
+    def _index_rpls(self, rpls_ids: Iterable[str]) -> None:
+        """Ask the index which unit uses each rpls id once per id (the file's at prefetch)."""
+        missing = [r for r in dict.fromkeys(rpls_ids) if r not in self.rpls_indexed]
+        if missing:
+            found = self.index.rpls_in_use(missing)
+            self.rpls_indexed.update((r, found.get(r)) for r in missing)
+
+    def rpls_holder(self, rpls_id: str) -> str | None:
+        """The unit last given this rpls id: by this import, else in the ledger."""
+        if rpls_id in self.rpls:
+            return self.rpls[rpls_id]
+        self._index_rpls([rpls_id])
+        return self.rpls_indexed[rpls_id]
+
+    def _get(self, key: UUID) -> Any:
+        if key not in self.aggregates:
+            self._load([key])
+        found = self.aggregates[key]
+        if isinstance(found, StoredEvent):
+            entry = self.entries.pop(key, None)
+            if entry is not None:
+                found = entry.aggregate(key)
+                del self.entered_by[entry.holder][key]
+            else:
+                created_event: Any = self.mapper.to_domain_event(found)
+                found = created_event.mutate(None)
+            self.aggregates[key] = found
+            self.touched[key] = found
+        return found
+
+    def entered_units(self, holders: Iterable[str]) -> list[tuple[UUID, EnteredUnit]]:
+        """The units of `entries` held by `holders` (in full ownership)."""
+        keys = [k for holder in set(holders) for k in self.entered_by.get(holder, ())]
+        return [(k, self.entries[k]) for k in keys]
+
+    def move_entered(self, key: UUID, into: str) -> None:
+        """Note that the unit `key` of `entries` is now held by `into`."""
+        del self.entered_by[self.entries[key].holder][key]
+        self.entered_by.setdefault(into, {})[key] = None
+
+    def expectations(self, head: int) -> Expectations:
+        merger = head if self.has_merger else None
+        return Expectations(dict(self.versions_read), merger, self.labels, read_at=head)
+
+    # -- booking -------------------------------------------------------------------
+    def apply(self, tx: Transaction) -> list[StoredEvent] | str:
+        """Book one transaction: its new events in stored form, in order, or
+        ALREADY_RECORDED."""
+        recorded: RecordedTransaction | None = self._get(transaction_key(tx.id))
+        if recorded is not None:
+            if recorded.content_hash == tx.content_hash:
+                return ALREADY_RECORDED
+            raise RuleViolation(
+                "duplicate_id",
+                f"transaction id {tx.id} is already recorded with different content",
+            )
+        booked = Booked(tx)
+        touched = self.handlers[tx.type](self, tx, booked)
+        journal_entry = created(
+            self.mapper,
+            RecordedTransaction,
+            RecordedTransaction.Recorded,
+            transaction_key(tx.id),
+            transaction_id=tx.id,
+            type=tx.type,
+            on=tx.date,
+            content=tx.content_json,
+            content_hash=tx.content_hash,
+        )
+        self.aggregates[journal_entry.originator_id] = journal_entry  # type: ignore[index]
+        self.booked[tx.id] = booked
+        for entity in named_entities(tx):
+            self.named.setdefault(entity, []).append(tx.id)
+        events: list[StoredEvent] = []
+        for agg in touched:
+            if isinstance(agg, StoredEvent):
+                events.append(agg)
+            else:
+                events.extend(map(self.mapper.to_stored_event, agg.collect_events()))
+                self.touched[agg.id] = agg
+        events.append(journal_entry)
+        return events
+
+    # -- shared checks -------------------------------------------------------------
+    def entity(self, entity_id: str, on: date, role: str, named: bool = True) -> Entity:
+        entity: Entity | None = self._get(entity_key(entity_id))
+        if entity is None:
+            raise RuleViolation("unknown_entity", f"{role} {entity_id} is not a registered entity")
+        entity.check_active(on, role)
+        if named:
+            entity.check_merger_date(on)
+        return entity
+
+    def unit(self, unit_id: str) -> Unit:
+        unit: Unit | None = self._get(unit_key(unit_id))
+        if unit is None or not unit.is_present:
+            raise RuleViolation("unknown_unit", f"unit {unit_id} is not in the ledger")
+        return unit
+
+    def business(self, business_id: str) -> Business:
+        business: Business | None = self._get(business_key(business_id))
+        if business is None or business.status == Business.VOID:
+            raise RuleViolation("unknown_business", f"business {business_id} is not registered")
+        return business
+
+
+def named_entities(tx: Transaction) -> list[str]:
+    """Every entity id named in any field of the transaction."""
+    f = tx.fields
+    names = [f.get("entity"), f.get("bare_owner"), f.get("into")]
+    names.extend(f.get("absorbed") or ())
+    buyer = f.get("buyer")
+    if isinstance(buyer, dict):
+        names.append(buyer.get("entity"))
+    return [n for n in names if n]
+
+
+def _has_rpls(unit: Any) -> bool:
+    return isinstance(unit, UnitSpec) and bool(unit.rpls_id)
+
+
+def named_units(tx: Transaction) -> list[str]:
+    units = tx.fields.get("units") or ()
+    return [u.unit_id if isinstance(u, UnitSpec) else u for u in units]
+
+
+def reparse(recorded: RecordedTransaction) -> Transaction:
+    """The parsed form of a recorded transaction (its content is valid by construction)."""
+    import json
+
+    return parse_transaction(json.loads(recorded.content))
+
+
+#: A transaction type's handler: checks every rule, then changes aggregates; returns what
+#: it touched (aggregates with new events, or new events already in stored form).
+Handler = Callable[["Book", Transaction, Booked], Sequence[Aggregate | StoredEvent]]

@@ -1,0 +1,95 @@
+"""Units entered by this import, kept in stored form until a line needs their aggregate.
+
+An import makes each new unit's `Entered` event directly in stored form
+(`ledger.booking.created`). A merger that moves such a unit (held in full ownership by an
+absorbed entity) makes its `RightsMerged` event in stored form too (`merged`), so a
+large merger builds no aggregate or event object. If any other line touches the unit (a
+sale, a reversal...), `EnteredUnit.aggregate` rebuilds it from the same values, as the
+library's repository would from the stored events, without decoding JSON.
+Nothing here checks a rule (that is `booking` and `merger`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+
+from ledger.booking.created import Stamped, rebuilt
+from ledger.booking.transactions import Transaction, UnitSpec
+from ledger.domain.aggregates import Unit
+
+
+def unit_entry(spec: UnitSpec, tx: Transaction, mode: str) -> dict[str, Any]:
+    """The fields of a unit's `Entered` (or `Reentered`) event."""
+    return dict(
+        unit_id=spec.unit_id,
+        holder=tx["entity"],
+        mode=mode,
+        commune=spec.commune,
+        zone=str(spec.zone),
+        segment=str(spec.segment),
+        financing=str(spec.financing) if spec.financing else None,
+        rooms=spec.rooms,
+        surface_m2=spec.surface_m2,
+        year_built=spec.year_built,
+        rpls_id=spec.rpls_id,
+        transaction=tx.id,
+        on=tx.date,
+    )
+
+
+@dataclass(slots=True)
+class EnteredUnit:
+    """A unit entered by this import, held in full ownership by `holder` since
+    `last_date`, with its events so far in stored form only."""
+
+    timestamp: datetime
+    spec: UnitSpec
+    tx: Transaction
+    mode: str
+    holder: str
+    last_date: date
+    version: int = 1
+    merges: list[tuple[datetime, dict[str, Any]]] = field(default_factory=list)
+
+    @property
+    def unit_id(self) -> str:
+        return self.spec.unit_id
+
+    def aggregate(self, key: UUID) -> Unit:
+        """The unit as the library's repository rebuilds it from its stored events."""
+        entry = unit_entry(self.spec, self.tx, self.mode)
+        unit: Unit = rebuilt(Unit, Unit.Entered, key, self.timestamp, **entry)
+        for version, (timestamp, fields) in enumerate(self.merges, start=2):
+            event = Unit.RightsMerged(
+                originator_id=key, originator_version=version, timestamp=timestamp, **fields
+            )
+            event.mutate(unit)
+        return unit
+
+    def merged(self, moves: Stamped, key: UUID) -> StoredEvent:
+        """`Unit.merge` of this unit, its full owner absorbed into `into`, in stored form:
+        the event the aggregate would trigger, at the same version (`moves`: the merger's
+        `RightsMerged` fields, from `merge_fields`)."""
+        timestamp = Unit.RightsMerged.create_timestamp()
+        self.version += 1
+        self.merges.append((timestamp, moves.fields))
+        self.holder, self.last_date = moves.fields["into"], moves.fields["on"]
+        return moves.stored(key, self.version, timestamp)
+
+
+def merge_fields(into: str, transaction: str, on: date) -> dict[str, Any]:
+    """The fields of `RightsMerged` for a unit held in full ownership by an absorbed entity."""
+    return dict(
+        into=into,
+        full_owner=into,
+        usufructuary=None,
+        bare_owner=None,
+        consolidated=False,
+        transaction=transaction,
+        on=on,
+    )

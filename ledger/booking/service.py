@@ -1,0 +1,140 @@
+"""The application service: record transaction files in the journal.
+
+`HousingLedger` is the eventsourcing `Application` (its name fixes the events table,
+`housingledger_events`: never rename it). `record` runs the import pipeline:
+parse every line -> book every transaction against the ledger -> if and only if nothing
+was rejected, store all new events in one database transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import StoredEvent
+
+from ledger.booking.book import ALREADY_RECORDED, Book
+from ledger.booking.handlers import HANDLERS
+from ledger.booking.lines import decode_line
+from ledger.booking.ports import EventStore, LedgerIndex
+from ledger.booking.transactions import Transaction, parse_transaction
+from ledger.errors import RuleViolation
+from ledger.gcpause import paused_gc
+
+
+@dataclass(frozen=True, slots=True)
+class LineError:
+    source: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}: {self.message}"
+
+
+@dataclass
+class ImportResult:
+    recorded: int = 0
+    already_recorded: int = 0
+    events: int = 0
+    position: int = 0
+    errors: list[LineError] = field(default_factory=list)
+
+
+Progress = Callable[[int], None]
+
+
+def read_source(name: str, stream: IO[bytes]) -> Iterator[tuple[int, Any | LineError]]:
+    """(line number, decoded JSON value or LineError) for every non-blank line."""
+    for number, raw in enumerate(stream, start=1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            yield number, LineError(name, number, f"invalid UTF-8 at byte {e.start}")
+            continue
+        if not text.strip():
+            continue
+        try:
+            yield number, decode_line(text)
+        except RuleViolation as e:
+            yield number, LineError(name, number, e.message)
+
+
+class Recorder:
+    """Records files of transactions: all lines valid, or nothing written."""
+
+    def __init__(self, app: Application[UUID], store: EventStore, index: LedgerIndex) -> None:
+        self.app = app
+        self.store = store
+        self.index = index
+        self.empty = False
+
+    def load(self, keys: Iterable[UUID]) -> dict[UUID, Aggregate]:
+        """Rebuild aggregates from their stored events, in bulk, with the library's mapper.
+        An empty journal (when this import began) has none: no need to ask. (Had a
+        writer stored some since, the append's check of what was read finds it.)"""
+        aggregates: dict[UUID, Any] = {}
+        if self.empty:
+            return aggregates
+        for stored in self.store.load(keys):
+            event: Any = self.app.mapper.to_domain_event(stored)
+            aggregates[event.originator_id] = event.mutate(aggregates.get(event.originator_id))
+        return aggregates
+
+    def record(
+        self, sources: Iterable[tuple[str, IO[bytes]]], progress: Progress | None = None
+    ) -> ImportResult:
+        with paused_gc():
+            return self._record(sources, progress)
+
+    def _record(
+        self, sources: Iterable[tuple[str, IO[bytes]]], progress: Progress | None
+    ) -> ImportResult:
+        result = ImportResult()
+        parsed: list[tuple[str, int, Transaction]] = []
+        names: list[str] = []
+        for name, stream in sources:
+            names.append(name)
+            for number, value in read_source(name, stream):
+                if isinstance(value, LineError):
+                    result.errors.append(value)
+                    continue
+                try:
+                    parsed.append((name, number, parse_transaction(value)))
+                except RuleViolation as e:
+                    result.errors.append(LineError(name, number, e.message))
+        head = self.store.head()
+        self.empty = head == 0
+        book = Book(self.index, self.load, self.app.mapper, HANDLERS)
+        book.prefetch(tx for _, _, tx in parsed)
+        events: list[StoredEvent] = []
+        for done, (name, number, tx) in enumerate(parsed, start=1):
+            try:
+                booked = book.apply(tx)
+            except RuleViolation as e:
+                result.errors.append(LineError(name, number, f"{tx.type} {tx.id}: {e.message}"))
+                continue
+            finally:
+                if progress is not None:
+                    progress(done)
+            if booked == ALREADY_RECORDED:
+                result.already_recorded += 1
+            else:
+                assert isinstance(booked, list)
+                result.recorded += 1
+                events.extend(booked)
+        order = {name: i for i, name in enumerate(names)}
+        result.errors.sort(key=lambda e: (order.get(e.source, -1), e.line))
+        if result.errors or not events:
+            result.position = head
+            if result.errors:
+                result.recorded = result.already_recorded = 0
+            return result
+        positions = self.store.append(events, book.expectations(head))
+        result.events = len(positions)
+        result.position = positions[-1]
+        return result

@@ -1,0 +1,429 @@
+"""The input format: one JSON line -> one typed, field-checked transaction.
+
+This is the "parse" step of the import pipeline (parse -> book -> record). It checks
+syntax, fields, types and value lists, and nothing that needs the ledger's state
+(that is `booking`). Every problem is an `InvalidField` whose message names the field.
+The original object is kept (`raw`) so the journal can give back the transaction exactly
+as recorded, and `content_hash` makes re-importing the same line idempotent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from ledger.booking.unitlines import unit_values
+from ledger.domain.values import (
+    COMMUNE_PATTERN,
+    DECIMAL_PATTERN,
+    ID_MAX_LENGTH,
+    ID_PATTERN,
+    REGION_PATTERN,
+    AcquisitionMode,
+    BuyerCategory,
+    Consideration,
+    EntityKind,
+    Financing,
+    Sector,
+    Segment,
+    Zone,
+    parse_date,
+    parse_money,
+)
+from ledger.errors import InvalidField
+
+#: The one key that `journal --format jsonl` adds and `import` ignores.
+JOURNAL_KEY = "journal"
+MAX_TEXT_LENGTH = 2000
+MAX_COUNT = 10_000_000
+MAX_UNITS_PER_TRANSACTION = 100_000
+COMMON_REQUIRED = ("id", "type", "date")
+COMMON_OPTIONAL = ("reference", "note")
+
+
+@dataclass(frozen=True, slots=True)
+class UnitSpec:
+    """A unit object of `register_units` and `acquisition`."""
+
+    unit_id: str
+    commune: str
+    zone: Zone
+    segment: Segment
+    financing: Financing | None = None
+    rooms: int | None = None
+    surface_m2: Decimal | None = None
+    year_built: int | None = None
+    rpls_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    """A parsed transaction: common fields, the type-specific `fields`, and the raw object."""
+
+    id: str
+    type: str
+    date: date
+    fields: Mapping[str, Any]
+    raw: Mapping[str, Any]
+
+    @property
+    def canonical_json(self) -> str:
+        """The content as a canonical JSON text (sorted keys): what idempotency compares."""
+        return json.dumps(self.raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    @property
+    def content_json(self) -> str:
+        """The content as filed (key order kept), compact: what the journal entry stores."""
+        return json.dumps(dict(self.raw), ensure_ascii=False, separators=(",", ":"))
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.canonical_json.encode("utf-8")).hexdigest()
+
+    def __getitem__(self, name: str) -> Any:
+        return self.fields[name]
+
+
+# --- field parsers: each takes (field name, JSON value) and returns the typed value ----
+
+Parser = Callable[[str, Any], Any]
+
+
+def _text(name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise InvalidField("type", f"field '{name}' must be a string, not {_json_type(value)}")
+    if not value.strip():
+        raise InvalidField("empty", f"field '{name}' must not be empty")
+    if "\x00" in value:
+        raise InvalidField("type", f"field '{name}' contains a NUL character (\\u0000)")
+    if len(value) > MAX_TEXT_LENGTH:
+        raise InvalidField(
+            "too_long",
+            f"field '{name}' is {len(value)} characters long (at most {MAX_TEXT_LENGTH})",
+        )
+    return value
+
+
+def _ident(name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise InvalidField("type", f"field '{name}' must be a string, not {_json_type(value)}")
+    if not 1 <= len(value) <= ID_MAX_LENGTH or not ID_PATTERN.fullmatch(value):
+        shown = value if len(value) <= 40 else value[:40] + "..."
+        raise InvalidField(
+            "id_format",
+            f"field '{name}' {shown!r} is not a valid id (1-{ID_MAX_LENGTH} characters: "
+            "letters, digits and . _ : / -, starting with a letter or digit)",
+        )
+    return value
+
+
+def _date(name: str, value: Any) -> date:
+    if not isinstance(value, str):
+        raise InvalidField("type", f"field '{name}' must be a date string, not {_json_type(value)}")
+    try:
+        return parse_date(value)
+    except ValueError:
+        raise InvalidField(
+            "date_format", f"field '{name}' {value[:40]!r} is not a valid date YYYY-MM-DD"
+        ) from None
+
+
+def _money(name: str, value: Any) -> Decimal:
+    if not isinstance(value, str):
+        raise InvalidField(
+            "money_type",
+            f"field '{name}' must be a decimal string such as \"1250000.00\", "
+            f"not {_json_type(value)}",
+        )
+    try:
+        amount = parse_money(value)
+    except ValueError:
+        raise InvalidField(
+            "money_format",
+            f"field '{name}' {value[:40]!r} is not an amount with at most 2 decimals "
+            "(and at most 15 digits before the point)",
+        ) from None
+    if amount < 0:
+        raise InvalidField("negative", f"field '{name}' must be >= 0, not {value}")
+    return amount
+
+
+def _count(low: int, high: int) -> Parser:
+    def parse(name: str, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidField(
+                "type", f"field '{name}' must be an integer, not {_json_type(value)}"
+            )
+        if not low <= value <= high:
+            raise InvalidField(
+                "range", f"field '{name}' must be between {low} and {high}, not {value}"
+            )
+        return value
+
+    return parse
+
+
+def _boolean(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidField("type", f"field '{name}' must be true or false, not {_json_type(value)}")
+    return value
+
+
+def _choice(enum: type[Any]) -> Parser:
+    allowed = ", ".join(m.value for m in enum)
+
+    def parse(name: str, value: Any) -> Any:
+        try:
+            return enum(value)
+        except (ValueError, TypeError):
+            shown = repr(value)[:40]
+            raise InvalidField(
+                "value_list", f"field '{name}' is {shown}; expected one of: {allowed}"
+            ) from None
+
+    return parse
+
+
+def _region(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not REGION_PATTERN.fullmatch(value):
+        raise InvalidField("region_format", f"field '{name}' must be a 2-digit INSEE region code")
+    return value
+
+
+def _id_list(name: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise InvalidField("type", f"field '{name}' must be a list, not {_json_type(value)}")
+    if not value:
+        raise InvalidField("empty", f"field '{name}' must list at least one id")
+    if len(value) > MAX_UNITS_PER_TRANSACTION:
+        raise InvalidField(
+            "too_long", f"field '{name}' lists more than {MAX_UNITS_PER_TRANSACTION} ids"
+        )
+    ids = tuple(_ident(f"{name}[{i}]", v) for i, v in enumerate(value))
+    seen: set[str] = set()
+    for item in ids:
+        if item in seen:
+            raise InvalidField("duplicate", f"field '{name}' lists {item} twice")
+        seen.add(item)
+    return ids
+
+
+def _surface(name: str, value: Any) -> Decimal:
+    if not isinstance(value, str):
+        raise InvalidField(
+            "type", f"field '{name}' must be a decimal string, not {_json_type(value)}"
+        )
+    if len(value) > 20 or not DECIMAL_PATTERN.fullmatch(value.removeprefix("-")):
+        raise InvalidField(
+            "decimal_format",
+            f"field '{name}' {value[:40]!r} is not a decimal number such as \"64.50\"",
+        )
+    surface = Decimal(value)
+    if surface <= 0:
+        raise InvalidField("range", f"field '{name}' must be a decimal > 0, not {value}")
+    return surface
+
+
+def _commune(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not COMMUNE_PATTERN.fullmatch(value):
+        raise InvalidField(
+            "commune_format", f"field '{name}' must be an INSEE commune code (5 characters)"
+        )
+    return value
+
+
+UNIT_REQUIRED: dict[str, Parser] = {
+    "unit_id": _ident,
+    "commune": _commune,
+    "zone": _choice(Zone),
+    "segment": _choice(Segment),
+}
+UNIT_OPTIONAL: dict[str, Parser] = {
+    "financing": _choice(Financing),
+    "rooms": _count(1, 20),
+    "surface_m2": _surface,
+    "year_built": _count(1800, 9999),
+    "rpls_id": _ident,
+}
+
+
+def _unit_list(name: str, value: Any) -> tuple[UnitSpec, ...]:
+    if not isinstance(value, list):
+        raise InvalidField("type", f"field '{name}' must be a list, not {_json_type(value)}")
+    if not value:
+        raise InvalidField("empty", f"field '{name}' must list at least one unit")
+    if len(value) > MAX_UNITS_PER_TRANSACTION:
+        raise InvalidField(
+            "too_long", f"field '{name}' lists more than {MAX_UNITS_PER_TRANSACTION} units"
+        )
+    units = []
+    seen: set[str] = set()
+    for i, item in enumerate(value):
+        checked = unit_values(item)
+        if checked is not None:
+            unit = UnitSpec(*checked)
+        else:  # something is off: the generic parser says what
+            unit = UnitSpec(**_object(f"{name}[{i}]", item, UNIT_REQUIRED, UNIT_OPTIONAL))
+        if unit.unit_id in seen:
+            raise InvalidField("duplicate", f"field '{name}' lists unit {unit.unit_id} twice")
+        seen.add(unit.unit_id)
+        units.append(unit)
+    return tuple(units)
+
+
+BUYER_REQUIRED: dict[str, Parser] = {"category": _choice(BuyerCategory)}
+BUYER_OPTIONAL: dict[str, Parser] = {"name": _text, "entity": _ident}
+
+
+def _buyer(name: str, value: Any) -> dict[str, Any]:
+    parsed = _object(name, value, BUYER_REQUIRED, BUYER_OPTIONAL)
+    return {
+        "category": parsed["category"],
+        "name": parsed.get("name"),
+        "entity": parsed.get("entity"),
+    }
+
+
+def _object(
+    name: str, value: Any, required: Mapping[str, Parser], optional: Mapping[str, Parser]
+) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InvalidField("type", f"field '{name}' must be an object, not {_json_type(value)}")
+    unknown = [k for k in value if k not in required and k not in optional]
+    if unknown:
+        raise InvalidField("unknown_field", f"unknown field '{name}.{unknown[0]}'")
+    parsed: dict[str, Any] = {}
+    for key, parser in required.items():
+        if key not in value:
+            raise InvalidField("missing_field", f"missing field '{name}.{key}'")
+        parsed[key] = parser(f"{name}.{key}", value[key])
+    for key, parser in optional.items():
+        if key in value and value[key] is not None:
+            parsed[key] = parser(f"{name}.{key}", value[key])
+    return parsed
+
+
+@dataclass(frozen=True, slots=True)
+class Schema:
+    required: Mapping[str, Parser]
+    optional: Mapping[str, Parser]
+
+
+SCHEMAS: dict[str, Schema] = {
+    "register_entity": Schema(
+        {"entity": _ident, "name": _text, "kind": _choice(EntityKind)}, {"region": _region}
+    ),
+    "register_units": Schema({"entity": _ident, "units": _unit_list}, {}),
+    "acquisition": Schema(
+        {
+            "entity": _ident,
+            "units": _unit_list,
+            "mode": _choice(AcquisitionMode),
+            "price_eur": _money,
+        },
+        {"seller": _text},
+    ),
+    "sale": Schema({"entity": _ident, "units": _id_list, "buyer": _buyer, "price_eur": _money}, {}),
+    "bare_ownership_transfer": Schema(
+        {
+            "entity": _ident,
+            "bare_owner": _ident,
+            "units": _id_list,
+            "usufruct_end": _date,
+            "consideration": _choice(Consideration),
+        },
+        {"price_eur": _money},
+    ),
+    "usufruct_extinguished": Schema({"units": _id_list}, {}),
+    "merger": Schema({"absorbed": _id_list, "into": _ident}, {}),
+    "register_business": Schema(
+        {
+            "entity": _ident,
+            "business": _ident,
+            "name": _text,
+            "sector": _choice(Sector),
+            "headcount": _count(0, MAX_COUNT),
+        },
+        {},
+    ),
+    "divestment": Schema(
+        {
+            "entity": _ident,
+            "business": _ident,
+            "buyer": _text,
+            "price_eur": _money,
+            "employees_transferred": _count(0, MAX_COUNT),
+            "no_redundancy": _boolean,
+        },
+        {},
+    ),
+    "reversal": Schema({"reverses": _ident, "reason": _text}, {}),
+}
+TRANSACTION_TYPES = tuple(SCHEMAS)
+
+
+def parse_transaction(obj: Any) -> Transaction:
+    """Check one decoded JSON value against the format; raise InvalidField on the first problem."""
+    if not isinstance(obj, dict):
+        raise InvalidField(
+            "not_object", f"a transaction must be a JSON object, not {_json_type(obj)}"
+        )
+    raw = {k: v for k, v in obj.items() if k != JOURNAL_KEY}
+    for key in COMMON_REQUIRED:
+        if key not in raw:
+            raise InvalidField("missing_field", f"missing field '{key}'")
+    tx_id = _ident("id", raw["id"])
+    tx_type = raw["type"]
+    if not isinstance(tx_type, str) or tx_type not in SCHEMAS:
+        raise InvalidField(
+            "unknown_type",
+            f"transaction {tx_id}: unknown type {str(tx_type)[:40]!r}; expected one of: "
+            + ", ".join(TRANSACTION_TYPES),
+        )
+    schema = SCHEMAS[tx_type]
+    try:
+        tx_date = _date("date", raw["date"])
+        for key in COMMON_OPTIONAL:
+            if key in raw:
+                _text(key, raw[key])
+        unknown = [
+            k
+            for k in raw
+            if k not in COMMON_REQUIRED
+            and k not in COMMON_OPTIONAL
+            and k not in schema.required
+            and k not in schema.optional
+        ]
+        if unknown:
+            raise InvalidField("unknown_field", f"unknown field '{unknown[0]}' for a {tx_type}")
+        fields: dict[str, Any] = {}
+        for key, parser in schema.required.items():
+            if key not in raw:
+                raise InvalidField("missing_field", f"missing field '{key}' for a {tx_type}")
+            fields[key] = parser(key, raw[key])
+        for key, parser in schema.optional.items():
+            fields[key] = parser(key, raw[key]) if raw.get(key) is not None else None
+    except InvalidField as e:
+        raise InvalidField(e.code, f"{tx_type} {tx_id}: {e.message}") from None
+    return Transaction(id=tx_id, type=tx_type, date=tx_date, fields=fields, raw=raw)
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number with a fraction (floats are not allowed)"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"

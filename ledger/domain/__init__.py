@@ -1,0 +1,17 @@
+"""The domain: what the ledger records and the rules it enforces. Standard library and
+eventsourcing only: no database, no click, no read side.
+
+- `aggregates`: `Unit`, `Entity`, `Business`, `RecordedTransaction` and their nested,
+  past-tense events (the legal record), each command checking its rule;
+- `values`: the value lists and small value types of the input format;
+- `keys`: aggregate ids, uuid5 of natural keys;
+- `errors` lives one level up (`ledger.errors`): the failures every layer raises.
+
+Stored events name their classes by topic, `ledger.domain:Unit.Sold`: each class pins
+its topic with `TOPIC` (the library's explicit topics), so a module can move and every
+stored event still reads. Importing this package registers them.
+"""
+
+from ledger.domain.aggregates import Business, Entity, Holding, RecordedTransaction, Unit
+
+__all__ = ["Business", "Entity", "Holding", "RecordedTransaction", "Unit"]

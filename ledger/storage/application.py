@@ -1,0 +1,41 @@
+"""The eventsourcing `Application` as this ledger configures it: names, mapper, repository.
+
+`HousingLedger` is the library's application with an explicit name, which fixes the
+events table (`housingledger_events`: never rename either), and the date transcoding.
+It is the library's side of the journal: its mapper encodes and decodes stored events,
+its repository rebuilds an aggregate by id, and `init` uses it to create the events
+table. It does not record transactions: the import (`ledger.booking.service.Recorder`)
+appends whole files through the journal writer (`ledger.storage.eventstore`), which
+keeps the library's table and stored format (docs/decisions/0002-own-journal-writer.md).
+So nothing calls its `save()`.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import JSONTranscoder
+
+from ledger.storage.transcoding import DateAsISO
+
+APPLICATION_NAME = "HousingLedger"
+EVENTS_TABLE = APPLICATION_NAME.lower() + "_events"
+
+
+class HousingLedger(Application[UUID]):
+    name = APPLICATION_NAME
+    log_section_size = 1000
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+
+def persistence_env(url: str, create_table: bool = False) -> dict[str, str]:
+    """Always explicit: left unset, eventsourcing silently keeps events in memory."""
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
+        "SQLALCHEMY_URL": url,
+        "CREATE_TABLE": "y" if create_table else "n",
+    }

@@ -1,0 +1,276 @@
+"""One renderer for every query and statement: table, JSON, CSV or HTML.
+
+A `Document` is the JSON answer of the spec (header fields, `position`, `rows`); the
+table and CSV forms render its `rows`. The HTML form (statements only) is one
+self-contained page: inline CSS, the document's header, its chart (inline SVG built by
+`projections/render/charts.py`), its rows with a totals line, and its extra objects;
+no script, no network (a Content-Security-Policy forbids both), no clock.
+
+JSON is printed with a fixed key order and `ensure_ascii=False`, so the same ledger gives
+byte-identical output on SQLite and PostgreSQL. Table output escapes control characters,
+so a hostile name cannot drive the terminal; JSON and CSV keep values verbatim (they are
+data, not screen text); HTML escapes every text.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+FORMATS = ("table", "json", "csv")
+#: Statements (`report ...`) also render as a self-contained HTML page.
+REPORT_FORMATS = (*FORMATS, "html")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+@dataclass
+class Document:
+    header: dict[str, Any]
+    rows: list[dict[str, Any]]
+    columns: Sequence[str] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+    #: HTML only: the page title, an inline SVG chart, and a totals line (not in JSON/CSV).
+    title: str = ""
+    figure: str = ""
+    totals: dict[str, Any] | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {**self.header, "rows": self.rows, **self.extra}
+
+
+def to_json(doc: Document) -> str:
+    return json.dumps(doc.as_json(), ensure_ascii=False, indent=2)
+
+
+def _flat(row: dict[str, Any]) -> dict[str, Any]:
+    """Nested objects (e.g. `by_category`) become `key.subkey` columns."""
+    flat: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, dict):
+            for sub, inner in value.items():
+                flat[f"{key}.{sub}"] = inner
+        else:
+            flat[key] = value
+    return flat
+
+
+def _columns(doc: Document, rows: list[dict[str, Any]]) -> list[str]:
+    if doc.columns:
+        return list(doc.columns)
+    columns: list[str] = []
+    for row in rows:
+        for key in row:
+            if key not in columns:
+                columns.append(key)
+    return columns
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def to_csv(doc: Document) -> str:
+    rows = [_flat(r) for r in doc.rows]
+    columns = _columns(doc, rows)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(row.get(c)) for c in columns])
+    return out.getvalue().rstrip("\n")
+
+
+def _html(text: str) -> str:
+    """HTML-escaped, with control characters as visible escapes (never raw in a page)."""
+    return html.escape(escape(text))
+
+
+def escape(text: str) -> str:
+    """Control characters as visible escapes (\\x1b...), for terminal output."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def to_table(doc: Document) -> str:
+    rows = [_flat(r) for r in doc.rows]
+    columns = _columns(doc, rows)
+    title = "  ".join(f"{k}: {escape(_cell(v))}" for k, v in doc.header.items() if v is not None)
+    if not rows:
+        return f"{title}\n(no rows)"
+    cells = [[escape(_cell(row.get(c))) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    numeric = [all(_is_number(r[i]) for r in cells) for i in range(len(columns))]
+
+    def line(values: Sequence[str]) -> str:
+        parts = [
+            v.rjust(w) if num else v.ljust(w)
+            for v, w, num in zip(values, widths, numeric, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    lines = [title, line(columns), line(["-" * w for w in widths])]
+    lines.extend(line(r) for r in cells)
+    return "\n".join(lines)
+
+
+def _is_number(text: str) -> bool:
+    return bool(re.fullmatch(r"-?\d+(\.\d+)?", text)) or text == ""
+
+
+# --- HTML ---------------------------------------------------------------------------
+
+PAGE_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;color:#212121;margin:2rem auto;
+max-width:1280px;padding:0 1rem;line-height:1.4}
+h1{font-size:1.5rem;margin:0 0 .5rem}h2{font-size:1.1rem;margin:1.5rem 0 .5rem}
+dl.header{display:flex;flex-wrap:wrap;gap:.25rem 1.5rem;margin:0 0 1rem;color:#424242}
+dl.header div{display:flex;gap:.4rem}dt{font-weight:600}dd{margin:0}
+figure{margin:1rem 0;border:1px solid #e0e0e0;border-radius:6px;padding:.5rem}
+figure svg{width:100%;height:auto;display:block}
+.scroll{overflow-x:auto}
+table{border-collapse:collapse;font-size:.8rem;font-variant-numeric:tabular-nums}
+th,td{padding:.3rem .38rem;border-bottom:1px solid #e0e0e0}td{white-space:nowrap}
+thead th{background:#f5f5f5;text-align:left;vertical-align:bottom;font-weight:600}
+thead tr:last-child th,thead th[rowspan]{border-bottom:2px solid #9e9e9e}
+thead th[colspan]{text-align:center;border-bottom:1px solid #bdbdbd}
+td.num,th.num{text-align:right}td.null{color:#9e9e9e;text-align:center}
+td.true{color:#2e7d32;font-weight:600}td.false{color:#c62828;font-weight:600}
+tbody tr:nth-child(even){background:#fafafa}
+tfoot td{font-weight:700;border-top:2px solid #9e9e9e;border-bottom:none}
+footer{margin-top:1.5rem;color:#757575;font-size:.8rem}
+@page{size:A4 landscape;margin:1cm}
+@media print{body{margin:0;max-width:none;padding:0}.scroll{overflow:visible}
+table{font-size:.7rem}figure{break-inside:avoid}}
+"""
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+def _heading(name: str) -> str:
+    """A column name that may wrap after its underscores (narrow columns, whole words)."""
+    return _html(name).replace("_", "_<wbr>")
+
+
+def _html_cell(value: Any, numeric: bool) -> str:
+    if value is None:
+        return '<td class="null">&ndash;</td>' if numeric else "<td></td>"
+    if isinstance(value, bool):
+        css = ' class="true"' if value else ' class="false"'
+    else:
+        css = ' class="num"' if numeric else ""
+    return f"<td{css}>{_html(_cell(value))}</td>"
+
+
+def _html_head(columns: list[str], numeric: dict[str, bool]) -> str:
+    """One header row; two when some columns are a nested object's keys (`by_category.x`):
+    the object's name spans its keys."""
+
+    def th(label: str, column: str, extra: str = "") -> str:
+        css = " class=num" if numeric[column] else ""
+        return f'<th{css} scope="col"{extra}>{_heading(label)}</th>'
+
+    if not any("." in c for c in columns):
+        return "<tr>" + "".join(th(c, c) for c in columns) + "</tr>"
+    top: list[str] = []
+    sub: list[str] = []
+    i = 0
+    while i < len(columns):
+        group = columns[i].split(".", 1)[0]
+        if "." not in columns[i]:
+            top.append(th(group, columns[i], ' rowspan="2"'))
+            i += 1
+            continue
+        end = i
+        while end < len(columns) and columns[end].startswith(group + "."):
+            end += 1
+        keys = columns[i:end]
+        top.append(f'<th scope="colgroup" colspan="{len(keys)}">{_heading(group)}</th>')
+        sub.extend(th(c.split(".", 1)[1], c) for c in keys)
+        i += len(keys)
+    return f"<tr>{''.join(top)}</tr><tr>{''.join(sub)}</tr>"
+
+
+def _numeric(values: list[Any]) -> bool:
+    """A column of numbers (nulls allowed), right-aligned; booleans are not numbers."""
+    present = [v for v in values if v is not None]
+    return bool(present) and all(not isinstance(v, bool) and _is_number(_cell(v)) for v in present)
+
+
+def _html_table(
+    columns: list[str], rows: list[dict[str, Any]], totals: dict[str, Any] | None
+) -> str:
+    numeric = {c: _numeric([r.get(c) for r in rows]) for c in columns}
+    body = "".join(
+        "<tr>" + "".join(_html_cell(r.get(c), numeric[c]) for c in columns) + "</tr>" for r in rows
+    )
+    if not rows:
+        body = f'<tr><td colspan="{len(columns) or 1}">(no rows)</td></tr>'
+    foot = ""
+    if totals is not None:
+        foot = (
+            "<tfoot><tr>"
+            + "".join(
+                _html_cell(totals[c], numeric[c]) if c in totals else "<td></td>" for c in columns
+            )
+            + "</tr></tfoot>"
+        )
+    return (
+        f'<div class="scroll"><table><thead>{_html_head(columns, numeric)}</thead>'
+        f"<tbody>{body}</tbody>{foot}</table></div>"
+    )
+
+
+def _html_extra(name: str, value: Any) -> str:
+    """An extra object of the document (e.g. `by_entity`) as a two-column table."""
+    title = f"<h2>{_html(name)}</h2>"
+    if not isinstance(value, dict):
+        return f"{title}<p>{_html(_cell(value))}</p>"
+    counts = bool(value) and all(isinstance(v, int) for v in value.values())
+    key, label = name.removeprefix("by_") or "key", "units" if counts else "value"
+    rows = [{key: k, label: v} for k, v in value.items()]
+    totals = {key: "total", label: sum(value.values())} if counts else None
+    return title + _html_table([key, label], rows, totals)
+
+
+def to_html(doc: Document) -> str:
+    """One self-contained page (a statement to read, print or archive with a filing)."""
+    rows = [_flat(r) for r in doc.rows]
+    columns = _columns(doc, rows)
+    totals = _flat(doc.totals) if doc.totals is not None else None
+    title = _html(doc.title or "housing-ledger")
+    header = "".join(
+        f"<div><dt>{_html(k)}</dt><dd>{_html(_cell(v))}</dd></div>"
+        for k, v in doc.header.items()
+        if v is not None
+    )
+    figure = f"<figure>{doc.figure}</figure>" if doc.figure else ""
+    extras = "".join(_html_extra(k, v) for k, v in doc.extra.items())
+    position = _html(_cell(doc.header.get("position")))
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{title}</title><style>{PAGE_CSS}</style></head><body>"
+        f'<h1>{title}</h1><dl class="header">{header}</dl>{figure}'
+        f"{_html_table(columns, rows, totals)}{extras}"
+        f"<footer>housing-ledger statement as the journal stood at position {position}. "
+        f"Reproduce it with --known-at {position}.</footer></body></html>"
+    )
+
+
+def render(doc: Document, fmt: str) -> str:
+    if fmt == "html":
+        return to_html(doc)
+    if fmt == "json":
+        return to_json(doc)
+    if fmt == "csv":
+        return to_csv(doc)
+    return to_table(doc)
