@@ -4,6 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 PY      = $(BIN)/python
 UNITS  ?= 3000
+SOURCES = ledger projections commands cli.py tests bench docs/gen_cli.py
 
 .PHONY: demo test test-all lint typecheck bench bench-postgres clean docs
 
@@ -25,11 +26,14 @@ test: $(BIN)/housing-ledger
 test-all: $(BIN)/housing-ledger
 	$(PY) -m pytest -n 2 -q --runslow
 
+## lint: ruff's checks and its format check (`ruff format` fixes the format)
 lint: $(BIN)/housing-ledger
-	$(BIN)/ruff check ledger projections cli.py tests
+	$(BIN)/ruff check $(SOURCES)
+	$(BIN)/ruff format --check $(SOURCES)
 
+## typecheck: mypy --strict on the product
 typecheck: $(BIN)/housing-ledger
-	$(BIN)/mypy ledger projections cli.py
+	$(BIN)/mypy --strict ledger projections commands cli.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis housing-ledger.db*
