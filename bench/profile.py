@@ -97,7 +97,8 @@ def spy_report(title: str, stacks: list[tuple[list[str], int]], top: int) -> str
 
 
 def spy_frame(frame: str) -> str:
-    """'Projector._fold (projections/engine/catchup.py)' -> 'projections/engine/catchup.py:Projector._fold'."""
+    """A py-spy frame 'Projector._fold (projections/engine/catchup.py)' as
+    'projections/engine/catchup.py:Projector._fold'."""
     name, _, path = frame.rpartition(" (")
     path = path.rstrip(")")
     parts = Path(path).parts

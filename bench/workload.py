@@ -1,4 +1,4 @@
-"""The benchmark's ledger: the seeded demo story (`ledger.demo.story.generate`) cut in three.
+"""The benchmark's ledger: the seeded demo story (`ledger.demo.generate`) cut in three.
 
 - `base`: the story up to the catch-up window, imported in one file (the bulk import);
 - the *window*: the last run of about `window_events` new events (10,000) of the story
@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ledger.demo.story import generate
+from ledger.demo import generate
 
 UNKNOWN_SIZE = frozenset({"merger", "reversal"})
 

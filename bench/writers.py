@@ -29,7 +29,7 @@ if __package__ in (None, ""):
 from bench.measure import ROOT, PostgresScratch, machine  # noqa: E402
 from bench.run import PG_SERVER  # noqa: E402
 from bench.workload import jsonl  # noqa: E402
-from ledger.demo.story import generate  # noqa: E402
+from ledger.demo import generate  # noqa: E402
 
 
 def child(url: str, path: Path) -> subprocess.Popen[str]:

@@ -12,7 +12,8 @@ from cli import main
 HEADER = """# Command reference
 
 Generated from `housing-ledger --help` by `make docs`; `tests/unit/test_docs.py` fails
-when it is stale. The contract (exit codes, JSON keys) is in the shared `spec/cli.md`.
+when it is stale. Exit codes: 0 success, 1 input rejected, 2 usage error, 3 integrity
+failure, 4 database unavailable or a concurrent writer won (see README.md).
 """
 
 
@@ -26,10 +27,7 @@ def sections(group: click.Group, path: list[str]) -> list[str]:
         if name and isinstance(group.commands[name], click.Group):
             out.extend(sections(group.commands[name], [*path, name]))  # type: ignore[arg-type]
             continue
-        if name or not path:
-            out.append(f"## `{title}`\n\n```text\n{text.strip()}\n```\n")
-        elif path:
-            out.append(f"## `{title}`\n\n```text\n{text.strip()}\n```\n")
+        out.append(f"## `{title}`\n\n```text\n{text.strip()}\n```\n")
     return out
 
 

@@ -14,10 +14,7 @@ from contextlib import contextmanager
 
 @contextmanager
 def paused_gc() -> Iterator[None]:
-    """The cyclic garbage collector paused, then restored. An import, a catch-up batch
-    and an in-memory replay each allocate many dicts and strings that live until the end
-    and form no reference cycles: the collector's passes over that growing heap cost a
-    seventh of an import, a tenth of a catch-up, a third of a replay, and free nothing."""
+    """The cyclic garbage collector paused for the block, then restored as it was."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -13,10 +13,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from ledger.domain.aggregates import unit_key
+from ledger.domain.values import TENSE_ZONES, Zone
 from ledger.storage.database import Connection
 
 DIMENSIONS = ("zone", "segment", "financing", "commune", "region", "tense")
-TENSE_SQL = "CASE WHEN p.zone IN ('Abis', 'A', 'B1') THEN 1 ELSE 0 END"
+
+
+def tense_sql(alias: str) -> str:
+    """SQL giving 1 when the row `alias` has its `zone` in a tense zone, else 0: the
+    domain's `TENSE_ZONES`, listed in the order `Zone` declares them."""
+    zones = ", ".join(f"'{zone.value}'" for zone in Zone if zone in TENSE_ZONES)
+    return f"CASE WHEN {alias}.zone IN ({zones}) THEN 1 ELSE 0 END"
 
 
 def known(alias: str, known_at: int | None) -> tuple[str, list[Any]]:
@@ -41,8 +48,8 @@ def position_at(conn: Connection, known_at: int | None) -> int:
 
 
 #: SQLite, without statistics, reads one entity's holdings through `hl_periods_asof` (every
-#: current period of every holder on the date: 7x the hand-written query at 100k units);
-#: the holder's own index reads only that entity's rows. PostgreSQL plans it well itself.
+#: current period of every holder on the date); the holder's own index reads only that
+#: entity's rows. PostgreSQL plans it well itself.
 _HOLDER_INDEX_HINT = " INDEXED BY hl_periods_holder"
 
 
@@ -124,7 +131,7 @@ def _dimension(by: str | None, known_at: int | None) -> tuple[str, str, list[Any
     if by is None:
         return "NULL", "", []
     if by == "tense":
-        return TENSE_SQL, "", []
+        return tense_sql("p"), "", []
     if by == "region":
         e_where, e_params = known("e", known_at)
         join = f" LEFT JOIN hl_entities e ON e.entity = p.holder AND {e_where}"

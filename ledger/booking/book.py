@@ -28,7 +28,8 @@ from eventsourcing.persistence import Mapper, StoredEvent
 from ledger.booking.created import created
 from ledger.booking.entries import EnteredUnit
 from ledger.booking.ports import Expectations, LedgerIndex
-from ledger.booking.transactions import Transaction, UnitSpec, parse_transaction
+from ledger.booking.transactions import Transaction, parse_transaction
+from ledger.booking.unitlines import UnitSpec
 from ledger.domain.aggregates import (
     Business,
     Entity,

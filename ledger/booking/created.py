@@ -2,14 +2,17 @@
 
 Most events of a bulk import create something: a unit entering the ledger, the journal
 entry of each transaction. Building an eventsourcing aggregate and its event object for
-each, only to encode the event, costs more than the rest of the import. `created` makes
-the `StoredEvent` that `Aggregate._create` followed by the application's mapper
-(`Mapper.to_stored_event`) would make from the same values: the state keys are the event
+each, only to encode the event, is work an import can skip (docs/performance.md).
+`created` makes the `StoredEvent` that `Aggregate._create` followed by the application's
+mapper (`Mapper.to_stored_event`) would make from the same values: the state keys are the event
 class's dataclass fields in their order (ids excluded: they are columns), the timestamp
 comes from the event class's own `create_timestamp`, the topics from `get_topic`, and the
 state is encoded by the mapper's transcoder (then its compressor and cipher, if any).
 `tests/unit/test_created.py` checks the bytes against the library's own path and that
 the library's repository rebuilds the aggregates.
+
+Must not: decide what an event says. The caller gives the fields (from the domain or
+the parsed line); this module only gives them the library's stored form.
 """
 
 from __future__ import annotations
@@ -121,10 +124,10 @@ class Stamped:
             self.tail = data[len(_HEAD) + len(stamp) :]
 
     def stored(self, key: UUID, version: int, timestamp: datetime) -> StoredEvent:
+        """The stored event at `version` made at `timestamp`: `triggered` with these fields."""
         if self.tail is None:
-            state = _state(self.mapper, self.event_class, {"timestamp": timestamp, **self.fields})
-        else:
-            state = b"".join((_HEAD, timestamp.isoformat().encode("ascii"), self.tail))
+            return triggered(self.mapper, self.event_class, key, version, timestamp, **self.fields)
+        state = b"".join((_HEAD, timestamp.isoformat().encode("ascii"), self.tail))
         return StoredEvent(
             originator_id=key, originator_version=version, topic=self.topic, state=state
         )

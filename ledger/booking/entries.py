@@ -6,7 +6,11 @@ absorbed entity) makes its `RightsMerged` event in stored form too (`merged`), s
 large merger builds no aggregate or event object. If any other line touches the unit (a
 sale, a reversal...), `EnteredUnit.aggregate` rebuilds it from the same values, as the
 library's repository would from the stored events, without decoding JSON.
-Nothing here checks a rule (that is `booking` and `merger`).
+
+Must not: check a rule (that is `handlers` and `merger`), or decide an event's fields on
+its own: `merge_fields` takes them from the domain (`Unit.rights_merged`), and
+`unit_entry` is the one source of a unit's entry, for the stored form and for
+`Unit.reenter` alike (`created` refuses fields that are not the event class's).
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from ledger.booking.created import Stamped, rebuilt
-from ledger.booking.transactions import Transaction, UnitSpec
+from ledger.booking.transactions import Transaction
+from ledger.booking.unitlines import UnitSpec
 from ledger.domain.aggregates import Unit
+from ledger.domain.holding import Holding
 
 
 def unit_entry(spec: UnitSpec, tx: Transaction, mode: str) -> dict[str, Any]:
@@ -82,14 +88,15 @@ class EnteredUnit:
         return moves.stored(key, self.version, timestamp)
 
 
+#: Which absorbed entity held a unit in full ownership does not change its `RightsMerged`
+#: fields (every right it held passes to `into`): any name stands for it.
+_ABSORBED_OWNER = "absorbed"
+_ABSORBED_HOLDING = Holding(full_owner=_ABSORBED_OWNER)
+
+
 def merge_fields(into: str, transaction: str, on: date) -> dict[str, Any]:
-    """The fields of `RightsMerged` for a unit held in full ownership by an absorbed entity."""
-    return dict(
-        into=into,
-        full_owner=into,
-        usufructuary=None,
-        bare_owner=None,
-        consolidated=False,
-        transaction=transaction,
-        on=on,
+    """The fields of `RightsMerged` for a unit held in full ownership by an absorbed
+    entity: the domain's own `Unit.rights_merged` of such a holding."""
+    return Unit.rights_merged(
+        _ABSORBED_HOLDING, frozenset((_ABSORBED_OWNER,)), into, transaction, on
     )

@@ -4,6 +4,9 @@ A handler first checks every rule of its transaction (domain commands raise a na
 `RuleViolation`), and only then changes aggregates, so a rejected line leaves the book as
 it was. The merger and the reversal have modules of their own (`merger.py`,
 `reversal.py`): they read more of the ledger and have date rules of their own.
+
+Must not: change an aggregate before every rule of the transaction is checked, or write
+anything (the book collects the events; the service records them).
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from ledger.booking.created import created
 from ledger.booking.entries import EnteredUnit, unit_entry
 from ledger.booking.merger import book_merger
 from ledger.booking.reversal import book_reversal
-from ledger.booking.transactions import Transaction, UnitSpec
+from ledger.booking.transactions import Transaction
+from ledger.booking.unitlines import UnitSpec
 from ledger.domain.aggregates import (
     Business,
     Entity,

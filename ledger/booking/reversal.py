@@ -2,7 +2,11 @@
 
 A reversal is allowed only while nothing recorded after the reversed transaction (and not
 itself reversed) touches what it touched, so undoing it is local: each touched aggregate
-pops the state the reversed transaction pushed. See spec/transactions.md, `reversal`.
+pops the state the reversed transaction pushed. See docs/transactions.md, `reversal` and
+the `reversal_blocked` and `entity_absorbed_since` rules.
+
+Must not: edit or delete a recorded transaction, or hand a right back to an entity
+absorbed since (the reversed transaction stays in the journal, marked reversed).
 """
 
 from __future__ import annotations

@@ -1,9 +1,14 @@
-"""The application service: record transaction files in the journal.
+"""The command service: `Recorder` records transaction files in the journal.
 
-`HousingLedger` is the eventsourcing `Application` (its name fixes the events table,
-`housingledger_events`: never rename it). `record` runs the import pipeline:
-parse every line -> book every transaction against the ledger -> if and only if nothing
-was rejected, store all new events in one database transaction.
+`Recorder.record` runs the import pipeline: parse every line (`lines`, `transactions`)
+-> book every transaction against the ledger (`book`, `handlers`) -> record, if and only
+if nothing was rejected, every new event in one database transaction. It reaches the
+outside world only through the ports (`ports.EventStore`, the journal; `ports.LedgerIndex`,
+the lookups served by the projections) and the library application's mapper, which the
+composition root (cli.py) hands it.
+
+Must not: open a database, write anything when a line is rejected, or log and skip a
+bad line (every error is returned, with its file and line).
 """
 
 from __future__ import annotations

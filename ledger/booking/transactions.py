@@ -17,6 +17,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from ledger.booking.unitlines import UnitSpec as UnitSpec  # re-exported: part of the format
 from ledger.booking.unitlines import unit_values
 from ledger.domain.values import (
     COMMUNE_PATTERN,
@@ -24,6 +25,9 @@ from ledger.domain.values import (
     ID_MAX_LENGTH,
     ID_PATTERN,
     REGION_PATTERN,
+    ROOMS_RANGE,
+    SURFACE_MAX_LENGTH,
+    YEAR_BUILT_RANGE,
     AcquisitionMode,
     BuyerCategory,
     Consideration,
@@ -44,21 +48,6 @@ MAX_COUNT = 10_000_000
 MAX_UNITS_PER_TRANSACTION = 100_000
 COMMON_REQUIRED = ("id", "type", "date")
 COMMON_OPTIONAL = ("reference", "note")
-
-
-@dataclass(frozen=True, slots=True)
-class UnitSpec:
-    """A unit object of `register_units` and `acquisition`."""
-
-    unit_id: str
-    commune: str
-    zone: Zone
-    segment: Segment
-    financing: Financing | None = None
-    rooms: int | None = None
-    surface_m2: Decimal | None = None
-    year_built: int | None = None
-    rpls_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +207,7 @@ def _surface(name: str, value: Any) -> Decimal:
         raise InvalidField(
             "type", f"field '{name}' must be a decimal string, not {_json_type(value)}"
         )
-    if len(value) > 20 or not DECIMAL_PATTERN.fullmatch(value.removeprefix("-")):
+    if len(value) > SURFACE_MAX_LENGTH or not DECIMAL_PATTERN.fullmatch(value.removeprefix("-")):
         raise InvalidField(
             "decimal_format",
             f"field '{name}' {value[:40]!r} is not a decimal number such as \"64.50\"",
@@ -245,9 +234,9 @@ UNIT_REQUIRED: dict[str, Parser] = {
 }
 UNIT_OPTIONAL: dict[str, Parser] = {
     "financing": _choice(Financing),
-    "rooms": _count(1, 20),
+    "rooms": _count(*ROOMS_RANGE),
     "surface_m2": _surface,
-    "year_built": _count(1800, 9999),
+    "year_built": _count(*YEAR_BUILT_RANGE),
     "rpls_id": _ident,
 }
 

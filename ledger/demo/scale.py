@@ -1,4 +1,4 @@
-"""The story tables of the demo generator's "scale" profile (see `ledger.demo.story`).
+"""The story tables of the demo generator's "scale" profile (see `ledger.demo.profiles`).
 
 Why: benchmarks need a ledger with 3 to 4 events per unit over ten years, as a real
 group's ledger has, where the default demo has about 1.5. The churn added here is the
@@ -19,8 +19,8 @@ group's reorganisation, told with the same transaction types and rules as the re
 - The rest (opening stock, acquisitions, HLM lot sales, AFL's usufructs, corrections)
   follows the default story's tables: the same cast and programme, more history.
 
-Plain tuples only: `ledger.demo.story` builds its `Cast` and `Merger` rows from them, so this
-module imports nothing from the project and `python -m ledger.demo.story` loads one copy of it.
+What it must not do: import anything, of the project or outside the standard library.
+Plain tuples only: `ledger.demo.profiles` builds its `Cast` and `Merger` rows from them.
 """
 
 from __future__ import annotations
@@ -89,5 +89,5 @@ MERGERS = (
 
 #: Blocks sold by the ESH to ONV each year, as a share of their full-ownership stock.
 ONV_BLOCK_RATE = 0.015
-#: Lot-by-lot sales, as a share of the seller's stock on 1 January (default: demo.py).
+#: Lot-by-lot sales, as a share of the seller's stock on 1 January (default: cast.py).
 LOT_RATES = {"fonciere": 0.02, "lli": 0.015, "ONV": 0.25}

@@ -16,13 +16,13 @@ restores it exactly. Event and class names are stored as topics: never rename th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from eventsourcing.domain import Aggregate
 
+from ledger.domain.holding import NOBODY, Holding
 from ledger.domain.keys import business_key, entity_key, transaction_key, unit_key
 from ledger.errors import RuleViolation
 
@@ -37,33 +37,6 @@ __all__ = [
     "transaction_key",
     "unit_key",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class Holding:
-    """How a unit is held now: by one full owner, or by a usufructuary and a bare owner."""
-
-    full_owner: str | None = None
-    usufructuary: str | None = None
-    bare_owner: str | None = None
-    usufruct_end: date | None = None
-
-    @property
-    def holders(self) -> tuple[str, ...]:
-        return tuple(h for h in (self.full_owner, self.usufructuary, self.bare_owner) if h)
-
-    def describe(self) -> str:
-        if self.full_owner:
-            return f"it is held in full ownership by {self.full_owner}"
-        if self.usufructuary:
-            return (
-                f"its usufruct is held by {self.usufructuary}, "
-                f"its bare ownership by {self.bare_owner}"
-            )
-        return "it is held by nobody"
-
-
-NOBODY = Holding()
 
 
 class Unit(Aggregate):
@@ -333,17 +306,28 @@ class Unit(Aggregate):
     def merge(self, absorbed: frozenset[str], into: str, transaction: str, on: date) -> None:
         """Pass every right held by an absorbed entity to `into` (consolidating if needed)."""
         self.check_date(on)
-        h = self.holding
+        fields = Unit.rights_merged(self.holding, absorbed, into, transaction, on)
+        self.trigger_event(Unit.RightsMerged, **fields)
+
+    @staticmethod
+    def rights_merged(
+        holding: Holding, absorbed: frozenset[str], into: str, transaction: str, on: date
+    ) -> dict[str, Any]:
+        """The fields of the `RightsMerged` event of a unit held as `holding` when a merger
+        passes every right of the `absorbed` entities to `into`: usufruct and bare
+        ownership that meet in one holder become full ownership (Civil Code art. 617).
+        The one statement of the rule: `merge` and the import's stored-form fast path
+        (`ledger.booking.entries.merge_fields`) both take the event's fields from here."""
 
         def move(holder: str | None) -> str | None:
             return into if holder in absorbed else holder
 
+        h = holding
         full, usu, bare = move(h.full_owner), move(h.usufructuary), move(h.bare_owner)
         consolidated = usu is not None and usu == bare
         if consolidated:
             full, usu, bare = usu, None, None
-        self.trigger_event(
-            Unit.RightsMerged,
+        return dict(
             into=into,
             full_owner=full,
             usufructuary=usu,

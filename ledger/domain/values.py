@@ -1,7 +1,10 @@
-"""Value lists and small value types of the transaction format (spec/transactions.md).
+"""Value lists, bounds and small value parsers of the transaction format
+(docs/transactions.md).
 
-These are the vocabulary of the ledger: entity kinds, zones, segments, financing
-products, buyer categories, business sectors and the three ways a unit can be held.
+These are the vocabulary of the ledger: entity kinds, zones (and which are tense),
+segments, financing products, buyer categories, business sectors, acquisition modes,
+and the bounds of a unit's fields. Every other layer takes them from here: the input
+format's parsers and their fast path (`ledger.booking`), and the read side's SQL.
 They must not change meaning once released: they are stored in events.
 """
 
@@ -11,12 +14,6 @@ import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import NewType
-
-TransactionId = NewType("TransactionId", str)
-EntityId = NewType("EntityId", str)
-UnitId = NewType("UnitId", str)
-BusinessId = NewType("BusinessId", str)
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]*")
 ID_MAX_LENGTH = 80
@@ -25,6 +22,12 @@ REGION_PATTERN = re.compile(r"[0-9]{2}")
 DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MONEY_PATTERN = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,2})?")  # up to 10^15 EUR
 DECIMAL_PATTERN = re.compile(r"[0-9]+(\.[0-9]+)?")
+
+#: A unit object's bounds (inclusive): rooms, year built, and the length of the
+#: `surface_m2` decimal string.
+ROOMS_RANGE = (1, 20)
+YEAR_BUILT_RANGE = (1800, 9999)
+SURFACE_MAX_LENGTH = 20
 
 #: A legal person's usufruct cannot exceed 30 years (Civil Code art. 619).
 MAX_USUFRUCT_YEARS = 30
@@ -46,12 +49,8 @@ class Zone(StrEnum):
     B2 = "B2"
     C = "C"
 
-    @property
-    def is_tense(self) -> bool:
-        """Zones tendues for intermediate housing: A bis, A and B1."""
-        return self in TENSE_ZONES
 
-
+#: Zones tendues for intermediate housing: A bis, A and B1.
 TENSE_ZONES = frozenset({Zone.ABIS, Zone.A, Zone.B1})
 
 
@@ -104,14 +103,6 @@ class EntryMode(StrEnum):
     EXISTING = "existing"
 
 
-class Right(StrEnum):
-    """How an entity holds a unit (RPLS right codes 1 and 4, and the bare owner's)."""
-
-    FULL_OWNERSHIP = "full_ownership"  # pleine propriété
-    USUFRUCT = "usufruct"  # usufruit
-    BARE_OWNERSHIP = "bare_ownership"  # nue-propriété
-
-
 def parse_money(text: str) -> Decimal:
     """A decimal string with at most 2 decimal places; raises ValueError otherwise."""
     if not MONEY_PATTERN.fullmatch(text):
@@ -120,11 +111,6 @@ def parse_money(text: str) -> Decimal:
         return Decimal(text)
     except InvalidOperation as e:  # pragma: no cover - the pattern already guarantees it
         raise ValueError(f"{text!r} is not an amount") from e
-
-
-def format_money(amount: Decimal) -> str:
-    """Money as stored and printed: always 2 decimals."""
-    return f"{amount.quantize(Decimal('0.01')):f}"
 
 
 def parse_date(text: str) -> date:

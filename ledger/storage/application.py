@@ -1,13 +1,18 @@
-"""The eventsourcing `Application` as this ledger configures it: names, mapper, repository.
+"""The eventsourcing `Application` as this ledger configures it: name, table, transcodings.
 
 `HousingLedger` is the library's application with an explicit name, which fixes the
-events table (`housingledger_events`: never rename either), and the date transcoding.
-It is the library's side of the journal: its mapper encodes and decodes stored events,
-its repository rebuilds an aggregate by id, and `init` uses it to create the events
-table. It does not record transactions: the import (`ledger.booking.service.Recorder`)
-appends whole files through the journal writer (`ledger.storage.eventstore`), which
-keeps the library's table and stored format (docs/decisions/0002-own-journal-writer.md).
-So nothing calls its `save()`.
+events table (`housingledger_events`: never rename either), plus the date transcoding
+that events need. It is the library's side of the journal: its mapper encodes and
+decodes stored events (the import's `Recorder` is handed it), `init` builds it once to
+have the library create the events table (`ledger.storage.bootstrap`), and its
+repository can rebuild any aggregate by id (the tests check that the library reads what
+the ledger stored).
+
+Must not: record transactions. The import (`ledger.booking.service.Recorder`) appends
+whole files through the journal writer (`ledger.storage.eventstore`), which keeps the
+library's table and stored format (docs/decisions/0002-own-journal-writer.md). The
+ledger never calls `save()` on it; only the benchmark's baseline does, to measure the
+library's stock write path.
 """
 
 from __future__ import annotations

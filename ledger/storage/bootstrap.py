@@ -15,7 +15,6 @@ from ledger.errors import DatabaseUnavailable
 from ledger.storage import schema
 from ledger.storage.application import EVENTS_TABLE, HousingLedger, persistence_env
 from ledger.storage.database import Connection, Database
-from projections.engine import tally
 
 SCHEMA_KEY = "schema_version"
 
@@ -91,7 +90,8 @@ def upgrade(db: Database, conn: Connection, version: int) -> None:
         engine.dispose()
     with conn.transaction():
         if version < 2:
-            tally.derive(conn)
+            for statement in schema.DERIVE_HOLDING_DAYS:
+                conn.execute(statement)
         if version < 3:
             for index in schema.dismembered_indexes:
                 conn.execute(

@@ -133,7 +133,7 @@ def chain_links(
 def _insert_links(conn: Connection, rows: list[tuple[int, str]]) -> None:
     if not rows:
         return
-    if conn.is_pg:  # one statement: 2-3x faster than batches of INSERTs
+    if conn.is_pg:  # one statement, not batches of INSERTs
         conn.execute(
             f"INSERT INTO {CHAIN_TABLE} (position, link) "
             "SELECT * FROM unnest(?::bigint[], ?::text[])",

@@ -117,7 +117,8 @@ class Connection:
 
     def _copy(self, table: str, names: str, rows: Sequence[Sequence[Any]]) -> None:
         """PostgreSQL COPY in CSV form: NULL is an unquoted empty field, every text is
-        quoted (so an empty text stays empty); about 10x faster than INSERTs."""
+        quoted (so an empty text stays empty); COPY rather than INSERTs for bulk rows
+        (docs/performance.md)."""
         text = "".join(",".join(map(_csv_field, row)) + "\n" for row in rows)
         buffer = io.BytesIO(text.encode("utf-8"))
         cursor = self.raw.cursor()
@@ -141,18 +142,6 @@ class Connection:
         """Start a transaction (SQLite: take the write lock now, not at the first write)."""
         if not self.is_pg:
             self.raw.execute("BEGIN IMMEDIATE")
-
-    def begin_read(self) -> None:
-        """Start a read transaction: one consistent snapshot for several statements."""
-        if self.is_pg:
-            self.raw.set_session(isolation_level="REPEATABLE READ", readonly=False)
-        else:
-            self.raw.execute("BEGIN")
-
-    def end_read(self) -> None:
-        self.raw.rollback() if self.is_pg else self.raw.execute("COMMIT")
-        if self.is_pg:
-            self.raw.set_session(isolation_level="READ COMMITTED")
 
     def commit(self) -> None:
         self.raw.commit() if self.is_pg else self.raw.execute("COMMIT")
@@ -260,7 +249,7 @@ class Database:
         else:
             raw.execute("PRAGMA journal_mode=WAL")
         raw.execute("PRAGMA synchronous=FULL")
-        raw.execute("PRAGMA cache_size=-262144")  # 256 MiB: index inserts stay in memory
+        raw.execute("PRAGMA cache_size=-262144")  # so index inserts stay in memory
         return raw
 
     def _postgres(self) -> Any:
@@ -271,12 +260,6 @@ class Database:
         args.setdefault("connect_timeout", 10)
         raw = psycopg2.connect(**args)
         return raw
-
-    def sqlalchemy_url(self) -> str:
-        """The URL for eventsourcing-sqlalchemy (which creates the events table)."""
-        if self.dialect == "sqlite" and self.read_only:
-            return self.url
-        return self.url
 
 
 def _readable(raw: sqlite3.Connection, target: str) -> sqlite3.Connection:

@@ -93,7 +93,8 @@ class SqlEventStore:
 
     @property
     def state_column(self) -> str:
-        """On PostgreSQL, `bytea` through psycopg2 is 3x slower than the same bytes as text."""
+        """SQL giving the stored state: on PostgreSQL as text, which psycopg2 reads faster
+        than `bytea` (docs/decisions/0003-fast-journal-reads.md)."""
         return "convert_from(state, 'UTF8')" if self.conn.is_pg else "state"
 
     # -- reading -------------------------------------------------------------------
@@ -170,8 +171,8 @@ class SqlEventStore:
 
     def _rows(self, after: int, events: Sequence[StoredEvent]) -> list[tuple[Any, ...]]:
         """Rows of EVENT_COLUMNS for events stored from position `after` + 1. On PostgreSQL
-        the state is given as `bytea` hex text, so `insert_many` sends the rows by COPY
-        (about twice as fast as the multi-row INSERT that bytes need)."""
+        the state is given as `bytea` hex text, so `insert_many` can send the rows by COPY
+        rather than the multi-row INSERT that bytes need."""
         if self.conn.is_pg:  # a uuid is read from its 32 hex digits as well
             return [
                 (

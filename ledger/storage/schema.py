@@ -194,7 +194,8 @@ businesses = Table(
 
 #: The tally behind holdings of the current ledger (projections/engine/tally.py): the net change
 #: of units held per day, holder, right and unit dimensions. Derived from the current
-#: `hl_periods` rows, so it is not in the state digest; a rebuild derives it again.
+#: `hl_periods` rows (`HOLDING_DAYS_QUERY`), so it is not in the state digest; a rebuild
+#: derives it again.
 holding_days = Table(
     "hl_holding_days",
     metadata,
@@ -206,6 +207,30 @@ holding_days = Table(
     Column("financing", String(8), primary_key=True),
     Column("commune", String(5), primary_key=True),
     Column("units", BigInteger, nullable=False),
+)
+
+#: What the tally counts by: the holder, the right and the unit's dimensions.
+HOLDING_DIMENSIONS = ("holder", "held_as", "zone", "segment", "financing", "commune")
+#: The tally's key: the day, then its dimensions.
+HOLDING_KEY = ("day", *HOLDING_DIMENSIONS)
+#: Each current period's changes: +1 on its `from_date`, -1 on its `to_date`.
+_HOLDING_CHANGES = (
+    f"SELECT from_date AS day, {', '.join(HOLDING_DIMENSIONS)}, 1 AS d FROM hl_periods "
+    "WHERE known_to IS NULL "
+    f"UNION ALL SELECT to_date, {', '.join(HOLDING_DIMENSIONS)}, -1 FROM hl_periods "
+    "WHERE known_to IS NULL AND to_date IS NOT NULL"
+)
+#: The tally's defining query (as a view's): its rows that count (`HOLDING_KEY`, then the
+#: net change in units), derived from the current `hl_periods`.
+HOLDING_DAYS_QUERY = (
+    f"SELECT {', '.join(HOLDING_KEY)}, SUM(d) FROM ({_HOLDING_CHANGES}) c "
+    f"GROUP BY {', '.join(HOLDING_KEY)} HAVING SUM(d) <> 0"
+)
+#: The statements that write the whole tally again from the current periods (in the
+#: caller's database transaction): a rebuild, or a schema upgrade that adds the table.
+DERIVE_HOLDING_DAYS = (
+    f"DELETE FROM {holding_days.name}",
+    f"INSERT INTO {holding_days.name} ({', '.join(HOLDING_KEY)}, units) {HOLDING_DAYS_QUERY}",
 )
 
 #: Projection tables emptied by a rebuild (hl_meta keeps the schema version).

@@ -6,6 +6,9 @@ format byte for byte (compact separators, UTF-8 not escaped, custom types as
 library reads what it writes; `tests/unit/test_transcoding.py` checks the bytes are
 identical for every event class. Decoding stays the library's. Selected with the
 application's `TRANSCODER_TOPIC` by the composition root.
+
+Must not: encode any value otherwise than the library would (a stored state that the
+library reads differently is a corrupted record), or decode (that stays the library's).
 """
 
 from __future__ import annotations
@@ -65,8 +68,8 @@ class OrjsonTranscoder(JSONTranscoder):
         return {"_type_": found[0], "_data_": found[1](o)}
 
     def encode(self, obj: Any) -> bytes:
-        # The copy matters: the bytes orjson returns keep its whole output buffer (4 KiB
-        # at least), so an import that holds its encoded states held 10x their size.
+        # The copy matters: the bytes orjson returns keep its whole output buffer, far
+        # larger than a state, and an import holds every encoded state until it appends.
         return memoryview(orjson.dumps(obj, default=self._default, option=OPTIONS)).tobytes()
 
 

@@ -1,77 +1,55 @@
 """Pull-based catch-up: read the journal after the projections' position, fold, write.
 
-Each batch (whole ledger transactions, a few thousand events) is folded and written in
-ONE database transaction together with the new position, so a crash leaves the
-projections at a batch boundary and the next run continues from there. Concurrent
-catch-ups are serialised by a lock taken before the position is read (SQLite's write
-lock; `SELECT ... FOR UPDATE` on the position row on PostgreSQL).
-A rebuild (projections/engine/rebuild.py) empties the tables and writes them again from the
-replay's passes over the whole journal.
+Each batch (whole ledger transactions, about `PAGE` events) is folded and written in ONE
+database transaction together with the new position, so a crash leaves the projections
+at a batch boundary and the next run continues from there. Concurrent catch-ups are
+serialised by the lock on the position (projections/engine/position.py), taken before
+the position is read. Empty projections far behind the journal are written by a rebuild
+(projections/engine/rebuild.py) instead: every row once, into tables without indexes.
+
+Must not: skip an event it cannot fold (that is an integrity failure, named by its
+position), or write rows outside the transaction that moves the position.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Index
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.schema import CreateIndex
-
 from ledger.errors import IntegrityFailure
 from ledger.gcpause import paused_gc
-from ledger.storage import schema
 from ledger.storage.database import Connection
 from ledger.storage.eventstore import SqlEventStore
+from projections.engine import position as projected
+from projections.engine import rebuild as rebuilding
 from projections.engine import tally
+from projections.engine.position import POSITION_KEY as POSITION_KEY  # read here by tests
+from projections.engine.results import CatchUpResult
+from projections.engine.tables import COLUMNS
 from projections.fold.decoding import decode_state
-from projections.fold.transactions import (
-    PREFIX,
-    RECORDED,
-    Row,
-    StoredRow,
-    WorkingSet,
-    fold_transaction,
-)
+from projections.fold.rows import PREFIX, RECORDED, Row, StoredRow, WorkingSet
+from projections.fold.transactions import fold_transaction
 
-POSITION_KEY = "projection_position"
 #: Events per batch (one commit). A batch ends after a whole ledger transaction, so a
 #: transaction larger than this (a merger) is one batch of its own.
 PAGE = 20_000
-LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock NOWAIT could not take
 #: Empty projections at least this far behind the journal (the first catch-up after a
-#: bulk import) are written by a rebuild: every row once, about 3x faster than batches.
+#: bulk import) are written by a rebuild: every row once, rather than batch by batch.
 REBUILD_BEHIND = 100_000
-DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}
-
-
-@dataclass
-class CatchUpResult:
-    transactions: int = 0
-    events: int = 0
-    position: int = 0
-    seconds: float = 0.0
-
-    @property
-    def rate(self) -> float:
-        return self.events / self.seconds if self.seconds > 0 else 0.0
-
-
-#: Every column of each projection table, `row_id` included (the writer assigns it).
-COLUMNS = {t.name: [c.name for c in t.columns] for t in schema.PROJECTION_TABLES}
 
 
 class Projector:
+    """The tracked writer of the stored projections: catch-up batches, or a rebuild."""
+
     def __init__(self, conn: Connection, store: SqlEventStore) -> None:
         self.conn = conn
         self.store = store
 
     def position(self) -> int:
-        value = self.conn.scalar("SELECT value FROM hl_meta WHERE key = ?", (POSITION_KEY,))
-        return int(value) if value is not None else 0
+        stored = projected.read(self.conn)
+        return stored if stored is not None else 0
 
     def catch_up(
         self,
@@ -81,9 +59,7 @@ class Projector:
     ) -> CatchUpResult:
         """Bring the projections up to the end of the journal (or to `upto`)."""
         if upto is None and self.position() == 0 and self.store.head() >= REBUILD_BEHIND:
-            from projections.engine.rebuild import rebuild
-
-            rebuilt = rebuild(self, progress, only_if_empty=True)
+            rebuilt = rebuilding.rebuild(self, progress, only_if_empty=True)
             if rebuilt is not None:
                 return rebuilt
         result = CatchUpResult()
@@ -103,8 +79,7 @@ class Projector:
         conn = self.conn
         conn.begin()
         try:
-            if conn.is_pg:
-                conn.execute("SELECT value FROM hl_meta WHERE key = ? FOR UPDATE", (POSITION_KEY,))
+            projected.lock(conn)
             position = self.position()
             result.position = position
             rows = self._whole_transactions(position, page, upto)
@@ -114,7 +89,7 @@ class Projector:
             events, ws, count = self._fold(rows)
             write(conn, ws)
             new_position = events[-1].position
-            self._set_position(new_position)
+            projected.write(conn, new_position)
         except BaseException:
             conn.rollback()
             raise
@@ -164,16 +139,6 @@ class Projector:
                 )
             limit *= 2
 
-    def _set_position(self, position: int) -> None:
-        if self.conn.scalar("SELECT 1 FROM hl_meta WHERE key = ?", (POSITION_KEY,)):
-            self.conn.execute(
-                "UPDATE hl_meta SET value = ? WHERE key = ?", (str(position), POSITION_KEY)
-            )
-        else:
-            self.conn.execute(
-                "INSERT INTO hl_meta (key, value) VALUES (?, ?)", (POSITION_KEY, str(position))
-            )
-
     def _load(self, events: Sequence[StoredRow], ws: WorkingSet) -> None:
         """Add to `ws` the current rows of every unit, entity and business the events touch
         that it does not hold yet."""
@@ -218,56 +183,9 @@ class Projector:
     def rebuild(self, progress: Callable[[int], None] | None = None) -> CatchUpResult:
         """Empty every projection table and write it again from the journal alone, in ONE
         database transaction (projections/engine/rebuild.py)."""
-        from projections.engine.rebuild import rebuild
-
-        rebuilt = rebuild(self, progress)
+        rebuilt = rebuilding.rebuild(self, progress)
         assert rebuilt is not None
         return rebuilt
-
-    def _empty(self) -> bool:
-        """Empty the projection tables; True if the rebuild may drop their indexes.
-
-        PostgreSQL: the lock on the position row first (as a catch-up), then TRUNCATE if no
-        other session has the tables open (`NOWAIT`): it leaves no dead copy of every row
-        behind, as DELETE does, and it (like DROP INDEX) needs the tables to itself, which
-        a reader's open transaction would deny until it ends. Otherwise DELETE, indexes
-        kept. SQLite: DELETE (a truncation there); readers never block the writer."""
-        conn = self.conn
-        names = ", ".join(t.name for t in schema.PROJECTION_TABLES)
-        if not conn.is_pg:
-            for table in schema.PROJECTION_TABLES:
-                conn.execute(f"DELETE FROM {table.name}")
-            return True
-        conn.execute("SELECT value FROM hl_meta WHERE key = ? FOR UPDATE", (POSITION_KEY,))
-        conn.execute("SAVEPOINT hl_rebuild_lock")
-        try:
-            conn.execute(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE NOWAIT")
-        except Exception as error:
-            if getattr(error, "pgcode", None) != LOCK_NOT_AVAILABLE:
-                raise
-            conn.execute("ROLLBACK TO SAVEPOINT hl_rebuild_lock")
-            for table in schema.PROJECTION_TABLES:
-                conn.execute(f"DELETE FROM {table.name}")
-            return False
-        conn.execute(f"TRUNCATE {names}")
-        return True
-
-
-def drop_indexes(conn: Connection) -> list[Index]:
-    """Drop the projection tables' indexes (those of schema.py); returns them."""
-    dropped = [
-        index
-        for table in schema.PROJECTION_TABLES
-        for index in sorted(table.indexes, key=lambda i: str(i.name))
-    ]
-    for index in dropped:
-        conn.execute(f"DROP INDEX IF EXISTS {index.name}")
-    return dropped
-
-
-def create_indexes(conn: Connection, indexes: list[Index]) -> None:
-    for index in indexes:
-        conn.execute(str(CreateIndex(index).compile(dialect=DIALECTS[conn.dialect])))
 
 
 def write(conn: Connection, ws: WorkingSet) -> None:

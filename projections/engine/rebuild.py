@@ -1,13 +1,16 @@
 """Rebuild: empty the stored projections and write them again from the journal alone, in
 ONE database transaction (a failure part-way leaves the projections as they were).
 
-The journal is folded in the replay's passes (projections/engine/replay.py: the entities,
+The journal is folded in the replay's passes (projections/engine/passes.py: the entities,
 businesses and transactions, then one pass per range of unit keys, memory bounded by
-`PASS_EVENTS`). Each pass sees the whole journal for its tables, so every row it gives is
-final: its `known_to` and its reversal and voiding marks are already set. So each row is
-inserted once, into tables without indexes (created at the end: a sort), and no row is
-read back or updated, as a catch-up must. The holdings tally is then derived from the
-periods in one statement, and the position set to the last transaction folded.
+`replay.PASS_EVENTS`). Each pass sees the whole journal for its tables, so every row it
+gives is final: its `known_to` and its reversal and voiding marks are already set. So each
+row is inserted once, into tables without indexes (created at the end: a sort), and no
+row is read back or updated, as a catch-up must. The holdings tally is then derived from
+the periods in one statement, and the position set to the last transaction folded.
+
+Must not: commit before every row and the position are written, or import the catch-up
+(projections/engine/catchup.py calls this module, never the other way).
 """
 
 from __future__ import annotations
@@ -15,28 +18,37 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from operator import itemgetter
+from typing import Protocol
 
 from ledger.errors import IntegrityFailure
 from ledger.gcpause import paused_gc
 from ledger.storage import schema
 from ledger.storage.database import Connection
-from projections.engine import replay, tally
-from projections.engine.catchup import (
-    COLUMNS,
-    POSITION_KEY,
-    CatchUpResult,
-    Projector,
-    create_indexes,
-    drop_indexes,
-)
-from projections.fold.transactions import Row
+from ledger.storage.eventstore import SqlEventStore
+from projections.engine import passes, position, replay, tables, tally
+from projections.engine.results import CatchUpResult
+from projections.engine.tables import COLUMNS
+from projections.fold.rows import Row
 
 #: Rows sent to the database at a time.
 CHUNK = 50_000
 
 
+class Projections(Protocol):
+    """Where the stored projections are: their connection and the journal they fold (a
+    `Projector`, which calls this module)."""
+
+    @property
+    def conn(self) -> Connection: ...
+
+    @property
+    def store(self) -> SqlEventStore: ...
+
+
 def rebuild(
-    projector: Projector, progress: Callable[[int], None] | None = None, only_if_empty: bool = False
+    projector: Projections,
+    progress: Callable[[int], None] | None = None,
+    only_if_empty: bool = False,
 ) -> CatchUpResult | None:
     """Rebuild the stored projections (`only_if_empty`: only if they are at position 0
     once the catch-up lock is taken, else return None and change nothing)."""
@@ -45,28 +57,14 @@ def rebuild(
     folded = replay.Replayed()
     conn.begin()
     try:
-        if only_if_empty:
-            if conn.is_pg:
-                conn.execute("SELECT value FROM hl_meta WHERE key = ? FOR UPDATE", (POSITION_KEY,))
-            if projector.position() != 0:
-                conn.rollback()
-                return None
-        dropped = drop_indexes(conn) if projector._empty() else []
-        end = store.head()
-        next_id = {table: 1 for table in COLUMNS}
-        try:
-            for one in replay.passes(store, end, replay.PASS_EVENTS):
-                with paused_gc():
-                    rows = replay.fold_pass(one, True, folded)
-                    for name in list(rows):
-                        next_id[name] = _insert(conn, name, rows.pop(name), next_id[name])
-                if progress is not None:
-                    progress(folded.position)
-        except replay.Unreplayable as e:
-            raise IntegrityFailure(f"{e}; run `housing-ledger audit verify`") from None
-        create_indexes(conn, dropped)
+        if only_if_empty and not _still_empty(conn):
+            conn.rollback()
+            return None
+        dropped = tables.drop_indexes(conn) if tables.empty(conn) else []
+        _write_passes(conn, store, folded, progress)
+        tables.create_indexes(conn, dropped)
         tally.derive(conn)
-        projector._set_position(folded.position)
+        position.write(conn, folded.position)
         if conn.is_pg:  # the planner's statistics of the new tables (as autovacuum would)
             for table in schema.PROJECTION_TABLES:
                 conn.execute(f"ANALYZE {table.name}")
@@ -77,6 +75,34 @@ def rebuild(
     return CatchUpResult(
         folded.transactions, folded.events, folded.position, time.perf_counter() - started
     )
+
+
+def _still_empty(conn: Connection) -> bool:
+    """Whether the projections are at position 0, under the catch-up lock."""
+    position.lock(conn)
+    return (position.read(conn) or 0) == 0
+
+
+def _write_passes(
+    conn: Connection,
+    store: SqlEventStore,
+    folded: replay.Replayed,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Fold the journal (up to its head) pass by pass, inserting each pass's rows; a
+    journal that does not fold is an integrity failure."""
+    end = store.head()
+    next_id = {table: 1 for table in COLUMNS}
+    try:
+        for one in passes.passes(store, end, replay.PASS_EVENTS, replay.PAGE):
+            with paused_gc():
+                rows = replay.fold_pass(one, True, folded)
+                for name in list(rows):
+                    next_id[name] = _insert(conn, name, rows.pop(name), next_id[name])
+            if progress is not None:
+                progress(folded.position)
+    except passes.Unreplayable as e:
+        raise IntegrityFailure(f"{e}; run `housing-ledger audit verify`") from None
 
 
 def _insert(conn: Connection, table: str, rows: list[Row], first: int) -> int:

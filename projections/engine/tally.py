@@ -1,15 +1,19 @@
 """The holdings tally: `hl_holding_days`, kept in step with the current holding periods.
 
-Holdings as of a date counted from `hl_periods` read every current period: a million rows
-at a million units, 0.3-0.9 s however it is written. The tally holds, per day, holder,
-right (`held_as`) and unit dimensions, the net change in units held that day: +1 on a
-current period's `from_date`, -1 on its `to_date`. Held on D = the sum over days <= D
-(a unit's dates never go back, so a period never ends before it starts); with no date,
-the sum over every day. It has a few rows per day and holder.
+Holdings as of a date counted from `hl_periods` read every current period. The tally
+holds, per day, holder, right (`held_as`) and unit dimensions, the net change in units
+held that day: +1 on a current period's `from_date`, -1 on its `to_date`. Held on D = the
+sum over days <= D (a unit's dates never go back, so a period never ends before it
+starts); with no date, the sum over every day. It has a few rows per day and holder.
 
 Each catch-up batch adds the periods it made current and takes off the stored ones it
-superseded, in the batch's database transaction. `derive` computes it from `hl_periods`
-in one statement (a rebuild, a database of an older schema, `replay --check`).
+superseded, in the batch's database transaction. `derive` writes it again from
+`hl_periods` with the tally's defining query, which lives beside its table in
+ledger/storage/schema.py (a rebuild; a database of an older schema gets it there);
+`difference` compares the two (`replay --check`).
+
+Must not: be written outside the transaction that moves the projections' position, or
+count anything but the current periods.
 """
 
 from __future__ import annotations
@@ -18,23 +22,20 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from ledger.storage import schema
 from ledger.storage.database import Connection
-from projections.fold.transactions import Row, WorkingSet
+from projections.fold.rows import STOCK_RIGHTS, Row, WorkingSet
 
-TABLE = "hl_holding_days"
-DIMENSIONS = ("holder", "held_as", "zone", "segment", "financing", "commune")
-KEY = ("day", *DIMENSIONS)
+TABLE = schema.holding_days.name
+DIMENSIONS = schema.HOLDING_DIMENSIONS
+KEY = schema.HOLDING_KEY
 _UPSERT = (
     f"INSERT INTO {TABLE} AS t ({', '.join(KEY)}, units) "
     f"VALUES ({', '.join('?' * (len(KEY) + 1))}) "
     f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET units = t.units + excluded.units"
 )
-_CHANGES = (
-    f"SELECT from_date AS day, {', '.join(DIMENSIONS)}, 1 AS d FROM hl_periods "
-    "WHERE known_to IS NULL "
-    f"UNION ALL SELECT to_date, {', '.join(DIMENSIONS)}, -1 FROM hl_periods "
-    "WHERE known_to IS NULL AND to_date IS NOT NULL"
-)
+#: The rights held in the stock (projections/fold/rows.py), as an SQL list.
+STOCK_IN = "(" + ", ".join(f"'{right}'" for right in STOCK_RIGHTS) + ")"
 
 
 def changes(ws: WorkingSet) -> dict[tuple[Any, ...], int]:
@@ -60,16 +61,20 @@ def add(conn: Connection, ws: WorkingSet) -> None:
         conn.executemany(_UPSERT, [(*key, n) for key, n in sorted(delta.items())])
 
 
-_DERIVED = (
-    f"SELECT {', '.join(KEY)}, SUM(d) FROM ({_CHANGES}) c "
-    f"GROUP BY {', '.join(KEY)} HAVING SUM(d) <> 0"
-)
-
-
 def derive(conn: Connection) -> None:
     """Compute the whole tally again from the current periods."""
-    conn.execute(f"DELETE FROM {TABLE}")
-    conn.execute(f"INSERT INTO {TABLE} ({', '.join(KEY)}, units) {_DERIVED}")
+    for statement in schema.DERIVE_HOLDING_DAYS:
+        conn.execute(statement)
+
+
+def stock(conn: Connection, day: str) -> list[tuple[Any, ...]]:
+    """(holder, units) held in a stock right on `day`, by the tally: of the current
+    ledger only."""
+    return conn.query(
+        f"SELECT holder, SUM(units) FROM {TABLE} "
+        f"WHERE held_as IN {STOCK_IN} AND day <= ? GROUP BY holder",
+        [day],
+    )
 
 
 def rows(conn: Connection) -> list[tuple[Any, ...]]:
@@ -81,7 +86,7 @@ def difference(conn: Connection) -> str | None:
     """None if the tally equals the one derived from the current periods, else the first
     key where they differ (`replay --check`)."""
     kept = {tuple(r[:-1]): int(r[-1]) for r in rows(conn)}
-    derived = {tuple(r[:-1]): int(r[-1]) for r in conn.query(_DERIVED)}
+    derived = {tuple(r[:-1]): int(r[-1]) for r in conn.query(schema.HOLDING_DAYS_QUERY)}
     wrong = sorted(k for k in kept.keys() | derived.keys() if kept.get(k) != derived.get(k))
     if not wrong:
         return None

@@ -54,9 +54,9 @@ class Register:
 
 def register(conn: Connection, as_of: str | None, judged_on: str, position: int) -> Register:
     """One row per (usufructuary, bare owner), sorted by both. The usufruct and the
-    bare-ownership periods are read apart (each through its partial index: a few percent
-    of the periods) and paired by unit here: SQLite, without statistics, plans the
-    self-join as a scan of every current period."""
+    bare-ownership periods are read apart (each through its partial index, which holds
+    only the dismembered periods) and paired by unit here: SQLite, without statistics,
+    plans the self-join as a scan of every current period."""
     found: dict[str, list[tuple[str, str | None]]] = {}
     bare_owners: dict[str, list[str]] = {}
     k_sql, k_params = periods.known("p", position)
@@ -93,12 +93,6 @@ def register(conn: Connection, as_of: str | None, judged_on: str, position: int)
         for pair in sorted(units)
     ]
     return Register(rows, [(y, ending[y], late_by_year[y]) for y in sorted(ending)])
-
-
-def dismemberment_rows(
-    conn: Connection, as_of: str | None, judged_on: str, position: int
-) -> list[DismembermentRow]:
-    return register(conn, as_of, judged_on, position).rows
 
 
 def _tone(units: int, late: int) -> str:

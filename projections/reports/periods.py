@@ -18,11 +18,10 @@ from typing import Any
 import orjson
 
 from ledger.storage.database import Connection
-from projections import queries
 from projections.engine import tally
-from projections.engine.catchup import POSITION_KEY
-
-STOCK_RIGHTS = ("full_ownership", "usufruct")
+from projections.engine.position import read as read_position
+from projections.queries import known as known_versions
+from projections.queries import position_at
 
 
 class InconsistentStatement(Exception):
@@ -52,12 +51,12 @@ class Year:
 
 def pin(conn: Connection, known_at: int | None) -> int:
     """The journal position a statement is computed for."""
-    return queries.position_at(conn, known_at)
+    return position_at(conn, known_at)
 
 
 def known(alias: str, position: int) -> tuple[str, list[Any]]:
     """Row versions of a bitemporal table valid at `position`."""
-    return queries.known(alias, position)
+    return known_versions(alias, position)
 
 
 def valid_movement(alias: str, position: int) -> tuple[str, list[Any]]:
@@ -90,15 +89,12 @@ def stock(conn: Connection, day: str, position: int) -> dict[str, int]:
     """Units held in full ownership or in usufruct (the stock) per entity, as of `day`.
 
     At the projections' own position (a statement of the current ledger) from the
-    holdings tally (projections/engine/tally.py: a row per day and holder, where the periods are
-    a million at a million units), read between two reads of that position, which every
-    catch-up moves in the transaction that changes the tally; else from the periods."""
+    holdings tally (projections/engine/tally.py: a few rows per day and holder, where the
+    periods are one row per unit and holder), read between two reads of that position,
+    which every catch-up moves in the transaction that changes the tally; else from the
+    periods."""
     if position == _projected(conn):
-        rows = conn.query(
-            f"SELECT holder, SUM(units) FROM {tally.TABLE} "
-            "WHERE held_as IN ('full_ownership', 'usufruct') AND day <= ? GROUP BY holder",
-            [day],
-        )
+        rows = tally.stock(conn, day)
         if position == _projected(conn):
             return {holder: int(units) for holder, units in rows if units}
     return stock_from_periods(conn, day, position)
@@ -110,7 +106,7 @@ def stock_from_periods(conn: Connection, day: str, position: int) -> dict[str, i
     d_sql, d_params = held_on("p", day)
     rows = conn.query(
         "SELECT p.holder, COUNT(*) FROM hl_periods p "
-        f"WHERE p.held_as IN ('full_ownership', 'usufruct') AND {k_sql} AND {d_sql} "
+        f"WHERE p.held_as IN {tally.STOCK_IN} AND {k_sql} AND {d_sql} "
         "GROUP BY p.holder",
         [*k_params, *d_params],
     )
@@ -118,8 +114,9 @@ def stock_from_periods(conn: Connection, day: str, position: int) -> dict[str, i
 
 
 def _projected(conn: Connection) -> int:
-    value = conn.scalar("SELECT value FROM hl_meta WHERE key = ?", (POSITION_KEY,))
-    return int(value) if value is not None else -1
+    """The projections' position (-1 before any catch-up: no statement's position)."""
+    stored = read_position(conn)
+    return stored if stored is not None else -1
 
 
 def transactions(

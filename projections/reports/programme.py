@@ -3,7 +3,8 @@ acquire 100,000 intermediate units, logements locatifs intermédiaires, in five 
 
 It serves the programme dashboard that the group's board and its regional LLI entities
 follow: units of the segment acquired each year, how many in tense zones (zones
-tendues: A bis, A, B1), the cumulative count against a linear target, and who acquired.
+tendues, `TENSE_ZONES` of `ledger.domain.values`: A bis, A, B1), the cumulative count
+against a linear target, and who acquired.
 
 Only `acquisition` transactions count (an opening balance, `register_units`, is not an
 acquisition), dated in the programme's years and not reversed as known at the position.
@@ -22,11 +23,10 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from ledger.storage.database import Connection
+from projections.queries import tense_sql
 from projections.render import charts
 from projections.render.formats import Document
 from projections.reports import periods
-
-TENSE_SQL = "CASE WHEN u.zone IN ('Abis', 'A', 'B1') THEN 1 ELSE 0 END"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +60,9 @@ def acquisitions(
     """(year, acquirer, in a tense zone, units) of the segment's acquisitions."""
     v_sql, v_params = periods.valid_movement("m", position)
     k_sql, k_params = periods.known("u", position)
+    tense = tense_sql("u")
     rows = conn.query(
-        f"SELECT substr(m.date, 1, 4) AS y, m.entity, {TENSE_SQL} AS tense, COUNT(*) "
+        f"SELECT substr(m.date, 1, 4) AS y, m.entity, {tense} AS tense, COUNT(*) "
         f"FROM hl_movements m JOIN hl_units u ON u.unit_key = m.unit_key AND {k_sql} "
         "WHERE m.kind = 'acquired' AND m.type = 'acquisition' AND m.date >= ? AND m.date <= ? "
         f"AND u.segment = ? AND {v_sql} GROUP BY y, m.entity, tense",

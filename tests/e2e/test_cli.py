@@ -1,9 +1,10 @@
-"""End-to-end tests of the `housing-ledger` command line against its contract (spec/cli.md).
+"""End-to-end tests of the `housing-ledger` command line against its contract.
 
 Every test drives the click group `main` as a user would (`--db URL COMMAND ...`) and
-checks what the contract promises: exit codes, stdout/stderr, JSON keys and values. The
-expected holdings are worked out by hand from the spec's example.jsonl (copied below,
-since the spec folder is not part of the repository) and written in the tests.
+checks what the contract promises (README.md, docs/cli.md): exit codes, stdout/stderr,
+JSON keys and values. The expected holdings are worked out by hand from the input
+format's example, tests/fixtures/example.jsonl (summarised below), and written in the
+tests.
 
 The example, line by line (entity regions in brackets):
   entities AL-GROUPE [-], ESH-IDF [11], LLI-IDF [11], LLI-EST [44], AFL [11], AGIRC-ARRCO [-]
@@ -1112,3 +1113,45 @@ def test_demo_records_a_seeded_ledger_prints_its_holdings_and_writes_an_importab
     rebuilt = f"sqlite:///{tmp_path}/rebuilt.db"
     assert counts(cli.ok("--db", rebuilt, "import", str(out)).stdout) == (recorded, 0)
     assert cli.json("--db", rebuilt, "holdings") == holdings
+
+
+def test_the_same_demo_again_records_nothing_and_prints_the_same_ledger(
+    cli: Cli, db_url: str
+) -> None:
+    first = cli.ok("--db", db_url, "demo", "--units", "300")
+    again = cli.ok("--db", db_url, "demo", "--units", "300")
+
+    recorded, _ = counts(first.stdout)
+    assert counts(again.stdout) == (0, recorded)
+    assert again.stdout.split("\n", 1)[1] == first.stdout.split("\n", 1)[1]
+
+
+def test_a_different_demo_into_a_ledger_holding_one_is_refused_in_one_line_and_writes_nothing(
+    cli: Cli, db_url: str
+) -> None:
+    cli.ok("--db", db_url, "demo", "--units", "300")
+    journal = cli.ok("--db", db_url, "journal", "--format", "jsonl").stdout
+
+    result = cli.run("--db", db_url, "demo", "--units", "400")
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1
+    assert "already holds a different demo (or other transactions)" in result.stderr
+    assert "--db sqlite:///demo-400.db" in result.stderr
+    assert cli.ok("--db", db_url, "journal", "--format", "jsonl").stdout == journal
+
+
+def test_a_second_demo_into_the_default_database_says_which_file_to_delete(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    cli.ok("demo", "--units", "100")
+    result = cli.run("demo", "--units", "200", "--seed", "7")
+
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "the ledger sqlite:///housing-ledger.db already holds a different demo (or other "
+        "transactions): record this one into another database "
+        "(--db sqlite:///demo-200.db) or delete housing-ledger.db first\n"
+    )

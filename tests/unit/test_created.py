@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid5
 
-import orjson
 import pytest
 from eventsourcing.persistence import StoredEvent
 from hypothesis import given, settings
@@ -21,10 +20,8 @@ from ledger.booking.transactions import UnitSpec, parse_transaction
 from ledger.domain.aggregates import RecordedTransaction, Unit, transaction_key, unit_key
 from ledger.domain.keys import NAMESPACE
 from ledger.domain.values import Segment, Zone
-from ledger.storage.application import HousingLedger, persistence_env
-from ledger.storage.eventstore import SqlEventStore
+from ledger.storage.application import HousingLedger
 from ledger.storage.transcoding import TOPIC
-from tests.support import base_ledger
 
 ENTERED: dict[str, Any] = dict(
     unit_id="U-é1",
@@ -94,51 +91,6 @@ def test_created_refuses_missing_or_unknown_fields() -> None:
         created(app.mapper, Unit, Unit.Entered, unit_key("U1"), **{**ENTERED, "extra": 1})
     with pytest.raises(TypeError):
         created(app.mapper, Unit, Unit.Entered, unit_key("U1"), unit_id="U1")
-
-
-def test_the_library_rebuilds_what_an_import_stored_directly(ledger: Any) -> None:
-    ledger.ok(*base_ledger())
-    app = HousingLedger(env=persistence_env(ledger.url))
-    unit = app.repository.get(unit_key("U1"))
-    assert (unit.status, unit.holding.full_owner, unit.version) == (Unit.HELD, "ESH-A", 1)
-    assert unit.attributes["rpls_id"] == "R1"
-    entry = app.repository.get(transaction_key("OPEN-A"))
-    assert (entry.transaction_id, entry.type, entry.on) == (
-        "OPEN-A",
-        "register_units",
-        date(2017, 1, 1),
-    )
-    # Every stored created event is what the library would store with its timestamp.
-    for stored in SqlEventStore(ledger.conn).load(
-        [unit_key(u) for u in ("U1", "U2", "U3")] + [transaction_key("OPEN-A")]
-    ):
-        event: Any = app.mapper.to_domain_event(stored)
-        fields = {
-            k: v
-            for k, v in vars(event).items()
-            if k not in ("originator_id", "originator_version", "timestamp", "originator_topic")
-        }
-        aggregate = Unit if isinstance(event, Unit.Entered) else RecordedTransaction
-        again = the_library_way(
-            app, aggregate, type(event), stored.originator_id, fields, event.timestamp
-        )
-        assert again == stored
-        assert orjson.loads(stored.state)["timestamp"]["_type_"] == "datetime_iso"
-
-
-def test_a_unit_entered_and_sold_in_one_file_is_rebuilt_by_the_library(ledger: Any) -> None:
-    sale = {
-        "id": "S1",
-        "type": "sale",
-        "date": "2018-02-01",
-        "entity": "ESH-A",
-        "units": ["U1"],
-        "buyer": {"category": "sitting_tenant"},
-        "price_eur": "120000.00",
-    }
-    ledger.ok(*base_ledger(), sale)
-    unit = HousingLedger(env=persistence_env(ledger.url)).repository.get(unit_key("U1"))
-    assert (unit.status, unit.version, unit.last_transaction) == (Unit.LEFT, 2, "S1")
 
 
 @pytest.mark.parametrize("transcoder", [None, TOPIC], ids=["stdlib-json", "orjson"])

@@ -1,5 +1,6 @@
-"""Events are the legal record: each one survives the application's mapper unchanged,
-and the library itself can read what our journal store wrote."""
+"""Events are the legal record: each one survives the application's mapper unchanged.
+(That the library reads what our journal store wrote to a real database is tested in
+tests/integration/test_library_reads_our_journal.py.)"""
 
 from __future__ import annotations
 
@@ -13,8 +14,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic, resolve_topic
 
 from ledger.domain import aggregates as domain
-from ledger.storage.application import HousingLedger, persistence_env
-from tests.support import base_ledger
+from ledger.storage.application import HousingLedger
 
 SAMPLE_VALUES = {
     str: "X-1",
@@ -106,25 +106,3 @@ def test_each_event_pins_its_released_topic_whatever_module_defines_it(cls: type
 
 def test_every_event_class_is_covered() -> None:
     assert len(event_classes()) == 20
-
-
-def test_the_library_reconstructs_units_written_by_our_journal_store(ledger) -> None:
-    ledger.ok(
-        *base_ledger(),
-        {
-            "id": "S1",
-            "type": "sale",
-            "date": "2018-02-01",
-            "entity": "ESH-A",
-            "units": ["U1"],
-            "buyer": {"category": "sitting_tenant"},
-            "price_eur": "120000.00",
-        },
-    )
-    app = HousingLedger(env=persistence_env(ledger.url))
-    unit = app.repository.get(domain.unit_key("U1"))
-    assert unit.status == domain.Unit.LEFT
-    assert unit.version == 2
-    assert unit.attributes["rpls_id"] == "R1"
-    notifications = app.recorder.select_notifications(start=1, limit=1000)
-    assert len(notifications) == ledger.journal_size()

@@ -292,15 +292,6 @@ def test_a_reversed_sale_is_not_in_the_sales_statement(ledger):
     assert (row["units_sold"], row["proceeds_eur"]) == (0, "0.00")
 
 
-def test_rates_are_rounded_half_up_on_exact_ties() -> None:
-    assert money.ratio(1, 32) == "0.0313"  # 0.03125
-    assert money.ratio(1, 3) == "0.3333"
-    assert money.ratio(2, 3) == "0.6667"
-    assert money.ratio(5, 5) == "1.0000"
-    assert money.ratio(0, 7) == "0.0000"
-    assert money.ratio(3, 0) is None
-
-
 # --------------------------------------------------------------------------- programme
 
 

@@ -1,0 +1,158 @@
+"""The commands that read the ledger: `holdings`, `history` and `journal`.
+
+They answer from the projections, caught up with the journal first (`Session.current`),
+and never write the journal. With `--known-at` they answer as the ledger stood at an
+earlier journal position. Shaping rows into a document is here; reading them is in
+`projections/queries.py` and `ledger/storage/chain.py`.
+"""
+
+from __future__ import annotations
+
+import click
+
+from commands.options import emit, format_option, known_at_option, valid_date
+from commands.session import InputRejected, failures, session
+from projections import queries
+from projections.render.formats import Document
+
+JOURNAL_FORMATS = ("table", "json", "csv", "jsonl")
+
+
+@click.command()
+@click.option(
+    "--as-of",
+    callback=valid_date,
+    metavar="DATE",
+    help="Legal date YYYY-MM-DD (default: every transaction).",
+)
+@click.option("--entity", metavar="ID", help="Only this entity.")
+@click.option("--by", type=click.Choice(queries.DIMENSIONS), help="Also split by this dimension.")
+@known_at_option
+@format_option
+@click.pass_context
+def holdings(
+    ctx: click.Context,
+    as_of: str | None,
+    entity: str | None,
+    by: str | None,
+    known_at: int | None,
+    fmt: str,
+) -> None:
+    """Units held per entity and right (full ownership, usufruct, bare ownership)."""
+    s = session(ctx)
+    with failures():
+        conn = s.current()
+        rows = queries.holdings(conn, as_of, entity, by, known_at)
+        position = queries.position_at(conn, known_at)
+    keyed = [
+        {
+            "entity": r.entity,
+            **({by: r.key} if by else {}),
+            "full_ownership": r.full_ownership,
+            "usufruct": r.usufruct,
+            "bare_ownership": r.bare_ownership,
+        }
+        for r in rows
+    ]
+    columns = ["entity", *([by] if by else []), "full_ownership", "usufruct", "bare_ownership"]
+    emit(Document({"as_of": as_of, "position": position}, keyed, columns), fmt)
+
+
+@click.command()
+@click.argument("unit_id")
+@known_at_option
+@format_option
+@click.pass_context
+def history(ctx: click.Context, unit_id: str, known_at: int | None, fmt: str) -> None:
+    """Every transaction that touched a unit, in journal order, reversals included."""
+    s = session(ctx)
+    with failures():
+        conn = s.current()
+        rows = queries.history(conn, unit_id, known_at)
+        position = queries.position_at(conn, known_at)
+    if rows is None:
+        raise InputRejected(f"unknown unit {unit_id}: it never appears in the journal")
+    doc = Document(
+        {"unit_id": unit_id, "position": position},
+        [
+            {
+                "position": r.position,
+                "id": r.id,
+                "type": r.type,
+                "date": r.date,
+                "recorded_at": r.recorded_at,
+                "reversed": r.reversed,
+            }
+            for r in rows
+        ],
+        ["position", "id", "type", "date", "recorded_at", "reversed"],
+    )
+    emit(doc, fmt)
+
+
+@click.command()
+@click.option(
+    "--after",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    metavar="P",
+    help="Only transactions after position P.",
+)
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=None, metavar="N", help="At most N transactions."
+)
+@known_at_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(JOURNAL_FORMATS),
+    default="table",
+    show_default=True,
+    help="Output format; jsonl prints each transaction as recorded (importable).",
+)
+@click.pass_context
+def journal(
+    ctx: click.Context, after: int, limit: int | None, known_at: int | None, fmt: str
+) -> None:
+    """The journal in order: one row per recorded transaction, reversals included.
+
+    Each row has the transaction's position, recording time, the hash chain's link at its
+    position, and (json, csv) the transaction as recorded. --format jsonl prints each
+    transaction exactly as filed plus a "journal" key; `import` ignores that key, so the
+    output re-imported into an empty ledger reproduces the ledger.
+    """
+    import json
+
+    from ledger.storage.chain import journal as read_journal
+
+    s = session(ctx)
+    with failures():
+        conn = s.current()
+        rows = read_journal(conn, after, limit, known_at)
+        if fmt == "jsonl":
+            for r in rows:
+                tail = json.dumps(
+                    {"position": r.position, "recorded_at": r.recorded_at, "chain": r.chain},
+                    ensure_ascii=False,
+                    separators=(",", ":"),
+                )
+                click.echo(f'{r.content.rstrip()[:-1]},"journal":{tail}}}', color=True)
+            return
+        position = queries.position_at(conn, known_at)
+        listed = [
+            {
+                "position": r.position,
+                "id": r.id,
+                "type": r.type,
+                "date": r.date,
+                "recorded_at": r.recorded_at,
+                "chain": r.chain,
+                "transaction": json.loads(r.content) if fmt == "json" else r.content,
+            }
+            for r in rows
+        ]
+    if fmt == "table":
+        for row in listed:
+            del row["transaction"]
+    emit(Document({"position": position}, listed), fmt)

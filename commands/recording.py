@@ -1,0 +1,252 @@
+"""The commands that write the journal: `init`, `import` and `demo`.
+
+Each records through the session's recorder, which validates everything before it writes
+anything: a rejected file, or a demo that clashes with what the ledger holds, leaves the
+journal as it was (exit 1). Progress bars go to stderr, and only on a terminal, so that
+the output of a script stays the same.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from commands.options import emit
+from commands.session import InputRejected, Session, failures, session
+from ledger.errors import ConcurrencyConflict
+from projections.render.formats import Document, escape
+
+if TYPE_CHECKING:
+    from ledger.booking.service import ImportResult
+    from projections.queries import HoldingRow
+
+
+@click.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Create the schema (idempotent). Run once before starting several writers."""
+    from ledger.storage.access import require_writable
+    from ledger.storage.bootstrap import create_schema
+
+    s = session(ctx)
+    with failures():
+        conn = s.db.connect()
+        create_schema(s.db, conn)
+        require_writable(conn)
+    click.echo(f"schema ready in {s.db.display}")
+
+
+@click.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="On a conflict with a concurrent writer, validate again and retry N times.",
+)
+@click.pass_context
+def import_(ctx: click.Context, files: tuple[str, ...], retries: int) -> None:
+    """Record transaction files (JSON Lines; `-` reads standard input).
+
+    Every line is validated first; if any line is rejected, every error is printed as
+    FILE:LINE: message and nothing is written (exit 1).
+    """
+    s = session(ctx)
+    with failures():
+        contents = [(name, _read(name)) for name in files]
+        for attempt in range(retries + 1):
+            s.current()
+            try:
+                result = _record(s, contents)
+                break
+            except ConcurrencyConflict:
+                if attempt == retries:
+                    raise
+        if result.errors:
+            for error in result.errors:
+                click.echo(escape(str(error)), err=True)
+            raise InputRejected(f"{len(result.errors)} error(s): nothing was recorded")
+    summary = (
+        f"recorded {result.recorded} transaction(s) ({result.events} events), "
+        f"{result.already_recorded} already recorded; journal position {result.position}"
+    )
+    try:
+        with failures():
+            _catch_up_with_progress(s)
+    except click.ClickException as e:
+        # The journal is committed: say so, or the user would import again for nothing.
+        failed = type(e)(
+            f"{summary}; but updating the projections failed ({e.message}): "
+            "they catch up at the next command"
+        )
+        raise failed from None
+    click.echo(summary)
+
+
+def _read(name: str) -> bytes:
+    if name == "-":
+        return sys.stdin.buffer.read()
+    try:
+        with open(name, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise InputRejected(f"{name}: cannot read: {e.strerror}") from None
+
+
+def _progress_bar(total: int, label: str) -> Any:
+    return click.progressbar(length=total, label=label, file=sys.stderr)
+
+
+def _record(s: Session, contents: list[tuple[str, bytes]]) -> ImportResult:
+    import io
+
+    lines = sum(1 for _, data in contents for line in data.splitlines() if line.strip())
+    sources = [(name, io.BytesIO(data)) for name, data in contents]
+    if sys.stderr.isatty() and lines > 2000:
+        with _progress_bar(lines, "validating") as bar:
+            last = [0]
+
+            def step(done: int) -> None:
+                bar.update(done - last[0])
+                last[0] = done
+
+            return s.recorder.record(sources, progress=step)
+    return s.recorder.record(sources)
+
+
+def _catch_up_with_progress(s: Session) -> None:
+    """Bring the projections up to date, with a progress bar on a terminal."""
+    start, head = s.projector.position(), s.store.head()
+    if not sys.stderr.isatty() or head - start < 20_000:
+        s.projector.catch_up()
+        return
+    with _progress_bar(head - start, "updating projections") as bar:
+        last = [start]
+
+        def step(position: int) -> None:
+            bar.update(position - last[0])
+            last[0] = position
+
+        s.projector.catch_up(progress=step)
+
+
+@click.command()
+@click.option(
+    "--units",
+    type=click.IntRange(min=100),
+    default=3000,
+    show_default=True,
+    help="Approximate number of units in the demo ledger.",
+)
+@click.option("--seed", type=int, default=2017, show_default=True, help="Random seed.")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also write the demo transactions to this JSONL file.",
+)
+@click.option(
+    "--profile",
+    type=click.Choice(["default", "scale"]),
+    default="default",
+    show_default=True,
+    help="default: the 2017 story, about 1.5 events per unit. scale: the same story "
+    "plus the ELAN regroupings of the ESH (2021, 2024, 2026) and more sales "
+    "through ONV, 3 to 4 events per unit, for benchmarks.",
+)
+@click.pass_context
+def demo(ctx: click.Context, units: int, seed: int, output: str | None, profile: str) -> None:
+    """Record a realistic demo ledger telling the 2017 programme's story, and print holdings.
+
+    --profile scale gives a ledger with the churn of a real group (see ledger/demo/scale.py).
+    Running the same demo again records nothing new; a different one (other --units,
+    --seed or --profile) needs a database of its own (--db).
+    """
+    import io
+
+    from projections import queries
+
+    s = session(ctx)
+    data = _demo_file(units, seed, profile, output)
+    with failures():
+        s.current()
+        held = s.store.head()
+        result = s.recorder.record([("demo", io.BytesIO(data))])
+        if result.errors:
+            _demo_rejected(s, result, held, units, profile)
+        s.projector.catch_up()
+        rows = queries.holdings(s.conn)
+        position = queries.position_at(s.conn, None)
+    click.echo(
+        f"demo ledger: recorded {result.recorded} transactions "
+        f"({result.already_recorded} already recorded) into {s.db.display}\n"
+    )
+    _show_demo(s, rows, position)
+
+
+def _demo_file(units: int, seed: int, profile: str, output: str | None) -> bytes:
+    """The demo's transactions as a JSON Lines file, also written to `output` if given."""
+    import json
+
+    from ledger.demo.story import generate
+
+    txs = generate(units=units, seed=seed, profile=profile)
+    lines = [json.dumps(tx, ensure_ascii=False) for tx in txs]
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    if output:
+        with open(output, "wb") as f:
+            f.write(data)
+        click.echo(f"wrote {len(lines)} transactions to {output}", err=True)
+    return data
+
+
+def _show_demo(s: Session, rows: list[HoldingRow], position: int) -> None:
+    """The tour printed after a demo: its holdings, one statement, and where to go next."""
+    from projections.reports import movements
+
+    keyed = [
+        {
+            "entity": r.entity,
+            "full_ownership": r.full_ownership,
+            "usufruct": r.usufruct,
+            "bare_ownership": r.bare_ownership,
+        }
+        for r in rows
+    ]
+    click.echo("Holdings (units held per entity and right):")
+    emit(Document({"as_of": None, "position": position}, keyed), "table")
+    click.echo(
+        "\nA statement: the tableau de passage of 2018, the year the LLI companies merged "
+        "(housing-ledger report movements --year 2018):"
+    )
+    emit(movements.statement(s.conn, 2018), "table")
+    click.echo(
+        "\nMore: housing-ledger report --help, holdings --as-of 2019-12-31 --by zone, "
+        "history UNIT_ID, audit digest."
+    )
+
+
+def _demo_rejected(
+    s: Session, result: ImportResult, held: int, units: int, profile: str
+) -> NoReturn:
+    """Say why the demo was not recorded (nothing was: the recorder writes all or nothing).
+
+    The demo is valid on its own, so a ledger that already held transactions rejected it
+    because they clash with it: most often another demo (other --units, --seed or
+    --profile), whose transaction ids are the same with other content. Say so in one line
+    and what to do. Into an empty ledger a rejection is a bug of the generator.
+    """
+    if held:
+        name = f"demo-{units}.db" if profile == "default" else f"demo-{profile}-{units}.db"
+        path = s.db.sqlite_path if s.db.dialect == "sqlite" else ""
+        start_afresh = f"delete {path} first" if path else "use an empty database"
+        raise InputRejected(
+            f"the ledger {s.db.display} already holds a different demo (or other "
+            f"transactions): record this one into another database (--db sqlite:///{name}) "
+            f"or {start_afresh}"
+        )
+    for error in result.errors[:20]:
+        click.echo(error, err=True)
+    raise InputRejected("the demo ledger was rejected (a bug: please report it)")

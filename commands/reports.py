@@ -1,0 +1,189 @@
+"""The `report` group: one command per regulatory statement.
+
+Each command checks its options, builds its statement from the caught-up projections
+(`projections/reports/`, one module per statement) and prints it in the format asked
+for; a statement whose figures do not add up is an integrity failure (exit 3), never a
+statement printed anyway. Each takes `--known-at` to reproduce it exactly as filed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from commands.options import emit, known_at_option, valid_date
+from commands.session import IntegrityProblem, failures, session
+from projections.render.formats import REPORT_FORMATS, Document
+
+if TYPE_CHECKING:
+    from ledger.storage.database import Connection
+
+report_format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(REPORT_FORMATS),
+    default="table",
+    show_default=True,
+    help="Output format (html: one self-contained page with a chart, to print or archive).",
+)
+year_option = click.option(
+    "--year", type=click.IntRange(1800, 9999), required=True, help="Calendar year of the statement."
+)
+
+
+def _target_rate(_: Any, __: Any, value: str) -> str:
+    from projections.reports.money import parse_rate
+
+    try:
+        parse_rate(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+    return value
+
+
+def _statement(ctx: click.Context, fmt: str, build: Callable[[Connection], Document]) -> None:
+    from projections.reports.periods import InconsistentStatement
+
+    s = session(ctx)
+    with failures():
+        try:
+            doc = build(s.current())
+        except InconsistentStatement as e:
+            raise IntegrityProblem(str(e)) from None
+    emit(doc, fmt)
+
+
+@click.group()
+def report() -> None:
+    """Regulatory statements: tableau de passage, ventes HLM, programme LLI, registre des
+    démembrements (usufruit / nue-propriété), cessions d'activités.
+
+    Each statement takes --known-at to reproduce it exactly as it was filed.
+    """
+
+
+@report.command("movements")
+@year_option
+@known_at_option
+@report_format_option
+@click.pass_context
+def report_movements(ctx: click.Context, year: int, known_at: int | None, fmt: str) -> None:
+    """Tableau de passage: each entity's stock (pleine propriété + usufruit) on 1 January,
+    entries (registered, acquired, received, reunited), exits (sold, transferred,
+    usufruct_ended) and stock on 31 December; plus units dismembered (nue-propriété
+    transferred, stock unchanged)."""
+    from projections.reports import movements
+
+    _statement(ctx, fmt, lambda conn: movements.statement(conn, year, known_at))
+
+
+@report.command("sales")
+@year_option
+@click.option(
+    "--target-rate",
+    default="0.01",
+    show_default=True,
+    callback=_target_rate,
+    metavar="RATE",
+    help="Target share of the stock on 1 January sold in the year.",
+)
+@known_at_option
+@report_format_option
+@click.pass_context
+def report_sales(
+    ctx: click.Context, year: int, target_rate: str, known_at: int | None, fmt: str
+) -> None:
+    """Ventes HLM: units sold per seller against the target of selling 1% of the stock a
+    year (suivi des engagements de vente de la CUS, délibération annuelle du conseil):
+    buyer categories, share sold to sitting tenants (locataires occupants), blocks sold
+    to institutional investors, proceeds, sales rate."""
+    from projections.reports import sales
+
+    _statement(ctx, fmt, lambda conn: sales.statement(conn, year, known_at, target_rate))
+
+
+@report.command("programme")
+@click.option(
+    "--start", type=click.IntRange(1800, 9999), required=True, help="First year of the programme."
+)
+@click.option("--years", type=click.IntRange(1, 100), required=True, help="Its length in years.")
+@click.option(
+    "--target",
+    type=click.IntRange(min=1),
+    required=True,
+    help="Units to acquire over the whole programme.",
+)
+@click.option(
+    "--segment",
+    type=click.Choice(["social", "intermediate", "other"]),
+    default="intermediate",
+    show_default=True,
+    help="Segment of the units counted.",
+)
+@known_at_option
+@report_format_option
+@click.pass_context
+def report_programme(
+    ctx: click.Context,
+    start: int,
+    years: int,
+    target: int,
+    segment: str,
+    known_at: int | None,
+    fmt: str,
+) -> None:
+    """Programme d'acquisition: units of the segment acquired each year (logement locatif
+    intermédiaire by default), in zones tendues (A bis, A, B1), cumulative against a linear
+    target, and per acquiring entity (e.g. --start 2017 --years 5 --target 100000)."""
+    from projections.reports import programme
+
+    _statement(
+        ctx, fmt, lambda conn: programme.statement(conn, start, years, target, segment, known_at)
+    )
+
+
+@report.command("dismemberment")
+@click.option(
+    "--as-of",
+    callback=valid_date,
+    metavar="DATE",
+    help="Legal date YYYY-MM-DD (default: every transaction; overdue is then "
+    "judged against today's date).",
+)
+@known_at_option
+@report_format_option
+@click.pass_context
+def report_dismemberment(
+    ctx: click.Context, as_of: str | None, known_at: int | None, fmt: str
+) -> None:
+    """Registre des démembrements: units per usufruitier and nu-propriétaire, usufruct
+    maturities by year, and usufructs past their end date not yet recorded as
+    extinguished (overdue)."""
+    import datetime
+
+    from projections.reports import dismemberment
+
+    judged_on = as_of or datetime.date.today().isoformat()
+    _statement(ctx, fmt, lambda conn: dismemberment.statement(conn, as_of, judged_on, known_at))
+
+
+@report.command("divestments")
+@click.option(
+    "--year",
+    type=click.IntRange(1800, 9999),
+    default=None,
+    help="Only the divestments dated in this year.",
+)
+@known_at_option
+@report_format_option
+@click.pass_context
+def report_divestments(
+    ctx: click.Context, year: int | None, known_at: int | None, fmt: str
+) -> None:
+    """Cessions d'activités: one row per business sold (administration de biens, promotion
+    privée...), in journal order, with buyer, price and staff transferred."""
+    from projections.reports import divestments
+
+    _statement(ctx, fmt, lambda conn: divestments.statement(conn, year, known_at))

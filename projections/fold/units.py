@@ -1,0 +1,219 @@
+"""The fold of a unit's events: its description (`hl_units`), who holds it and by which
+right over which dates (`hl_periods`), and the stock movements they make (`hl_movements`).
+
+A unit's fold reads only that unit's rows and the transaction it is in, which is what
+lets a replay fold the units in passes by key range (projections/engine/passes.py).
+Must not: read another unit's rows, or anything outside the `WorkingSet`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from projections.fold.decoding import plain
+from projections.fold.rows import STOCK_RIGHTS, Context, Row, touch
+
+
+def _dims(ctx: Context, key: str) -> Row:
+    unit = ctx.ws.units[key]
+    return {
+        "zone": unit["zone"],
+        "segment": unit["segment"],
+        "financing": unit["financing"] or "other",
+        "commune": unit["commune"],
+    }
+
+
+def _open_rows(ctx: Context, key: str) -> list[Row]:
+    return [r for r in ctx.ws.periods.get(key, []) if r["to_date"] is None]
+
+
+def _holders(rows: Sequence[Row]) -> set[tuple[str, str]]:
+    return {(r["holder"], r["held_as"]) for r in rows}
+
+
+def _set_holding(
+    ctx: Context, key: str, after: set[tuple[str, str]], usufruct_end: str | None
+) -> set[tuple[str, str]]:
+    """Close the open periods not in `after`, open those not yet open. Returns `before`."""
+    open_rows = _open_rows(ctx, key)
+    before = _holders(open_rows)
+    current = ctx.ws.periods.setdefault(key, [])
+    for row in open_rows:
+        if (row["holder"], row["held_as"]) not in after:
+            ctx.ws.supersede("hl_periods", row, ctx.position)
+            current.remove(row)
+            closed = {
+                **row,
+                "row_id": None,
+                "to_date": ctx.date,
+                "closed_by": ctx.txn,
+                "known_from": ctx.position,
+                "known_to": None,
+            }
+            current.append(ctx.ws.insert("hl_periods", closed))
+    if after - before:
+        dims = _dims(ctx, key)
+        for holder, right in sorted(after - before):
+            row = {
+                "unit_key": key,
+                "holder": holder,
+                "held_as": right,
+                "from_date": ctx.date,
+                "to_date": None,
+                "usufruct_end": usufruct_end if right != "full_ownership" else None,
+                "opened_by": ctx.txn,
+                "closed_by": None,
+                "known_from": ctx.position,
+                **dims,
+            }
+            current.append(ctx.ws.insert("hl_periods", row))
+    return before
+
+
+def _stock(pairs: set[tuple[str, str]]) -> set[str]:
+    return {holder for holder, right in pairs if right in STOCK_RIGHTS}
+
+
+def _move(ctx: Context, key: str, entity: str, kind: str) -> None:
+    row = {
+        "position": ctx.position,
+        "txn": ctx.txn,
+        "type": ctx.txn_type,
+        "date": ctx.date,
+        "entity": entity,
+        "unit_key": key,
+        "kind": kind,
+        "voided_at": None,
+    }
+    ctx.ws.insert("hl_movements", row)
+    ctx.ws.batch_movements.setdefault(ctx.txn, []).append(row)
+
+
+def _stock_movements(
+    ctx: Context,
+    key: str,
+    before: set[tuple[str, str]],
+    after: set[tuple[str, str]],
+    lost: str,
+    gained: str,
+) -> None:
+    for entity in sorted(_stock(before) - _stock(after)):
+        _move(ctx, key, entity, lost)
+    for entity in sorted(_stock(after) - _stock(before)):
+        _move(ctx, key, entity, gained)
+
+
+def unit_entered(ctx: Context, key: str, s: dict[str, Any]) -> None:
+    ws = ctx.ws
+    old = ws.units.get(key)
+    if old is not None:
+        ws.supersede("hl_units", old, ctx.position)
+    ws.units[key] = ws.insert(
+        "hl_units",
+        {
+            "unit_key": key,
+            "unit_id": s["unit_id"],
+            "commune": s["commune"],
+            "zone": s["zone"],
+            "segment": s["segment"],
+            "financing": s["financing"],
+            "rooms": s["rooms"],
+            "surface_m2": plain(s["surface_m2"]),
+            "year_built": s["year_built"],
+            "rpls_id": s["rpls_id"],
+            "mode": s["mode"],
+            "entered_by": ctx.txn,
+            "entered_on": ctx.date,
+            "known_from": ctx.position,
+        },
+    )
+    if ws.periods.get(key):
+        _set_holding(ctx, key, {(s["holder"], "full_ownership")}, None)
+    else:  # a unit never held before (the common case): what _set_holding does, directly
+        ws.periods[key] = [
+            ws.insert(
+                "hl_periods",
+                dict(
+                    unit_key=key,
+                    holder=s["holder"],
+                    held_as="full_ownership",
+                    from_date=ctx.date,
+                    to_date=None,
+                    usufruct_end=None,
+                    opened_by=ctx.txn,
+                    closed_by=None,
+                    known_from=ctx.position,
+                    zone=s["zone"],
+                    segment=s["segment"],
+                    financing=s["financing"] or "other",
+                    commune=s["commune"],
+                ),
+            )
+        ]
+    _move(ctx, key, s["holder"], "registered" if s["mode"] == "registration" else "acquired")
+    touch(ctx, key, "unit")
+
+
+def unit_sold(ctx: Context, key: str, s: dict[str, Any]) -> None:
+    after = {(s["buyer"], "full_ownership")} if s["buyer"] else set()
+    before = _set_holding(ctx, key, after, None)
+    _stock_movements(
+        ctx, key, before, after, "sold" if not s["buyer"] else "transferred", "received"
+    )
+    touch(ctx, key, "unit")
+
+
+def unit_dismembered(ctx: Context, key: str, s: dict[str, Any]) -> None:
+    after = {(s["usufructuary"], "usufruct"), (s["bare_owner"], "bare_ownership")}
+    _set_holding(ctx, key, after, plain(s["usufruct_end"]))
+    _move(ctx, key, s["usufructuary"], "dismembered")
+    touch(ctx, key, "unit")
+
+
+def unit_reunited(ctx: Context, key: str, s: dict[str, Any]) -> None:
+    after = {(s["bare_owner"], "full_ownership")}
+    before = _set_holding(ctx, key, after, None)
+    _stock_movements(ctx, key, before, after, "usufruct_ended", "reunited")
+    touch(ctx, key, "unit")
+
+
+def unit_merged(ctx: Context, key: str, s: dict[str, Any]) -> None:
+    after: set[tuple[str, str]] = set()
+    if s["full_owner"]:
+        after.add((s["full_owner"], "full_ownership"))
+    if s["usufructuary"]:
+        after.add((s["usufructuary"], "usufruct"))
+        after.add((s["bare_owner"], "bare_ownership"))
+    ends = [r["usufruct_end"] for r in _open_rows(ctx, key) if r["usufruct_end"]]
+    before = _set_holding(ctx, key, after, ends[0] if ends else None)
+    _stock_movements(ctx, key, before, after, "transferred", "received")
+    touch(ctx, key, "unit")
+
+
+def unit_reversed(ctx: Context, key: str, s: dict[str, Any]) -> None:
+    """Void what `reverses` did to the unit, on every date, from this position on."""
+    target = s["reverses"]
+    current = ctx.ws.periods.setdefault(key, [])
+    for row in list(current):
+        if row["opened_by"] == target:
+            ctx.ws.supersede("hl_periods", row, ctx.position)
+            current.remove(row)
+        elif row["closed_by"] == target:
+            ctx.ws.supersede("hl_periods", row, ctx.position)
+            current.remove(row)
+            reopened = {
+                **row,
+                "row_id": None,
+                "to_date": None,
+                "closed_by": None,
+                "known_from": ctx.position,
+                "known_to": None,
+            }
+            current.append(ctx.ws.insert("hl_periods", reopened))
+    unit = ctx.ws.units.get(key)
+    if unit is not None and unit["entered_by"] == target:
+        ctx.ws.supersede("hl_units", unit, ctx.position)
+        del ctx.ws.units[key]
+    touch(ctx, key, "unit")
