@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.domain.aggregates import unit_key
+from ledger.domain import unit_key
 from ledger.domain.values import TENSE_ZONES, Zone
 from ledger.storage.database import Connection
 

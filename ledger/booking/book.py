@@ -30,7 +30,7 @@ from ledger.booking.entries import EnteredUnit
 from ledger.booking.ports import Expectations, LedgerIndex
 from ledger.booking.transactions import Transaction, parse_transaction
 from ledger.booking.unitlines import UnitSpec
-from ledger.domain.aggregates import (
+from ledger.domain import (
     Business,
     Entity,
     RecordedTransaction,

@@ -25,7 +25,7 @@ from eventsourcing.persistence import StoredEvent
 from ledger.booking.created import Stamped, rebuilt
 from ledger.booking.transactions import Transaction
 from ledger.booking.unitlines import UnitSpec
-from ledger.domain.aggregates import Unit
+from ledger.domain import Unit
 from ledger.domain.holding import Holding
 
 

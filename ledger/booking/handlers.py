@@ -22,7 +22,7 @@ from ledger.booking.merger import book_merger
 from ledger.booking.reversal import book_reversal
 from ledger.booking.transactions import Transaction
 from ledger.booking.unitlines import UnitSpec
-from ledger.domain.aggregates import (
+from ledger.domain import (
     Business,
     Entity,
     Unit,

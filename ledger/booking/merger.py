@@ -19,7 +19,7 @@ from ledger.booking.book import Book, Booked
 from ledger.booking.created import Stamped
 from ledger.booking.entries import merge_fields
 from ledger.booking.transactions import Transaction
-from ledger.domain.aggregates import Business, Unit, business_key, unit_key
+from ledger.domain import Business, Unit, business_key, unit_key
 from ledger.errors import RuleViolation
 
 

@@ -15,7 +15,7 @@ from eventsourcing.domain import Aggregate
 
 from ledger.booking.book import Book, Booked, named_entities, reparse
 from ledger.booking.transactions import Transaction
-from ledger.domain.aggregates import (
+from ledger.domain import (
     Business,
     Entity,
     RecordedTransaction,

@@ -1,19 +1,39 @@
 """The domain: what the ledger records and the rules it enforces. Standard library and
 eventsourcing only: no database, no click, no read side.
 
-- `aggregates`: `Unit`, `Entity`, `Business`, `RecordedTransaction` and their nested,
-  past-tense events (the legal record), each command checking its rule;
-- `holding`: how a unit is held (full ownership, or usufruct + bare ownership);
-- `values`: the value lists, bounds and small value parsers of the input format;
-- `keys`: aggregate ids, uuid5 of natural keys;
-- `errors` lives one level up (`ledger.errors`): the failures every layer raises.
+- `unit`, `entity`, `business`, `journal`: the four aggregates (`Unit`, `Entity`,
+  `Business`, `RecordedTransaction`) and their nested, past-tense events, the legal
+  record; each public command checks its rule and raises a named `RuleViolation`;
+- `holding`: how a unit is held (a value of the `Unit`'s state);
+- `values`: the value lists and small value types of the input format;
+- `keys`: aggregate ids, uuid5 of natural keys.
 
-Stored events name their classes by topic, `ledger.domain:Unit.Sold`: each class pins
-its topic with `TOPIC` (the library's explicit topics), so a module can move and every
-stored event still reads. Importing this package registers them.
+Stored events name their classes by topic, `ledger.domain:Unit.Sold` (the module path of
+release 0.1): each class pins its topic with `TOPIC` (the library's explicit topics), so
+modules can move and every stored event still reads. Importing this package registers
+them all.
 """
 
-from ledger.domain.aggregates import Business, Entity, RecordedTransaction, Unit
-from ledger.domain.holding import Holding
+from ledger.domain.business import Business
+from ledger.domain.entity import Entity
+from ledger.domain.holding import NOBODY, Holding
+from ledger.domain.journal import RecordedTransaction
+from ledger.domain.keys import business_key, entity_key, transaction_key, unit_key
+from ledger.domain.unit import Unit
 
-__all__ = ["Business", "Entity", "Holding", "RecordedTransaction", "Unit"]
+#: The aggregates, in the order the docs list them.
+AGGREGATES = (Unit, Entity, Business, RecordedTransaction)
+
+__all__ = [
+    "AGGREGATES",
+    "NOBODY",
+    "Business",
+    "Entity",
+    "Holding",
+    "RecordedTransaction",
+    "Unit",
+    "business_key",
+    "entity_key",
+    "transaction_key",
+    "unit_key",
+]

@@ -12,8 +12,8 @@ from typing import Any
 
 import orjson
 
-from ledger.domain import aggregates as domain
-from ledger.domain.aggregates import RecordedTransaction, Unit, transaction_key, unit_key
+import ledger.domain as domain
+from ledger.domain import RecordedTransaction, Unit, transaction_key, unit_key
 from ledger.storage.application import HousingLedger, persistence_env
 from ledger.storage.eventstore import SqlEventStore
 from tests.support import base_ledger

@@ -19,7 +19,7 @@ from eventsourcing.domain import Aggregate
 from ledger.booking.book import ALREADY_RECORDED, Book
 from ledger.booking.handlers import HANDLERS
 from ledger.booking.transactions import parse_transaction
-from ledger.domain.aggregates import (
+from ledger.domain import (
     Entity,
     Holding,
     RecordedTransaction,

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from ledger.booking.created import Stamped, created, rebuilt, triggered
 from ledger.booking.entries import EnteredUnit, merge_fields, unit_entry
 from ledger.booking.transactions import UnitSpec, parse_transaction
-from ledger.domain.aggregates import RecordedTransaction, Unit, transaction_key, unit_key
+from ledger.domain import RecordedTransaction, Unit, transaction_key, unit_key
 from ledger.domain.keys import NAMESPACE
 from ledger.domain.values import Segment, Zone
 from ledger.storage.application import HousingLedger

@@ -13,7 +13,7 @@ import pytest
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic, resolve_topic
 
-from ledger.domain import aggregates as domain
+import ledger.domain as domain
 from ledger.storage.application import HousingLedger
 
 SAMPLE_VALUES = {
@@ -97,7 +97,7 @@ def test_each_event_round_trips_through_the_application_mapper(cls: type) -> Non
 @pytest.mark.parametrize("cls", event_classes(), ids=lambda c: c.__qualname__)
 def test_each_event_pins_its_released_topic_whatever_module_defines_it(cls: type) -> None:
     """Stored topics are `ledger.domain:<qualname>`, the module path of release 0.1: the
-    classes moved to `ledger.domain.aggregates`, their explicit TOPIC keeps the name."""
+    classes moved to `ledger.domain.unit` and its siblings, their explicit TOPIC keeps the name."""
     assert get_topic(cls) == f"ledger.domain:{cls.__qualname__}"
     assert resolve_topic(f"ledger.domain:{cls.__qualname__}") is cls
     aggregate = getattr(domain, cls.__qualname__.split(".")[0])

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ledger.domain.aggregates import entity_key, unit_key
+from ledger.domain import entity_key, unit_key
 from projections.fold.transactions import Row, StoredRow, WorkingSet, fold_transaction
 from tests.fakes import InMemoryLedger, current, fold_journal
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ledger.domain.aggregates import Unit, unit_key
+from ledger.domain import Unit, unit_key
 from tests.fakes import InMemoryLedger, jsonl
 
 EXAMPLE = Path(__file__).parent.parent / "fixtures" / "example.jsonl"

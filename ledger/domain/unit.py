@@ -1,0 +1,331 @@
+"""The `Unit` aggregate: a home, and who holds it, how and since when.
+
+Its events are the only record of who held a unit: entering the ledger (opening
+balance or acquisition), a sale, a bare-ownership transfer (usufruct kept), the
+usufruct's extinction (Civil Code art. 617), rights passed by a merger, a reversal.
+Public commands check a rule and raise a `RuleViolation`; event `apply` methods only
+assign state (they run again on every replay: no clock, no lookups, no rules there).
+Every change a reversal may undo pushes the prior state on a stack, so a reversal
+restores it exactly. Stored topics are pinned by `TOPIC`: never change them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from eventsourcing.domain import Aggregate
+
+from ledger.domain.holding import NOBODY, Holding
+from ledger.errors import RuleViolation
+
+
+class Unit(Aggregate):
+    """A home. Its events are the only record of who held it, and how, when."""
+
+    TOPIC = "ledger.domain:Unit"
+
+    HELD, LEFT, VOID = "held", "left", "void"
+
+    class Created(Aggregate.Created):
+        """Defined by the library for every aggregate; never triggered here."""
+
+        TOPIC = "ledger.domain:Unit.Created"
+
+    class Entered(Aggregate.Created):
+        """The unit entered the ledger in full ownership of `holder` (opening balance or
+        acquisition; `mode` is `registration`, `vefa`, `new_build` or `existing`)."""
+
+        TOPIC = "ledger.domain:Unit.Entered"
+
+        unit_id: str
+        holder: str
+        mode: str
+        commune: str
+        zone: str
+        segment: str
+        financing: str | None
+        rooms: int | None
+        surface_m2: Decimal | None
+        year_built: int | None
+        rpls_id: str | None
+        transaction: str
+        on: date
+
+        def apply(self, aggregate: Unit) -> None:
+            aggregate._enter(vars(self))
+
+    class Reentered(Aggregate.Event):
+        """The unit entered again after the transaction that first registered it was reversed."""
+
+        TOPIC = "ledger.domain:Unit.Reentered"
+
+        unit_id: str
+        holder: str
+        mode: str
+        commune: str
+        zone: str
+        segment: str
+        financing: str | None
+        rooms: int | None
+        surface_m2: Decimal | None
+        year_built: int | None
+        rpls_id: str | None
+        transaction: str
+        on: date
+
+        def apply(self, aggregate: Unit) -> None:
+            aggregate._enter(vars(self))
+
+    class Sold(Aggregate.Event):
+        """`seller` sold the unit; to `buyer` (a registered entity, in full ownership) or out
+        of the ledger when `buyer` is None. `category` is the buyer category."""
+
+        TOPIC = "ledger.domain:Unit.Sold"
+
+        seller: str
+        buyer: str | None
+        category: str
+        transaction: str
+        on: date
+
+        def apply(self, aggregate: Unit) -> None:
+            aggregate._push(self.transaction, self.on)
+            if self.buyer is None:
+                aggregate.status, aggregate.holding = Unit.LEFT, NOBODY
+            else:
+                aggregate.holding = Holding(full_owner=self.buyer)
+
+    class BareOwnershipTransferred(Aggregate.Event):
+        """The full owner kept the usufruct until `usufruct_end` and transferred the bare
+        ownership (nue-propriété) to `bare_owner` (Civil Code art. 578 and 619)."""
+
+        TOPIC = "ledger.domain:Unit.BareOwnershipTransferred"
+
+        usufructuary: str
+        bare_owner: str
+        usufruct_end: date
+        transaction: str
+        on: date
+
+        def apply(self, aggregate: Unit) -> None:
+            aggregate._push(self.transaction, self.on)
+            aggregate.holding = Holding(
+                usufructuary=self.usufructuary,
+                bare_owner=self.bare_owner,
+                usufruct_end=self.usufruct_end,
+            )
+
+    class UsufructExtinguished(Aggregate.Event):
+        """The usufruct ended: the bare owner became full owner (Civil Code art. 617)."""
+
+        TOPIC = "ledger.domain:Unit.UsufructExtinguished"
+
+        usufructuary: str
+        bare_owner: str
+        transaction: str
+        on: date
+
+        def apply(self, aggregate: Unit) -> None:
+            aggregate._push(self.transaction, self.on)
+            aggregate.holding = Holding(full_owner=self.bare_owner)
+
+    class RightsMerged(Aggregate.Event):
+        """A merger passed the absorbed entities' rights to `into`; the resulting holders are
+        given; `consolidated` when usufruct and bare ownership met in `into` (art. 617)."""
+
+        TOPIC = "ledger.domain:Unit.RightsMerged"
+
+        into: str
+        full_owner: str | None
+        usufructuary: str | None
+        bare_owner: str | None
+        consolidated: bool
+        transaction: str
+        on: date
+
+        def apply(self, aggregate: Unit) -> None:
+            end = aggregate.holding.usufruct_end if self.usufructuary else None
+            aggregate._push(self.transaction, self.on)
+            aggregate.holding = Holding(self.full_owner, self.usufructuary, self.bare_owner, end)
+
+    class Reversed(Aggregate.Event):
+        """Transaction `reverses` was voided by reversal `reversal`: the prior state is back."""
+
+        TOPIC = "ledger.domain:Unit.Reversed"
+
+        reverses: str
+        reversal: str
+        on: date
+
+        def apply(self, aggregate: Any) -> None:
+            _, prior = aggregate.stack.pop()
+            aggregate.restore(prior)
+
+    def __init__(self, unit_id: str) -> None:
+        self.unit_id = unit_id
+        self.status = Unit.VOID
+        self.holding = NOBODY
+        self.attributes: dict[str, Any] = {}
+        self.last_date: date | None = None
+        self.stack: list[tuple[str, tuple[Any, ...]]] = []
+
+    def restore(self, prior: tuple[Any, ...]) -> None:
+        self.status, self.holding, self.last_date, self.attributes = prior
+
+    # -- state changes (called by event apply methods only) --------------------------
+    def _push(self, transaction: str, on: date) -> None:
+        self.stack.append(
+            (transaction, (self.status, self.holding, self.last_date, self.attributes))
+        )
+        self.last_date = on
+
+    def _enter(self, entry: dict[str, Any]) -> None:
+        self._push(entry["transaction"], entry["on"])
+        self.status = Unit.HELD
+        self.holding = Holding(full_owner=entry["holder"])
+        keys = (
+            "mode",
+            "commune",
+            "zone",
+            "segment",
+            "financing",
+            "rooms",
+            "surface_m2",
+            "year_built",
+            "rpls_id",
+        )
+        self.attributes = {k: entry[k] for k in keys}
+
+    # -- queries --------------------------------------------------------------------
+    @property
+    def is_present(self) -> bool:
+        """Registered and not voided by a reversal (held, or left by a sale)."""
+        return self.status != Unit.VOID
+
+    @property
+    def last_transaction(self) -> str | None:
+        return self.stack[-1][0] if self.stack else None
+
+    def released_after(self, holders: frozenset[str], day: date) -> date | None:
+        """The date, after `day`, on which one of `holders` gave up a right in the unit."""
+        states = [prior for _, prior in self.stack[1:]] + [
+            (self.status, self.holding, self.last_date, self.attributes)
+        ]
+        for before, after in zip(states, states[1:], strict=False):
+            lost = set(before[1].holders) - set(after[1].holders)
+            changed_on: date | None = after[2]
+            if lost & holders and changed_on is not None and changed_on > day:
+                return changed_on
+        return None
+
+    # -- commands -------------------------------------------------------------------
+    def check_date(self, on: date) -> None:
+        if self.last_date is not None and self.is_present and on < self.last_date:
+            raise RuleViolation(
+                "date_goes_back",
+                f"unit {self.unit_id} was last touched on {self.last_date}, "
+                f"by {self.last_transaction}; a later transaction cannot be dated {on}",
+            )
+
+    def check_full_owner(self, entity: str, on: date) -> None:
+        self.check_date(on)
+        if self.status != Unit.HELD or self.holding.full_owner != entity:
+            state = (
+                self.holding.describe() if self.status == Unit.HELD else "it has left the ledger"
+            )
+            raise RuleViolation(
+                "not_full_owner",
+                f"unit {self.unit_id} is not held in full ownership by {entity} on {on} ({state})",
+            )
+
+    def check_dismembered(self, on: date) -> None:
+        self.check_date(on)
+        if self.status != Unit.HELD or self.holding.usufructuary is None:
+            state = (
+                self.holding.describe() if self.status == Unit.HELD else "it has left the ledger"
+            )
+            raise RuleViolation(
+                "not_dismembered", f"unit {self.unit_id} is not dismembered on {on} ({state})"
+            )
+
+    def reenter(self, **entry: Any) -> None:
+        self.trigger_event(Unit.Reentered, **entry)
+
+    def sell(
+        self, seller: str, buyer: str | None, category: str, transaction: str, on: date
+    ) -> None:
+        self.check_full_owner(seller, on)
+        self.trigger_event(
+            Unit.Sold, seller=seller, buyer=buyer, category=category, transaction=transaction, on=on
+        )
+
+    def transfer_bare_ownership(
+        self, transferor: str, bare_owner: str, usufruct_end: date, transaction: str, on: date
+    ) -> None:
+        self.check_full_owner(transferor, on)
+        self.trigger_event(
+            Unit.BareOwnershipTransferred,
+            usufructuary=transferor,
+            bare_owner=bare_owner,
+            usufruct_end=usufruct_end,
+            transaction=transaction,
+            on=on,
+        )
+
+    def extinguish_usufruct(self, transaction: str, on: date) -> None:
+        self.check_dismembered(on)
+        assert self.holding.usufructuary and self.holding.bare_owner
+        self.trigger_event(
+            Unit.UsufructExtinguished,
+            usufructuary=self.holding.usufructuary,
+            bare_owner=self.holding.bare_owner,
+            transaction=transaction,
+            on=on,
+        )
+
+    def merge(self, absorbed: frozenset[str], into: str, transaction: str, on: date) -> None:
+        """Pass every right held by an absorbed entity to `into` (consolidating if needed)."""
+        self.check_date(on)
+        fields = Unit.rights_merged(self.holding, absorbed, into, transaction, on)
+        self.trigger_event(Unit.RightsMerged, **fields)
+
+    @staticmethod
+    def rights_merged(
+        holding: Holding, absorbed: frozenset[str], into: str, transaction: str, on: date
+    ) -> dict[str, Any]:
+        """The fields of the `RightsMerged` event of a unit held as `holding` when a merger
+        passes every right of the `absorbed` entities to `into`: usufruct and bare
+        ownership that meet in one holder become full ownership (Civil Code art. 617).
+        The one statement of the rule: `merge` and the import's stored-form fast path
+        (`ledger.booking.entries.merge_fields`) both take the event's fields from here."""
+
+        def move(holder: str | None) -> str | None:
+            return into if holder in absorbed else holder
+
+        h = holding
+        full, usu, bare = move(h.full_owner), move(h.usufructuary), move(h.bare_owner)
+        consolidated = usu is not None and usu == bare
+        if consolidated:
+            full, usu, bare = usu, None, None
+        return dict(
+            into=into,
+            full_owner=full,
+            usufructuary=usu,
+            bare_owner=bare,
+            consolidated=consolidated,
+            transaction=transaction,
+            on=on,
+        )
+
+    def check_reversible(self, transaction: str) -> None:
+        if self.last_transaction != transaction:
+            raise RuleViolation(
+                "reversal_blocked",
+                f"unit {self.unit_id} was touched after {transaction} by {self.last_transaction}",
+            )
+
+    def reverse(self, reverses: str, reversal: str, on: date) -> None:
+        self.check_reversible(reverses)
+        self.trigger_event(Unit.Reversed, reverses=reverses, reversal=reversal, on=on)
