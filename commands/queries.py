@@ -44,16 +44,7 @@ def holdings(
         conn = s.current()
         rows = queries.holdings(conn, as_of, entity, by, known_at)
         position = queries.position_at(conn, known_at)
-    keyed = [
-        {
-            "entity": r.entity,
-            **({by: r.key} if by else {}),
-            "full_ownership": r.full_ownership,
-            "usufruct": r.usufruct,
-            "bare_ownership": r.bare_ownership,
-        }
-        for r in rows
-    ]
+    keyed = [r.record(by) for r in rows]
     columns = ["entity", *([by] if by else []), "full_ownership", "usufruct", "bare_ownership"]
     emit(Document({"as_of": as_of, "position": position}, keyed, columns), fmt)
 

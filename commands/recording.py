@@ -190,7 +190,7 @@ def _demo_file(units: int, seed: int, profile: str, output: str | None) -> bytes
     """The demo's transactions as a JSON Lines file, also written to `output` if given."""
     import json
 
-    from ledger.demo.story import generate
+    from ledger.demo import generate
 
     txs = generate(units=units, seed=seed, profile=profile)
     lines = [json.dumps(tx, ensure_ascii=False) for tx in txs]
@@ -206,15 +206,7 @@ def _show_demo(s: Session, rows: list[HoldingRow], position: int) -> None:
     """The tour printed after a demo: its holdings, one statement, and where to go next."""
     from projections.reports import movements
 
-    keyed = [
-        {
-            "entity": r.entity,
-            "full_ownership": r.full_ownership,
-            "usufruct": r.usufruct,
-            "bare_ownership": r.bare_ownership,
-        }
-        for r in rows
-    ]
+    keyed = [r.record() for r in rows]
     click.echo("Holdings (units held per entity and right):")
     emit(Document({"as_of": None, "position": position}, keyed), "table")
     click.echo(

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ledger.domain import unit_key
 from ledger.domain.values import TENSE_ZONES, Zone
-from ledger.storage.database import Connection
+
+if TYPE_CHECKING:  # `--help` and `--version` need the query names, not a database driver
+    from ledger.storage.database import Connection
 
 DIMENSIONS = ("zone", "segment", "financing", "commune", "region", "tense")
 
@@ -60,6 +62,17 @@ class HoldingRow:
     full_ownership: int
     usufruct: int
     bare_ownership: int
+
+    def record(self, by: str | None = None) -> dict[str, Any]:
+        """The row as the JSON answer writes it: the entity, the `by` dimension's value
+        (when split by one), then the units held by right."""
+        return {
+            "entity": self.entity,
+            **({by: self.key} if by else {}),
+            "full_ownership": self.full_ownership,
+            "usufruct": self.usufruct,
+            "bare_ownership": self.bare_ownership,
+        }
 
 
 def holdings(

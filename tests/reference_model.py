@@ -1,6 +1,6 @@
 """Reference interpreter of a transaction list: the oracle of the property tests.
 
-Deliberately simple, slow and written from `spec/transactions.md` and `spec/cli.md`
+Deliberately simple, slow and written from `docs/transactions.md` and `docs/statements.md`
 alone: it imports nothing from the project (only the standard library), keeps every
 view as a fresh fold over the whole list, and prefers an obvious loop to a clever one.
 It must not grow caches, incremental updates or shared code with `ledger/` or

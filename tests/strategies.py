@@ -1,6 +1,6 @@
 """Hypothesis strategies: random VALID ledgers, and ledgers with one invalid transaction.
 
-`ledgers()` draws a list of transactions in the JSONL input format (`spec/transactions.md`)
+`ledgers()` draws a list of transactions in the JSONL input format (`docs/transactions.md`)
 step by step from a small stateful generator that only ever draws what the rules allow.
 `ledger_and_bad_tx()` draws a valid ledger and one more transaction that breaks exactly
 one named rule (the rule codes of `tests/reference_model.violations`).

@@ -14,14 +14,14 @@ it writes, the importer checks like any other file.
 `python -m ledger.demo --units 3000 OUT` writes a story (`-` or nothing: stdout).
 """
 
-from ledger.demo.cast import FALLBACK_COMMUNES, LEDGER_END, START
+from ledger.demo.cast import LEDGER_END, MAIN_CITIES, START
 from ledger.demo.geography import DEFAULT_ZONING, Geography, load_geography
 from ledger.demo.profiles import PROFILES, load_profile
 from ledger.demo.story import MIN_UNITS, generate, main, write_jsonl
 
 __all__ = [
     "DEFAULT_ZONING",
-    "FALLBACK_COMMUNES",
+    "MAIN_CITIES",
     "LEDGER_END",
     "MIN_UNITS",
     "PROFILES",

@@ -315,7 +315,7 @@ FRENCH_FIXED_HOLIDAYS = ("01-01", "05-01", "05-08", "07-14", "08-15", "11-01", "
 #: Real communes (INSEE code, zone of the July 2024 zoning, region): the "main cities"
 #: where most of the stock is. Only their codes count: `load_geography` reads their zone
 #: and region from the zoning file, so the file's vintage wins.
-FALLBACK_COMMUNES = """
+MAIN_CITIES = """
 75056 Abis 11 Paris|92012 Abis 11 Boulogne-Billancourt|92050 Abis 11 Nanterre
 92026 Abis 11 Courbevoie|93066 Abis 11 Saint-Denis|93048 Abis 11 Montreuil
 93005 A 11 Aulnay-sous-Bois|94028 A 11 Créteil|94081 A 11 Vitry-sur-Seine

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledger.demo.cast import CITY_SHARE, FALLBACK_COMMUNES, ZONES
+from ledger.demo.cast import CITY_SHARE, MAIN_CITIES, ZONES
 
 #: The zoning in force since 5 July 2024, shipped with the package (ledger/reference/README.md).
 DEFAULT_ZONING = Path(__file__).resolve().parents[1] / "reference" / "zonage-abc-2024-07.csv"
@@ -52,7 +52,7 @@ def _group(rows: Iterable[tuple[str, str, str]]) -> dict[str, ByZone]:
 
 def _main_cities() -> list[tuple[str, str, str]]:
     """The built-in cities as (code, zone, region) rows, in the order they are listed."""
-    text = FALLBACK_COMMUNES.replace("\n", "|")
+    text = MAIN_CITIES.replace("\n", "|")
     items = (item.split() for item in text.split("|") if item.strip())
     return [(code, zone, region) for code, zone, region, *_ in items]
 

@@ -37,8 +37,9 @@ import json
 import random
 import sys
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
@@ -52,7 +53,6 @@ from ledger.demo.cast import (
     DEVELOPERS,
     DISCOUNT,
     ESH,
-    FALLBACK_COMMUNES,
     HEAD,
     INSTITUTIONAL_BUYERS,
     LEDGER_END,
@@ -74,23 +74,12 @@ from ledger.demo.cast import (
     Extinction,
     Merger,
 )
-from ledger.demo.geography import DEFAULT_ZONING, Geography, load_geography
+from ledger.demo.geography import Geography, load_geography
 from ledger.demo.plan import Planned, Planner
 from ledger.demo.profiles import PROFILES, Profile, load_profile
 from ledger.demo.units import Building, Units, unit_id
 
-__all__ = [
-    "DEFAULT_ZONING",
-    "FALLBACK_COMMUNES",
-    "LEDGER_END",
-    "MIN_UNITS",
-    "PROFILES",
-    "START",
-    "generate",
-    "load_geography",
-    "main",
-    "write_jsonl",
-]
+__all__ = ["MIN_UNITS", "generate", "main", "write_jsonl"]
 
 #: Units per opening `register_units` transaction.
 OPENING_CHUNK = 500
@@ -477,13 +466,23 @@ def write_jsonl(
     zoning_path: str | Path | None = None,
     profile: str = "default",
 ) -> int:
-    """Write one compact JSON object per line; return the number of transactions."""
+    """Write one compact JSON object per line; return the number of transactions.
+
+    Bad arguments (a missing zoning file, an unknown profile, too few units) raise before
+    a file is opened, so no empty or partial file is left behind."""
+    transactions = generate(units, seed, zoning_path, profile)
+    first = next(transactions, None)
+    lines = chain([first] if first is not None else [], transactions)
     if isinstance(path_or_file, (str, Path)):
         with Path(path_or_file).open("w", encoding="utf-8", newline="\n") as handle:
-            return write_jsonl(handle, units, seed, zoning_path, profile)
+            return _write(handle, lines)
+    return _write(path_or_file, lines)
+
+
+def _write(handle: IO[str], transactions: Iterable[dict[str, Any]]) -> int:
     count = 0
-    for tx in generate(units, seed, zoning_path, profile):
-        path_or_file.write(json.dumps(tx, ensure_ascii=False, separators=(", ", ": ")) + "\n")
+    for tx in transactions:
+        handle.write(json.dumps(tx, ensure_ascii=False, separators=(", ", ": ")) + "\n")
         count += 1
     return count
 
@@ -491,7 +490,7 @@ def write_jsonl(
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m ledger.demo [FILE|-] [--units N] [--seed S] [--profile P]`: write a demo."""
     parser = argparse.ArgumentParser(prog="python -m ledger.demo", description=main.__doc__)
-    parser.add_argument("output", nargs="?", default="-")
+    parser.add_argument("output", nargs="?", default="-", help="file to write, or - (stdout)")
     parser.add_argument("--units", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=2017)
     parser.add_argument(
@@ -507,7 +506,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     target = sys.stdout if args.output == "-" else args.output
-    count = write_jsonl(target, args.units, args.seed, args.zoning, args.profile)
+    try:
+        count = write_jsonl(target, args.units, args.seed, args.zoning, args.profile)
+    except (FileNotFoundError, ValueError) as e:
+        parser.error(str(e))
     print(f"{count} transactions", file=sys.stderr)
     return 0
 

@@ -25,7 +25,6 @@ from ledger.storage.eventstore import SqlEventStore
 from projections.engine import position as projected
 from projections.engine import rebuild as rebuilding
 from projections.engine import tally
-from projections.engine.position import POSITION_KEY as POSITION_KEY  # read here by tests
 from projections.engine.results import CatchUpResult
 from projections.engine.tables import COLUMNS
 from projections.fold.decoding import decode_state

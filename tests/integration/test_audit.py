@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli import Session, main
-from ledger.demo.story import generate
+from ledger.demo import generate
 from ledger.storage.chain import next_link
 from ledger.storage.database import Connection, Database
 from tests.support import ADMIN_PG_URL, base_ledger, jsonl

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from ledger.demo.story import generate
+from ledger.demo import generate
 from tests.support import jsonl
 
 AS_OF = [None, "2016-12-31", "2017-01-01", "2017-07-01", "2018-12-31", "2020-06-30", "2024-12-31"]

@@ -1,4 +1,4 @@
-"""The DOMAIN rules of spec/transactions.md, one rule per test.
+"""The DOMAIN rules of docs/transactions.md, one rule per test.
 
 Given a ledger (`base_ledger()`: ESH-A holds U1 (rpls R1), U2, U3; ESH-B holds V1, V2;
 FUND holds nothing; all registered on 2017-01-01) plus what the rule needs, when this

@@ -1,4 +1,4 @@
-"""The input FORMAT of spec/transactions.md, one rule per test (the parse level).
+"""The input FORMAT of docs/transactions.md, one rule per test (the parse level).
 
 Each test feeds a file whose first line is valid and whose second line breaks one rule
 of the format, and checks that:

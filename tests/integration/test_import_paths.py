@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 import pytest
 
-from ledger.demo.story import generate
+from ledger.demo import generate
 from tests.support import LedgerHarness
 
 

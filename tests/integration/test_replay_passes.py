@@ -13,8 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cli import Session
-from ledger.demo.story import generate
-from projections.engine import replay
+from ledger.demo import generate
+from projections.engine import position, replay
 from projections.engine.runs import Runs, differences
 from tests.integration.test_audit import ok, raw
 from tests.support import jsonl
@@ -182,7 +182,7 @@ def test_a_first_catch_up_far_behind_is_a_rebuild_and_gives_the_same_rows(
     session.conn.execute("DELETE FROM hl_holding_days")
     for table in replay.TABLES:
         session.conn.execute(f"DELETE FROM {table}")
-    session.conn.execute("UPDATE hl_meta SET value = '0' WHERE key = ?", (catchup.POSITION_KEY,))
+    session.conn.execute("UPDATE hl_meta SET value = '0' WHERE key = ?", (position.POSITION_KEY,))
     if session.conn.is_pg:
         session.conn.commit()
     calls.clear()

@@ -1,4 +1,4 @@
-"""Golden statements on the demo ledger (`ledger.demo.story.generate(units=1500, seed=2017)`).
+"""Golden statements on the demo ledger (`ledger.demo.generate(units=1500, seed=2017)`).
 
 Every statement is run through the CLI, in JSON and CSV, and compared byte for byte
 with `tests/snapshots/`. The goldens hold nothing time-dependent (no `recorded_at`; the
@@ -26,7 +26,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from ledger.demo.story import generate
+from ledger.demo import generate
 from tests.support import LedgerHarness
 
 SNAPSHOTS = Path(__file__).resolve().parents[1] / "snapshots"

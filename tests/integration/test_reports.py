@@ -1,4 +1,4 @@
-"""Statements on small hand-built ledgers: exact rows, per the definitions of spec/cli.md."""
+"""Statements on small hand-built ledgers: exact rows, per the definitions of docs/statements.md."""
 
 from __future__ import annotations
 

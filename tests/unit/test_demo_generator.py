@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from ledger.demo import DEFAULT_ZONING, FALLBACK_COMMUNES, generate, main, write_jsonl
+from ledger.demo import DEFAULT_ZONING, MAIN_CITIES, generate, main, write_jsonl
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -468,7 +468,7 @@ def test_a_missing_zoning_file_is_an_error_naming_it(tmp_path: Path) -> None:
 
 
 def test_the_built_in_communes_agree_with_the_zoning_file() -> None:
-    for item in FALLBACK_COMMUNES.replace("\n", "|").split("|"):
+    for item in MAIN_CITIES.replace("\n", "|").split("|"):
         if item.strip():
             code, zone, region = item.split()[:3]
             assert ZONING[code] == (zone, region), code
@@ -588,15 +588,6 @@ def test_python_m_ledger_demo_writes_the_story_and_counts_it(tmp_path: Path) -> 
     assert done.stderr == f"{count} transactions\n"
 
 
-def test_the_story_module_still_exports_what_the_package_exports() -> None:
-    """cli.py, bench/ and other tests import from `ledger.demo.story`: both paths must work."""
-    import ledger.demo
-    from ledger.demo import story
-
-    for name in story.__all__:
-        assert getattr(story, name) is getattr(ledger.demo, name), name
-
-
 def test_the_importer_accepts_the_whole_scale_file(tmp_path: Path) -> None:
     """An importer rejecting the file is a generator bug (or an importer one): 5,000 units.
 
@@ -609,3 +600,15 @@ def test_the_importer_accepts_the_whole_scale_file(tmp_path: Path) -> None:
     result = InMemoryLedger().record_file(path)
     assert not result.errors, [str(e) for e in result.errors[:5]]
     assert 3.0 <= result.events / 5000 <= 4.0
+
+
+def test_the_demo_command_names_a_missing_zoning_file_and_writes_no_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "demo.jsonl"
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(out), "--zoning", str(tmp_path / "absent.csv")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "zoning file" in err and "absent.csv" in err
+    assert not out.exists()

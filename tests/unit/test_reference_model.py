@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,26 +26,10 @@ PROPERTY = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
-# A copy of spec/example.jsonl (the spec folder is not part of the repository).
-EXAMPLE_JSONL = r"""
-{"id": "ENT-GROUP", "type": "register_entity", "date": "2017-01-01", "entity": "AL-GROUPE", "name": "Action Logement Groupe", "kind": "group"}
-{"id": "ENT-ESH-IDF", "type": "register_entity", "date": "2017-01-01", "entity": "ESH-IDF", "name": "ESH Île-de-France", "kind": "hlm", "region": "11"}
-{"id": "ENT-LLI-IDF", "type": "register_entity", "date": "2017-01-01", "entity": "LLI-IDF", "name": "LLI Île-de-France", "kind": "lli", "region": "11"}
-{"id": "ENT-LLI-EST", "type": "register_entity", "date": "2017-01-01", "entity": "LLI-EST", "name": "LLI Grand Est", "kind": "lli", "region": "44"}
-{"id": "ENT-AFL", "type": "register_entity", "date": "2017-01-01", "entity": "AFL", "name": "Foncière Logement", "kind": "fonciere", "region": "11"}
-{"id": "ENT-AGIRC-ARRCO", "type": "register_entity", "date": "2017-01-01", "entity": "AGIRC-ARRCO", "name": "Fédération AGIRC-ARRCO", "kind": "pension_fund"}
-{"id": "OPEN-ESH-IDF", "type": "register_units", "date": "2017-01-01", "entity": "ESH-IDF", "units": [{"unit_id": "U-0001", "commune": "93066", "zone": "A", "segment": "social", "financing": "PLUS", "rooms": 3, "surface_m2": "64.50", "year_built": 1972, "rpls_id": "0930660000001"}, {"unit_id": "U-0002", "commune": "93066", "zone": "A", "segment": "social", "financing": "PLAI", "rooms": 2, "year_built": 1972}, {"unit_id": "U-0003", "commune": "77288", "zone": "B1", "segment": "social", "financing": "PLS", "rooms": 4, "year_built": 1985}]}
-{"id": "OPEN-AFL", "type": "register_units", "date": "2017-01-01", "entity": "AFL", "units": [{"unit_id": "U-0101", "commune": "75118", "zone": "Abis", "segment": "other", "rooms": 3}, {"unit_id": "U-0102", "commune": "69381", "zone": "A", "segment": "other", "rooms": 2}]}
-{"id": "ACQ-2017-0001", "type": "acquisition", "date": "2017-03-15", "entity": "LLI-IDF", "mode": "vefa", "seller": "Promoteur X", "price_eur": "612000.00", "reference": "Acte 2017/114", "units": [{"unit_id": "U-1001", "commune": "92050", "zone": "A", "segment": "intermediate", "financing": "PLI", "rooms": 2, "surface_m2": "45.00", "year_built": 2018}, {"unit_id": "U-1002", "commune": "92050", "zone": "A", "segment": "intermediate", "financing": "PLI", "rooms": 3, "surface_m2": "63.20", "year_built": 2018}]}
-{"id": "SALE-2017-0001", "type": "sale", "date": "2017-06-20", "entity": "ESH-IDF", "units": ["U-0001"], "buyer": {"category": "sitting_tenant"}, "price_eur": "118000.00", "reference": "Acte 2017/331"}
-{"id": "BOT-2017-AFL-01", "type": "bare_ownership_transfer", "date": "2017-07-01", "entity": "AFL", "bare_owner": "AGIRC-ARRCO", "units": ["U-0101", "U-0102"], "usufruct_end": "2042-06-30", "consideration": "gratuitous"}
-{"id": "BIZ-ADB", "type": "register_business", "date": "2017-01-01", "entity": "AL-GROUPE", "business": "ADB-1", "name": "Administration de biens (filiale)", "sector": "property_management", "headcount": 420}
-{"id": "DIV-2017-ADB", "type": "divestment", "date": "2017-12-14", "entity": "AL-GROUPE", "business": "ADB-1", "buyer": "Groupe immobilier Y", "price_eur": "38000000.00", "employees_transferred": 420, "no_redundancy": true}
-{"id": "MRG-2018-01", "type": "merger", "date": "2018-01-01", "absorbed": ["LLI-EST"], "into": "LLI-IDF", "reference": "Traité de fusion du 15/11/2017"}
-{"id": "SALE-2018-0007", "type": "sale", "date": "2018-04-02", "entity": "ESH-IDF", "units": ["U-0002", "U-0003"], "buyer": {"category": "social_landlord", "name": "OPH 77"}, "price_eur": "210000.00"}
-{"id": "REV-2018-0001", "type": "reversal", "date": "2018-04-20", "reverses": "SALE-2018-0007", "reason": "Acte annulé: condition suspensive non levée"}
-{"id": "EXT-2018-AFL-01", "type": "usufruct_extinguished", "date": "2018-09-30", "units": ["U-0102"], "reference": "Extinction anticipée, convention du 01/09/2018"}
-"""  # noqa: E501
+#: The example file of the input format (tests/fixtures/example.jsonl).
+EXAMPLE_JSONL = (Path(__file__).resolve().parents[1] / "fixtures" / "example.jsonl").read_text(
+    "utf-8"
+)  # noqa: E501
 EXAMPLE: list[Tx] = [json.loads(line) for line in EXAMPLE_JSONL.splitlines() if line.strip()]
 
 
