@@ -15,8 +15,9 @@ $(BIN)/housing-ledger: pyproject.toml
 	@touch $@
 
 ## demo: record the demo ledger into ./housing-ledger.db (SQLite), print holdings and a statement
+## (DB=sqlite:///other.db records it elsewhere: one demo a database)
 demo: $(BIN)/housing-ledger
-	$(BIN)/housing-ledger demo --units $(UNITS)
+	$(BIN)/housing-ledger $(if $(DB),--db $(DB)) demo --units $(UNITS)
 
 ## test: the whole suite (PostgreSQL tests run when a server is reachable; required in CI)
 test: $(BIN)/housing-ledger
