@@ -48,6 +48,7 @@ main.add_command(recording.import_)
 main.add_command(recording.demo)
 # Reading the ledger.
 main.add_command(queries.holdings)
+main.add_command(queries.units)
 main.add_command(queries.history)
 main.add_command(queries.journal)
 main.add_command(reports.report)

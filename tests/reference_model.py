@@ -16,8 +16,8 @@ reversed transactions) in list order, keeping only transactions dated on or befo
 as-of date when one is given.
 
 Two parts:
-- views of a VALID list: `holdings`, `stock`, `movements`, `sales`, `dismemberment`,
-  `dismembered_units`, `conservation_check`;
+- views of a VALID list: `holdings`, `units`, `stock`, `movements`, `sales`,
+  `dismemberment`, `dismembered_units`, `conservation_check`;
 - `violations(txs)`: a rule checker giving the rule code of every invalid transaction,
   used to prove that generated ledgers are valid and that generated bad transactions
   break exactly the rule they are meant to break.
@@ -299,6 +299,79 @@ def stock(txs: list[Tx], as_of: str | None = None) -> dict[str, int]:
         if holder is not None:
             counts[holder] += 1
     return dict(counts)
+
+
+# --------------------------------------------------------------------------- units
+
+#: How a holder got a right, by the type of the transaction that gave it (docs/units.md).
+_ENTRY = {
+    "register_units": "registered",
+    "acquisition": "acquired",
+    "sale": "received",
+    "merger": "received",
+    "usufruct_extinguished": "reunited",
+}
+
+
+def _rights(holding: Holding | None) -> set[tuple[str, str]]:
+    if holding is None or holding[0] == LEFT:
+        return set()
+    if holding[0] == FULL:
+        return {(holding[1], "full_ownership")}
+    return {(holding[1], "usufruct"), (holding[2], "bare_ownership")}
+
+
+def units(txs: list[Tx], as_of: str | None = None, **only: str | None) -> list[dict[str, Any]]:
+    """The `rows` of `units --format json`: one row per unit and right held.
+
+    A holder's `entered_on` and `entry` are the date and kind of the transaction that
+    gave it the right it holds now (a right it keeps through later transactions keeps
+    them): registered, acquired (with `acquisition_mode`), received (sale or merger),
+    reunited (usufruct extinguished), and for a bare-ownership transfer `dismembered`
+    (the transferor's usufruct) or `bare_ownership_received`. `only` filters on entity,
+    right, zone, segment, commune. Sorted by (entity, unit_id, right) in code-point order.
+    """
+    state = State()
+    since: dict[tuple[str, str, str], tuple[str, str, str | None]] = {}
+    for tx in effective(txs):
+        if as_of is not None and tx["date"] > as_of:
+            continue
+        for unit, before, after in apply(state, tx):
+            for holder, right in _rights(after) - _rights(before):
+                if tx["type"] == "bare_ownership_transfer":
+                    entry = "dismembered" if right == "usufruct" else "bare_ownership_received"
+                else:
+                    entry = _ENTRY[tx["type"]]
+                mode = tx["mode"] if tx["type"] == "acquisition" else None
+                since[(unit, holder, right)] = (tx["date"], entry, mode)
+    rows = []
+    for unit, holding in state.holding.items():
+        obj = state.units[unit]
+        for holder, right in _rights(holding):
+            entered_on, entry, mode = since[(unit, holder, right)]
+            row = {
+                "entity": holder,
+                "unit_id": unit,
+                "right": right,
+                "entered_on": entered_on,
+                "entry": entry,
+                "acquisition_mode": mode,
+                "bare_owner": holding[2] if right == "usufruct" else None,
+                "usufructuary": holding[1] if right == "bare_ownership" else None,
+                "usufruct_end": state.usufruct_end.get(unit) if holding[0] == DISMEMBERED else None,
+                "commune": obj["commune"],
+                "zone": obj["zone"],
+                "segment": obj["segment"],
+                "financing": obj.get("financing", "other"),
+                "rooms": obj.get("rooms"),
+                "surface_m2": obj.get("surface_m2"),
+                "year_built": obj.get("year_built"),
+                "rpls_id": obj.get("rpls_id"),
+            }
+            if all(row[k] == v for k, v in only.items() if v is not None):
+                rows.append(row)
+    rows.sort(key=lambda r: (r["entity"], r["unit_id"], r["right"]))
+    return rows
 
 
 # --------------------------------------------------------------------------- movements

@@ -14,6 +14,7 @@ import sqlite3
 from typing import Any
 
 from ledger.storage.database import Connection
+from ledger.storage.views import VIEWS
 
 #: SQLSTATEs of a write refused for lack of rights: insufficient_privilege,
 #: read_only_sql_transaction.
@@ -43,8 +44,9 @@ def require_writable(conn: Connection) -> None:
 
 
 def grant_auditor(conn: Connection, role: str) -> list[str]:
-    """Create (or update) `role` with LOGIN, SELECT on every table of the ledger's schema
-    (now and later) and no write privilege. Returns what was done, one line each."""
+    """Create (or update) `role` with LOGIN, SELECT on every table and view of the ledger's
+    schema (now and later: PostgreSQL's ALL TABLES and default privileges on TABLES cover
+    views) and no write privilege. Returns what was done, one line each."""
     if not conn.is_pg:
         raise AccessError(
             "db grant-auditor works on PostgreSQL only. On SQLite, give the "
@@ -116,10 +118,11 @@ def _grant(cursor: Any, sql: Any, role: str) -> list[str]:
 
 
 def _check_read_only(cursor: Any, role: str) -> None:
-    """Refuse if the role can still write a table (through PUBLIC or a role it is in)."""
+    """Refuse if the role can still write a table, or a view (a view on one table takes
+    writes), through PUBLIC or a role it is in."""
     cursor.execute(
         "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND "
+        "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v') AND "
         "has_table_privilege(%s, c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE') ORDER BY 1",
         (role,),
     )
@@ -129,3 +132,27 @@ def _check_read_only(cursor: Any, role: str) -> None:
             f"role {role} could still write {', '.join(writable)} (through PUBLIC or a role "
             "it belongs to): revoke that first; nothing was changed"
         )
+
+
+def share_views(conn: Connection) -> None:
+    """PostgreSQL: SELECT on each reporting view for every role granted SELECT on each
+    table the view reads, in the caller's database transaction.
+
+    An auditor granted before the views existed reads them through the default
+    privileges of `grant_auditor`, but those cover only what their grantor creates: if
+    another role upgrades the schema, this gives the auditor the new views. It reveals
+    nothing a role could not already read from the tables."""
+    if not conn.is_pg:
+        return
+    readers: dict[str, set[str]] = {}
+    for table in sorted({table for view in VIEWS for table in view.reads}):
+        rows = conn.query(
+            "SELECT DISTINCT a.grantee::regrole::text FROM pg_class c "
+            "CROSS JOIN LATERAL aclexplode(c.relacl) a WHERE c.oid = to_regclass(?) "
+            "AND a.privilege_type = 'SELECT' AND a.grantee <> 0 AND a.grantee <> c.relowner",
+            (table,),
+        )
+        readers[table] = {role for (role,) in rows}
+    for view in VIEWS:
+        for role in sorted(set.intersection(*(readers[table] for table in view.reads))):
+            conn.execute(f"GRANT SELECT ON {view.name} TO {role}")  # regrole: quoted if need be

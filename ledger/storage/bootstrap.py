@@ -1,9 +1,10 @@
 """Creating and checking the schema: the library's events table plus the projections.
 
-`init` creates everything once. Other commands create it on first use when it is missing
-(so the embedded SQLite default needs no setup), and refuse a database whose schema was
-written by a newer version of the ledger. On PostgreSQL, run `init` once before starting
-several writers: concurrent CREATE TABLEs can fail.
+`init` creates everything once, the reporting views (`ledger/storage/views.py`) with
+the tables. Other commands create it on first use when it is missing (so the embedded
+SQLite default needs no setup), upgrade a database of an older schema version, and refuse
+one whose schema was written by a newer version of the ledger. On PostgreSQL, run `init`
+once before starting several writers: concurrent CREATE TABLEs can fail.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from sqlalchemy import create_engine, inspect
 from sqlalchemy.schema import CreateIndex
 
 from ledger.errors import DatabaseUnavailable
-from ledger.storage import schema
+from ledger.storage import schema, views
+from ledger.storage.access import cannot_write, share_views
 from ledger.storage.application import EVENTS_TABLE, HousingLedger, persistence_env
 from ledger.storage.database import Connection, Database
 
@@ -42,7 +44,12 @@ def ensure_schema(db: Database, conn: Connection, create: bool = True) -> None:
     if version is not None and (version == schema.SCHEMA_VERSION or db.read_only):
         return
     if version is not None:
-        upgrade(db, conn, version)
+        try:
+            upgrade(db, conn, version)
+        except Exception as error:
+            if not cannot_write(getattr(error, "orig", error)):
+                raise
+            conn.rollback()  # a role that may only read (an auditor): as a read-only SQLite
         return
     if not create or db.read_only:
         raise DatabaseUnavailable(
@@ -52,7 +59,8 @@ def ensure_schema(db: Database, conn: Connection, create: bool = True) -> None:
 
 
 def create_schema(db: Database, conn: Connection) -> None:
-    """Create the events table (by the library) and the projection tables (idempotent)."""
+    """Create the events table (by the library), the projection tables and the reporting
+    views (idempotent). A database of an older schema version is upgraded."""
     version = stored_version(conn)
     if version is not None and version > schema.SCHEMA_VERSION:
         ensure_schema(db, conn)  # raises: written by a newer housing-ledger
@@ -70,25 +78,41 @@ def create_schema(db: Database, conn: Connection) -> None:
     except Exception as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise DatabaseUnavailable(f"cannot create the schema in {db.display}: {first}") from None
-    if stored_version(conn) is None:
+    version = stored_version(conn)
+    if version is not None and version < schema.SCHEMA_VERSION:
+        upgrade(db, conn, version)
+        return
+    if version is None:  # a new schema: its views and version with it
         with conn.transaction():
             if conn.scalar("SELECT 1 FROM hl_meta WHERE key = ?", (SCHEMA_KEY,)) is None:
+                _create_views(conn)
                 conn.execute(
                     "INSERT INTO hl_meta (key, value) VALUES (?, ?)",
                     (SCHEMA_KEY, str(schema.SCHEMA_VERSION)),
                 )
 
 
+def _create_views(conn: Connection) -> None:
+    """The reporting views, created or replaced, and readable by the tables' readers."""
+    views.create(conn)
+    share_views(conn)
+
+
 def upgrade(db: Database, conn: Connection, version: int) -> None:
     """Bring a database of an older schema version up to this one (in one transaction).
     Version 2 adds the holdings tally, derived from the current periods; version 3 the
-    partial indexes of the usufruct and bare-ownership periods."""
+    partial indexes of the usufruct and bare-ownership periods; version 4 the reporting
+    views."""
     engine = create_engine(db.url)
     try:
         schema.metadata.create_all(engine, tables=[schema.holding_days])
     finally:
         engine.dispose()
     with conn.transaction():
+        lock = " FOR UPDATE" if conn.is_pg else ""  # SQLite: BEGIN IMMEDIATE has locked
+        version = int(conn.scalar(f"SELECT value FROM hl_meta WHERE key = ?{lock}", (SCHEMA_KEY,)))
+        if version >= schema.SCHEMA_VERSION:  # a concurrent command upgraded it first
+            return
         if version < 2:
             for statement in schema.DERIVE_HOLDING_DAYS:
                 conn.execute(statement)
@@ -97,6 +121,8 @@ def upgrade(db: Database, conn: Connection, version: int) -> None:
                 conn.execute(
                     str(CreateIndex(index, if_not_exists=True).compile(dialect=engine.dialect))
                 )
+        if version < 4:
+            _create_views(conn)
         conn.execute(
             "UPDATE hl_meta SET value = ? WHERE key = ?", (str(schema.SCHEMA_VERSION), SCHEMA_KEY)
         )

@@ -24,7 +24,9 @@ from sqlalchemy import (
     text,
 )
 
-SCHEMA_VERSION = 3  # 2: hl_holding_days; 3: hl_periods_usufruct, hl_periods_bare_ownership
+#: 2: hl_holding_days; 3: hl_periods_usufruct, hl_periods_bare_ownership; 4: the reporting
+#: views of ledger/storage/views.py.
+SCHEMA_VERSION = 4
 DISMEMBERED = ("usufruct", "bare_ownership")
 metadata = MetaData()
 POS = BigInteger().with_variant(Integer(), "sqlite")

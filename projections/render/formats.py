@@ -19,8 +19,9 @@ import html
 import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 FORMATS = ("table", "json", "csv")
@@ -264,6 +265,91 @@ def to_html(doc: Document) -> str:
         f"<footer>housing-ledger statement as the journal stood at position {position}. "
         f"Reproduce it with --known-at {position}.</footer></body></html>"
     )
+
+
+# --- Streaming ----------------------------------------------------------------------
+
+
+def stream(
+    header: dict[str, Any],
+    rows: Iterable[dict[str, Any]],
+    columns: Sequence[str],
+    fmt: str,
+    block: int = 1000,
+) -> Iterator[str]:
+    """`render(Document(header, rows, columns), fmt)` in pieces, reading `rows` as they
+    come (a register of a million rows). JSON and CSV are the same bytes as `render`'s.
+    A table cannot know its widths before its last row: its columns are as wide as the
+    first `block` rows need (so it equals `render`'s when the rows fit in one block), and
+    a longer value further down overflows its column."""
+    if fmt == "json":
+        return _json_pieces(header, rows)
+    if fmt == "csv":
+        return _csv_pieces(columns, rows)
+    if fmt == "table":
+        return _table_pieces(header, rows, columns, block)
+    raise ValueError(f"cannot stream the {fmt!r} format")
+
+
+def _json_value(value: Any, indent: int) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + " " * indent)
+
+
+def _json_pieces(header: dict[str, Any], rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """`to_json`'s layout (`indent=2`), written a row at a time."""
+    yield "{"
+    for key, value in header.items():
+        yield f"\n  {_json_value(key, 2)}: {_json_value(value, 2)},"
+    yield '\n  "rows": ['
+    empty = True
+    for row in rows:
+        yield ("\n    " if empty else ",\n    ") + _json_value(row, 4)
+        empty = False
+    yield "]\n}" if empty else "\n  ]\n}"
+
+
+def _csv_pieces(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """`to_csv`'s lines: the header, then a row at a time (no newline after the last)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    yield out.getvalue()[:-1]
+    for row in rows:
+        out.seek(0)
+        out.truncate()
+        flat = _flat(row)
+        writer.writerow([_cell(flat.get(c)) for c in columns])
+        yield "\n" + out.getvalue()[:-1]
+
+
+def _table_pieces(
+    header: dict[str, Any], rows: Iterable[dict[str, Any]], columns: Sequence[str], block: int
+) -> Iterator[str]:
+    """`to_table`'s lines, with the widths and alignments of the first `block` rows."""
+    title = "  ".join(f"{k}: {escape(_cell(v))}" for k, v in header.items() if v is not None)
+    yield title
+    stream = iter(rows)
+    first = [[escape(_cell(_flat(r).get(c))) for c in columns] for r in islice(stream, block)]
+    if not first:
+        yield "\n(no rows)"
+        return
+    widths = [max(len(c), *(len(r[i]) for r in first)) for i, c in enumerate(columns)]
+    numeric = [all(_is_number(r[i]) for r in first) for i in range(len(columns))]
+
+    def line(values: Sequence[str]) -> str:
+        parts = [
+            v.rjust(w) if num else v.ljust(w)
+            for v, w, num in zip(values, widths, numeric, strict=True)
+        ]
+        return "\n" + "  ".join(parts).rstrip()
+
+    yield line(columns)
+    yield line(["-" * w for w in widths])
+    for cells in first:
+        yield line(cells)
+    for row in stream:
+        flat = _flat(row)
+        yield line([escape(_cell(flat.get(c))) for c in columns])
 
 
 def render(doc: Document, fmt: str) -> str:

@@ -1,6 +1,6 @@
 """Properties over random valid ledgers (hypothesis), checked against an independent model.
 
-(a) holdings as of D equal the fold of the transactions dated on or before D
+(a) holdings and the unit register as of D equal the fold of the transactions dated on or before D
     (`tests/reference_model.py`), for every `--by`, and known-at every prefix;
 (b) conservation: every unit that entered is held by one full owner, or by one
     usufructuary and a different bare owner, or has left by a sale;
@@ -162,5 +162,43 @@ def test_incremental_catch_up_equals_a_full_rebuild(
         ledger.session.projector.rebuild()
         assert dump(ledger) == incremental
         assert tally.rows(ledger.conn) == kept
+    finally:
+        ledger.close()
+
+
+@SETTINGS
+@given(ledgers(max_transactions=25), st.sampled_from([1, 2, 5000]))
+def test_the_unit_register_equals_the_reference_fold_on_every_date_and_known_at_each_position(
+    txs: list[dict[str, Any]], page: int
+) -> None:
+    from projections import queries, register
+
+    ledger = fresh()
+    try:
+        ledger.ok(*txs)
+        conn = ledger.session.current()
+
+        def listed(as_of: str | None, position: int, **only: str) -> list[dict[str, Any]]:
+            found = register.units(conn, position, as_of, register.Filters(**only), page)
+            return [r.record() for r in found]
+
+        end = queries.position_at(conn, None)
+        for day in [None, *interesting_dates(txs)]:
+            expected = reference_model.units(txs, as_of=day)
+            assert listed(day, end) == expected, day
+            for entity in sorted({r["entity"] for r in expected})[:2]:
+                assert listed(day, end, entity=entity) == reference_model.units(
+                    txs, as_of=day, entity=entity
+                ), (day, entity)
+        positions = [
+            p for (p,) in conn.query("SELECT position FROM hl_transactions ORDER BY position")
+        ]
+        for count, position in enumerate(positions, start=1):
+            prefix = txs[:count]
+            assert listed(None, position) == reference_model.units(prefix), position
+            day = prefix[-1]["date"]
+            assert listed(day, position, right="usufruct") == reference_model.units(
+                prefix, as_of=day, right="usufruct"
+            ), (position, day)
     finally:
         ledger.close()

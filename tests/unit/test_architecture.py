@@ -9,7 +9,8 @@ The packages and what each may import (besides the standard library):
     ledger.demo        -> nothing of the project (a client of the input format)
     projections.fold   -> nothing of the project (events in, rows out)
     projections.engine -> projections.fold, ledger.storage, ledger.errors, ledger.gcpause
-    projections.queries, projections.reports -> projections.engine, ledger.storage, ...
+    projections.queries, projections.register, projections.reports
+                       -> projections.engine, ledger.storage, ...
     projections.render -> nothing of the project
     cli                -> everything (the composition root)
 
@@ -45,6 +46,12 @@ ALLOWED_PROJECT = {
         "ledger.gcpause",
     },
     "projections.queries": {"projections.engine", "ledger.storage", "ledger.domain"},
+    "projections.register": {
+        "projections.queries",
+        "projections.engine",
+        "ledger.storage",
+        "ledger.domain",
+    },
     "projections.reports": {
         "projections.queries",
         "projections.engine",
@@ -72,6 +79,7 @@ ALLOWED_THIRD_PARTY = {
     "projections.render": set(),
     "projections.engine": {"orjson", "eventsourcing", "sqlalchemy", "psycopg2"},
     "projections.queries": set(),
+    "projections.register": set(),
     "projections.reports": {"orjson"},
 }
 

@@ -1,0 +1,200 @@
+"""The unit register: every unit held on a date, one row per unit and right held, with
+all the ledger records of it (`housing-ledger units`, docs/units.md).
+
+It streams. Rows are read in keyset pages of `PAGE_ROWS`, one holder at a time (each
+page through the holder's own index), so at a million units the first row comes after
+one page and memory holds one page, whatever the size of the ledger. Every page filters
+the row versions known at ONE journal position, given by the caller and fixed before the
+first page: a writer recording meanwhile adds versions known after it (and closes
+versions after it), so it cannot make two pages disagree.
+
+The order is the holder, then the unit id, then the right, compared as code points on
+both databases (PostgreSQL: `COLLATE "C"`; SQLite compares UTF-8 bytes, the same order),
+so SQLite and PostgreSQL print the same bytes.
+
+Must not: read the clock, replay events, load aggregates, or hold more than a page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from projections.queries import known
+
+if TYPE_CHECKING:  # `--help` needs the names, not a database driver
+    from ledger.storage.database import Connection
+
+#: Rows per page (a few thousand: one round trip each, one page in memory).
+PAGE_ROWS = 5000
+RIGHTS = ("full_ownership", "usufruct", "bare_ownership")
+#: How the holder came to hold the unit by that right: the type of the transaction that
+#: opened its holding period (and, for a bare-ownership transfer, the right).
+ENTRIES = {
+    "register_units": "registered",
+    "acquisition": "acquired",
+    "sale": "received",
+    "merger": "received",
+    "usufruct_extinguished": "reunited",
+}
+DISMEMBERED = {"usufruct": "dismembered", "bare_ownership": "bare_ownership_received"}
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRow:
+    """One unit held by one entity by one right; the fields in the JSON answer's order."""
+
+    entity: str
+    unit_id: str
+    right: str
+    entered_on: str
+    entry: str
+    acquisition_mode: str | None
+    bare_owner: str | None
+    usufructuary: str | None
+    usufruct_end: str | None
+    commune: str
+    zone: str
+    segment: str
+    financing: str
+    rooms: int | None
+    surface_m2: str | None
+    year_built: int | None
+    rpls_id: str | None
+
+    def record(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in COLUMNS}
+
+
+COLUMNS = tuple(UnitRow.__dataclass_fields__)
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """What the register is restricted to (None: no restriction)."""
+
+    entity: str | None = None
+    right: str | None = None
+    zone: str | None = None
+    segment: str | None = None
+    commune: str | None = None
+
+
+def units(
+    conn: Connection,
+    position: int,
+    as_of: str | None = None,
+    filters: Filters | None = None,
+    page: int | None = None,
+) -> Iterator[UnitRow]:
+    """The units held as of `as_of` (None: after every transaction) in the ledger as it
+    stood at journal `position`, sorted by holder, unit id and right, page by page."""
+    size = page or PAGE_ROWS
+    filters = filters or Filters()
+    holders = [filters.entity] if filters.entity is not None else _holders(conn)
+    for holder in holders:
+        after: tuple[str, str] | None = None
+        while True:
+            rows = _page(conn, position, as_of, filters, holder, after, size)
+            yield from rows
+            if len(rows) < size:
+                break
+            after = (rows[-1].unit_id, rows[-1].right)
+
+
+def _holders(conn: Connection) -> list[str]:
+    """Every entity the ledger ever registered, in code-point order: a superset of the
+    holders (a holder is always a registered entity), from a table of a few rows each."""
+    return sorted({entity for (entity,) in conn.query("SELECT DISTINCT entity FROM hl_entities")})
+
+
+def held_on(alias: str, as_of: str | None) -> tuple[str, list[Any]]:
+    """Holding periods open on `as_of` (None: open after every transaction)."""
+    if as_of is None:
+        return f"{alias}.to_date IS NULL", []
+    return f"{alias}.from_date <= ? AND ({alias}.to_date IS NULL OR {alias}.to_date > ?)", [
+        as_of,
+        as_of,
+    ]
+
+
+def _page(
+    conn: Connection,
+    position: int,
+    as_of: str | None,
+    filters: Filters,
+    holder: str,
+    after: tuple[str, str] | None,
+    size: int,
+) -> list[UnitRow]:
+    """One page of a holder's rows after the key `after` (unit id, right)."""
+    c = ' COLLATE "C"' if conn.is_pg else ""
+    hint = " INDEXED BY hl_periods_holder" if conn.dialect == "sqlite" else ""
+    q_known, q_known_params = known("q", position)
+    q_held, q_held_params = held_on("q", as_of)
+    u_known, u_known_params = known("u", position)
+    p_known, p_known_params = known("p", position)
+    p_held, p_held_params = held_on("p", as_of)
+    where = f"p.holder = ? AND {p_known} AND {p_held}"
+    params: list[Any] = [holder, *p_known_params, *p_held_params]
+    for column, value in (
+        ("held_as", filters.right),
+        ("zone", filters.zone),
+        ("segment", filters.segment),
+        ("commune", filters.commune),
+    ):
+        if value is not None:
+            where += f" AND p.{column} = ?"
+            params.append(value)
+    if after is not None:
+        where += f" AND (u.unit_id{c} > ? OR (u.unit_id{c} = ? AND p.held_as{c} > ?))"
+        params += [after[0], after[0], after[1]]
+    # The other side of a dismembered unit: the unit's period of the other right, open
+    # on the same date and known at the same position (through the unit's index).
+    other = (
+        "CASE WHEN p.held_as = 'full_ownership' THEN NULL ELSE "
+        "(SELECT MIN(q.holder) FROM hl_periods q WHERE q.unit_key = p.unit_key "
+        "AND q.held_as <> p.held_as AND q.held_as <> 'full_ownership' "
+        f"AND {q_known} AND {q_held}) END"
+    )
+    rows = conn.query(
+        f"SELECT p.holder, u.unit_id, p.held_as, p.from_date, t.type, u.mode, {other}, "
+        "p.usufruct_end, p.commune, p.zone, p.segment, p.financing, u.rooms, u.surface_m2, "
+        f"u.year_built, u.rpls_id FROM hl_periods p{hint} "
+        f"JOIN hl_units u ON u.unit_key = p.unit_key AND {u_known} "
+        "JOIN hl_transactions t ON t.id = p.opened_by "
+        f"WHERE {where} ORDER BY u.unit_id{c}, p.held_as{c} LIMIT ?",
+        [*q_known_params, *q_held_params, *u_known_params, *params, size],
+    )
+    return [_row(r) for r in rows]
+
+
+def _row(r: Sequence[Any]) -> UnitRow:
+    holder, unit_id, right, from_date, opened_by_type, mode, other = r[:7]
+    end, commune, zone, segment, financing, rooms, surface, year_built, rpls_id = r[7:]
+    if opened_by_type == "bare_ownership_transfer":
+        entry = DISMEMBERED[right]
+    elif opened_by_type in ENTRIES:
+        entry = ENTRIES[opened_by_type]
+    else:  # a period is only opened by the transactions above: the projections disagree
+        raise ValueError(f"unit {unit_id}: a {opened_by_type} transaction opened a period")
+    return UnitRow(
+        entity=holder,
+        unit_id=unit_id,
+        right=right,
+        entered_on=from_date,
+        entry=entry,
+        acquisition_mode=mode if entry == "acquired" else None,
+        bare_owner=other if right == "usufruct" else None,
+        usufructuary=other if right == "bare_ownership" else None,
+        usufruct_end=end,
+        commune=commune,
+        zone=zone,
+        segment=segment,
+        financing=financing,
+        rooms=None if rooms is None else int(rooms),
+        surface_m2=surface,
+        year_built=None if year_built is None else int(year_built),
+        rpls_id=rpls_id,
+    )
