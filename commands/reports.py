@@ -14,8 +14,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from commands.options import emit, known_at_option, valid_date
-from commands.session import IntegrityProblem, failures, session
-from projections.render.formats import REPORT_FORMATS, Document
+from commands.session import InputRejected, IntegrityProblem, failures, session
+from projections.render.formats import (
+    FORMATS,
+    REPORT_FORMATS,
+    Document,
+    semicolon_csv_pieces,
+    stream,
+)
 
 if TYPE_CHECKING:
     from ledger.storage.database import Connection
@@ -58,7 +64,7 @@ def _statement(ctx: click.Context, fmt: str, build: Callable[[Connection], Docum
 @click.group()
 def report() -> None:
     """Regulatory statements: tableau de passage, ventes HLM, programme LLI, registre des
-    démembrements (usufruit / nue-propriété), cessions d'activités.
+    démembrements (usufruit / nue-propriété), cessions d'activités, extrait RPLS.
 
     Each statement takes --known-at to reproduce it exactly as it was filed.
     """
@@ -187,3 +193,48 @@ def report_divestments(
     from projections.reports import divestments
 
     _statement(ctx, fmt, lambda conn: divestments.statement(conn, year, known_at))
+
+
+@report.command("rpls")
+@click.option("--entity", required=True, metavar="ID", help="The entity that files the extract.")
+@click.option(
+    "--year",
+    type=click.IntRange(1801, 9999),
+    required=True,
+    help="Survey year N: units held on 1 January N-1 or N.",
+)
+@known_at_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="Output format (csv: `;`-separated, as RPLS-shaped files).",
+)
+@click.pass_context
+def report_rpls(ctx: click.Context, entity: str, year: int, known_at: int | None, fmt: str) -> None:
+    """Extrait RPLS (CCH art. R411-3): one row per unit the entity holds in pleine
+    propriété or usufruit on 1 January N-1 or N, with the codes of the arrêté du 5
+    janvier 2010 (right, entry, exit reason, sale type and price, financing). An
+    absorbed entity can still be reported. docs/rpls.md defines every column."""
+    from projections.reports import periods, rpls
+
+    s = session(ctx)
+    with failures():
+        conn = s.current()
+        position = periods.pin(conn, known_at)
+        if not rpls.entity_known(conn, entity, position):
+            raise InputRejected(f"unknown entity {entity}")
+        header = rpls.header(entity, year, position)
+        rows = rpls.rows(conn, entity, year, position)
+        if fmt == "csv":
+            pieces = semicolon_csv_pieces(rpls.COLUMNS, rows)
+        else:
+            pieces = stream(header, rows, rpls.COLUMNS, fmt)
+        try:  # printed as read: a failure half-way exits 3 after the rows printed so far
+            for piece in pieces:
+                click.echo(piece, nl=False, color=True)
+        except periods.InconsistentStatement as e:
+            raise IntegrityProblem(str(e)) from None
+    click.echo(color=True)

@@ -360,3 +360,23 @@ def render(doc: Document, fmt: str) -> str:
     if fmt == "csv":
         return to_csv(doc)
     return to_table(doc)
+
+
+# --- The `;` CSV of RPLS-shaped files -----------------------------------------------
+
+
+def semicolon_cell(value: Any) -> str:
+    """One cell of the `;` dialect: quoted with `"` (doubled inside) when it holds `;` or
+    `"`; a line break becomes a space (a cell never spans lines)."""
+    text = re.sub(r"\r\n|\r|\n", " ", _cell(value))
+    if ";" in text or '"' in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def semicolon_csv_pieces(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """The `;`-separated CSV of an RPLS-shaped file (UTF-8, LF, no byte-order mark): the
+    header, then a row at a time (no newline after the last, like `_csv_pieces`)."""
+    yield ";".join(semicolon_cell(c) for c in columns)
+    for row in rows:
+        yield "\n" + ";".join(semicolon_cell(row.get(c)) for c in columns)

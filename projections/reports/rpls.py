@@ -1,0 +1,387 @@
+"""The RPLS extract (répertoire des logements locatifs des bailleurs sociaux, CCH art.
+R411-3): one row per unit an entity holds in full ownership or usufruct on 1 January of
+year N-1 or of year N, in the shape of the arrêté du 5 janvier 2010 (docs/rpls.md).
+
+A unit's row comes from the entity's own holding periods of that unit (`hl_periods`),
+the unit as recorded (`hl_units`) and the journal entries that opened or closed those
+periods (`hl_transactions`), all known at ONE pinned position. The entity's units are
+read in pages sorted by `si_id` (code points on both databases), so a national extract
+streams and never loads the ledger.
+
+Must not: replay events, load aggregates, or read the clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+from ledger.domain.values import AcquisitionMode, BuyerCategory
+from ledger.storage.database import Connection
+from projections.reports import periods
+from projections.reports import rpls_codes as codes
+from projections.reports.money import money
+
+PAGE = 1000
+_STOCK = "('full_ownership', 'usufruct')"
+#: What the extract reads of the unit as recorded (`hl_units`).
+#: The extract's columns, in the order of docs/rpls.md.
+COLUMNS = codes.COLUMNS
+_UNIT_COLUMNS: tuple[str, ...] = ("unit_id", "rpls_id", "commune", "rooms", "surface_m2")
+_UNIT_COLUMNS += ("year_built", "financing", "zone", "segment")
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """One of the entity's holding periods of a unit (full ownership or usufruct)."""
+
+    held_as: str
+    from_date: str
+    to_date: str | None
+    opened_by: str
+    closed_by: str | None
+    usufruct_end: str | None
+
+    def held_on(self, day: str) -> bool:
+        return self.from_date <= day and (self.to_date is None or self.to_date > day)
+
+
+@dataclass(frozen=True, slots=True)
+class Txn:
+    """A journal entry as the extract needs it (content only for sales and acquisitions)."""
+
+    position: int
+    type: str
+    date: str
+    content: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """Fields 28-31 and 54: how the entity last gained the right it holds."""
+
+    year: int | None = None
+    mode: str | None = None
+    previous_owner: str | None = None
+    previous_owner_siret: str | None = None
+    cus_segment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RplsValues:
+    """The descriptive values an RPLS import records with a unit (`rpls` object of a
+    `register_units`). Not recorded yet: see `rpls_values`."""
+
+    construction_type: str | None
+    first_let_year: int | None
+    financing_code: str | None
+    financing_label: str | None
+    apl_agreement: bool | None
+    entry: Entry
+
+
+def rpls_values(unit: dict[str, Any]) -> RplsValues | None:
+    """The unit's imported RPLS values. The ledger records none today (the `rpls` object
+    of `register_units` is not implemented): the one place to read them once it is."""
+    return None
+
+
+def entity_known(conn: Connection, entity: str, position: int) -> bool:
+    """Whether the entity was registered at `position` (absorbed or not)."""
+    k_sql, k_params = periods.known("e", position)
+    return bool(
+        conn.scalar(
+            f"SELECT COUNT(*) FROM hl_entities e WHERE e.entity = ? AND {k_sql}",
+            [entity, *k_params],
+        )
+    )
+
+
+class Extract:
+    """The rows of one entity's extract for year N at one journal position."""
+
+    def __init__(self, conn: Connection, entity: str, year: int, position: int) -> None:
+        self.conn, self.entity, self.year, self.position = conn, entity, year, position
+        self.d1, self.d2 = f"{year - 1:04d}-01-01", f"{year:04d}-01-01"
+        self._txns: dict[str, Txn] = {}
+        self._names: dict[str, str] = {}
+
+    def during(self, day: str) -> bool:
+        """Dated during N-1: after D1, on or before D2."""
+        return self.d1 < day <= self.d2
+
+    def rows(self) -> Iterator[codes.RplsRow]:
+        keys = self._candidates()
+        for start in range(0, len(keys), PAGE):
+            page = keys[start : start + PAGE]
+            units = self._units(page)
+            held = self._periods(page)
+            usufructs = [k for k in page if any(p.held_as == "usufruct" for p in held.get(k, []))]
+            bare = self._bare_owners(usufructs)
+            self._load_txns(
+                {t for ps in held.values() for p in ps for t in (p.opened_by, p.closed_by) if t}
+            )
+            for key in page:
+                row = self._row(key, units[key], held.get(key, []), bare.get(key, []))
+                if row is not None:
+                    yield row
+
+    # --- reads -----------------------------------------------------------------------
+
+    def _candidates(self) -> list[str]:
+        """Keys of the units the entity held (full ownership or usufruct) at some time from
+        D1 to D2, sorted by unit id in code-point order."""
+        k_sql, k_params = periods.known("p", self.position)
+        u_sql, u_params = periods.known("u", self.position)
+        c = ' COLLATE "C"' if self.conn.is_pg else ""
+        rows = self.conn.query(
+            "SELECT u.unit_key FROM hl_units u WHERE "
+            f"{u_sql} AND u.unit_key IN (SELECT p.unit_key FROM hl_periods p "
+            f"WHERE p.holder = ? AND p.held_as IN {_STOCK} AND {k_sql} "
+            "AND p.from_date <= ? AND (p.to_date IS NULL OR p.to_date > ?)) "
+            f"ORDER BY u.unit_id{c}",
+            [*u_params, self.entity, *k_params, self.d2, self.d1],
+        )
+        return [r[0] for r in rows]
+
+    def _units(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        u_sql, u_params = periods.known("u", self.position)
+        rows = self.conn.query(
+            f"SELECT u.unit_key, {', '.join(f'u.{c}' for c in _UNIT_COLUMNS)} FROM hl_units u "
+            f"WHERE {u_sql} AND u.unit_key IN {self.conn.in_list(keys)}",
+            [*u_params, *keys],
+        )
+        return {r[0]: dict(zip(_UNIT_COLUMNS, r[1:], strict=True)) for r in rows}
+
+    def _periods(self, keys: list[str]) -> dict[str, list[Period]]:
+        """Every stock period of the entity on these units (earlier ones too: the entry)."""
+        k_sql, k_params = periods.known("p", self.position)
+        rows = self.conn.query(
+            "SELECT p.unit_key, p.held_as, p.from_date, p.to_date, p.opened_by, p.closed_by, "
+            f"p.usufruct_end FROM hl_periods p WHERE p.holder = ? AND p.held_as IN {_STOCK} "
+            f"AND {k_sql} AND p.from_date <= ? AND p.unit_key IN {self.conn.in_list(keys)}",
+            [self.entity, *k_params, self.d2, *keys],
+        )
+        result: dict[str, list[Period]] = {}
+        for key, *values in rows:
+            result.setdefault(key, []).append(Period(*values))
+        return result
+
+    def _bare_owners(self, keys: list[str]) -> dict[str, list[tuple[str, str, str | None]]]:
+        """(bare owner, from, to) of the bare-ownership periods of these units."""
+        if not keys:
+            return {}
+        k_sql, k_params = periods.known("b", self.position)
+        rows = self.conn.query(
+            "SELECT b.unit_key, b.holder, b.from_date, b.to_date FROM hl_periods b "
+            f"WHERE b.held_as = 'bare_ownership' AND {k_sql} "
+            f"AND b.unit_key IN {self.conn.in_list(keys)}",
+            [*k_params, *keys],
+        )
+        result: dict[str, list[tuple[str, str, str | None]]] = {}
+        for key, holder, start, end in rows:
+            result.setdefault(key, []).append((holder, start, end))
+        return result
+
+    def _load_txns(self, ids: set[str]) -> None:
+        missing = sorted(ids - self._txns.keys())
+        for start in range(0, len(missing), 500):
+            chunk = missing[start : start + 500]
+            rows = self.conn.query(
+                "SELECT t.id, t.position, t.type, t.date, CASE WHEN t.type IN "
+                "('sale', 'acquisition') THEN t.content END FROM hl_transactions t "
+                f"WHERE t.id IN {self.conn.in_list(chunk)}",
+                chunk,
+            )
+            for tid, pos, kind, day, content in rows:
+                self._txns[tid] = Txn(
+                    int(pos), kind, day, orjson.loads(content) if content else None
+                )
+
+    def _name(self, entity: str) -> str:
+        if entity not in self._names:
+            k_sql, k_params = periods.known("e", self.position)
+            self._names[entity] = self.conn.scalar(
+                f"SELECT e.name FROM hl_entities e WHERE e.entity = ? AND {k_sql}",
+                [entity, *k_params],
+            )
+        return self._names[entity]
+
+    def _former_holder(self, key: str, txn: str, rights: str) -> str:
+        """Who held the unit's stock right closed by `txn`, other than the entity."""
+        k_sql, k_params = periods.known("p", self.position)
+        holder = self.conn.scalar(
+            "SELECT MIN(p.holder) FROM hl_periods p WHERE p.unit_key = ? AND p.closed_by = ? "
+            f"AND p.held_as IN {rights} AND p.holder <> ? AND {k_sql}",
+            [key, txn, self.entity, *k_params],
+        )
+        if holder is None:
+            raise periods.InconsistentStatement(f"{txn}: no former holder of unit {key}")
+        return str(holder)
+
+    # --- one row ---------------------------------------------------------------------
+
+    def _row(
+        self,
+        key: str,
+        unit: dict[str, Any],
+        held: list[Period],
+        bare: list[tuple[str, str, str | None]],
+    ) -> codes.RplsRow | None:
+        on_d2 = [p for p in held if p.held_on(self.d2)]
+        if not on_d2 and not any(p.held_on(self.d1) for p in held):
+            return None  # entered and left within N-1
+        last = on_d2[0] if on_d2 else max(held, key=self._closing_order)
+        values = rpls_values(unit)
+        exit_reason, sale_type, price = codes.Exit.STILL_HELD, None, None
+        if not on_d2:
+            exit_reason, sale_type, price = self._exit(unit["unit_id"], last)
+        entry = self._entry(key, self._chain_start(last, held), values)
+        dismembered = last.held_as == "usufruct"
+        return codes.RplsRow(
+            rpls_id=unit["rpls_id"],
+            si_id=unit["unit_id"],
+            right=codes.RIGHTS[last.held_as],
+            commune=unit["commune"],
+            construction_type=values.construction_type if values else None,
+            rooms=unit["rooms"],
+            surface_m2=unit["surface_m2"],
+            year_built=unit["year_built"],
+            first_let_year=values.first_let_year if values else None,
+            entry_year=entry.year,
+            entry_mode=entry.mode,
+            previous_owner=entry.previous_owner,
+            previous_owner_siret=entry.previous_owner_siret,
+            financing=(values.financing_code if values and values.financing_code else None)
+            or codes.financing_code(unit["financing"]),
+            financing_label=values.financing_label if values else None,
+            apl_agreement=_agreement(values.apl_agreement if values else None),
+            exit_reason=exit_reason.value,
+            occupancy=None if exit_reason == codes.Exit.STILL_HELD else codes.LEFT_OCCUPANCY,
+            cus_segment=entry.cus_segment,
+            sale_type=sale_type,
+            sale_price_eur=None if price is None else money(price),
+            net_proceeds_eur=None,
+            transfer_n1=self._transfer(held).value,
+            zone=unit["zone"],
+            segment=unit["segment"],
+            bare_owner=self._bare_owner(bare, on_d2 != [], last) if dismembered else None,
+            usufruct_end=last.usufruct_end if dismembered else None,
+        )
+
+    def _closing_order(self, p: Period) -> tuple[str, str, int]:
+        closed = self._txns[p.closed_by].position if p.closed_by else 0
+        return (p.to_date or "9999-12-31", p.from_date, closed)
+
+    def _chain_start(self, last: Period, held: list[Period]) -> Period:
+        """The period in which the entity gained the right: walk back through periods that
+        the same transaction closed and reopened on the same day (a bare-ownership
+        transfer keeping the usufruct, a usufruct consolidated by a merger)."""
+        current = last
+        while True:
+            before = [
+                p
+                for p in held
+                if p.closed_by == current.opened_by and p.to_date == current.from_date
+            ]
+            if not before:
+                return current
+            current = before[0]
+
+    def _exit(self, unit_id: str, last: Period) -> tuple[codes.Exit, str | None, Decimal | None]:
+        """Field 37 (and 58, 60 for a sale) from the transaction that closed `last`."""
+        txn = self._txns[last.closed_by or ""]
+        if txn.type == "sale" and txn.content is not None:
+            category = BuyerCategory(txn.content["buyer"]["category"])
+            units: list[str] = txn.content["units"]
+            price = codes.split_price(txn.content["price_eur"], len(units), units.index(unit_id))
+            return codes.SALE_EXIT[category], codes.SALE_TYPE[category], price
+        if txn.type in ("merger", "usufruct_extinguished"):
+            return codes.Exit.OTHER_REASON, None, None
+        raise periods.InconsistentStatement(
+            f"{last.closed_by}: a {txn.type} cannot end {self.entity}'s right on {unit_id}"
+        )
+
+    def _entry(self, key: str, first: Period, values: RplsValues | None) -> Entry:
+        """Fields 28-31 and 54 from the transaction that opened `first`."""
+        txn = self._txns[first.opened_by]
+        year = int(txn.date[:4])
+        if txn.type == "register_units":
+            return values.entry if values else Entry()
+        if txn.type == "acquisition" and txn.content is not None:
+            mode = codes.ACQUISITION_ENTRY[AcquisitionMode(txn.content["mode"])]
+            previous = txn.content.get("seller")
+        elif txn.type == "sale" and txn.content is not None:
+            mode, previous = codes.MOVED_IN, None
+            if self.during(txn.date):
+                previous = self._name(txn.content["entity"])
+        elif txn.type in ("merger", "usufruct_extinguished"):
+            mode, previous = codes.MOVED_IN, None
+            if self.during(txn.date):
+                rights = _STOCK if txn.type == "merger" else "('usufruct')"
+                previous = self._name(self._former_holder(key, first.opened_by, rights))
+        else:
+            raise periods.InconsistentStatement(
+                f"{first.opened_by}: a {txn.type} cannot give {self.entity} a right on {key}"
+            )
+        if mode not in codes.BOUGHT or not self.during(txn.date):
+            previous = None
+        return Entry(year, mode, previous)
+
+    def _transfer(self, held: list[Period]) -> codes.Transfer:
+        """`transfer_n1`: the latest change of the entity's right during N-1, by date then
+        journal order (a `register_units` is not a transfer)."""
+        opened: dict[str, list[str]] = {}
+        closed: dict[str, list[str]] = {}
+        for p in held:
+            if self.during(p.from_date):
+                opened.setdefault(p.opened_by, []).append(p.held_as)
+            if p.to_date is not None and p.closed_by is not None and self.during(p.to_date):
+                closed.setdefault(p.closed_by, []).append(p.held_as)
+        changes: list[tuple[str, int, codes.Transfer]] = []
+        for tid in opened.keys() | closed.keys():
+            txn = self._txns[tid]
+            if tid in opened and tid in closed:
+                kind = (
+                    codes.Transfer.BARE_OWNERSHIP_TRANSFERRED
+                    if opened[tid] == ["usufruct"]
+                    else codes.Transfer.USUFRUCT_CONSOLIDATED
+                )
+            elif tid in opened:
+                if txn.type == "register_units":
+                    continue
+                kind = codes.Transfer.GAINED
+            else:
+                kind = codes.Transfer.LOST
+            changes.append((txn.date, txn.position, kind))
+        return max(changes)[2] if changes else codes.Transfer.NONE
+
+    def _bare_owner(
+        self, bare: list[tuple[str, str, str | None]], on_d2: bool, last: Period
+    ) -> str | None:
+        """The bare owner on D2, or just before the usufruct ended."""
+        if on_d2:
+            day = self.d2
+            found = [b for b in bare if b[1] <= day and (b[2] is None or b[2] > day)]
+        else:
+            day = last.to_date or self.d2
+            found = [b for b in bare if b[1] <= day and (b[2] is None or b[2] >= day)]
+        return max(found, key=lambda b: b[1])[0] if found else None
+
+
+def _agreement(value: bool | None) -> str | None:
+    return None if value is None else ("1" if value else "2")
+
+
+def header(entity: str, year: int, position: int) -> dict[str, Any]:
+    return {"entity": entity, "year": year, "position": position}
+
+
+def rows(conn: Connection, entity: str, year: int, position: int) -> Iterator[dict[str, Any]]:
+    """The extract's rows as the JSON answer writes them, sorted by `si_id`."""
+    for row in Extract(conn, entity, year, position).rows():
+        yield row.as_dict()
