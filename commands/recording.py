@@ -8,8 +8,12 @@ the output of a script stays the same.
 
 from __future__ import annotations
 
+import io
+import json
 import sys
-from typing import TYPE_CHECKING, Any, NoReturn
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING, Any, NoReturn, cast
 
 import click
 
@@ -19,7 +23,9 @@ from ledger.errors import ConcurrencyConflict
 from projections.render.formats import Document, escape
 
 if TYPE_CHECKING:
+    from ledger.booking.rpls_file import FileError, ImportOptions, RplsFile
     from ledger.booking.service import ImportResult
+    from ledger.booking.zoning import Zoning
     from projections.queries import HoldingRow
 
 
@@ -41,6 +47,31 @@ def init(ctx: click.Context) -> None:
 @click.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
 @click.option(
+    "--format",
+    "input_format",
+    type=click.Choice(["jsonl", "rpls"]),
+    default="jsonl",
+    show_default=True,
+    help="jsonl: transaction files. rpls: one RPLS-shaped CSV file of an entity's stock, "
+    "recorded as register_units transactions (docs/rpls.md).",
+)
+@click.option(
+    "--entity", metavar="ENTITY", help="rpls: the entity whose stock the file lists (required)."
+)
+@click.option("--as-of", "as_of", help="rpls: the date of the transactions, YYYY-MM-DD (required).")
+@click.option(
+    "--zoning",
+    type=click.Path(dir_okay=False, exists=True),
+    help="rpls: a zoning file giving the zone of lines without one "
+    "(e.g. ledger/reference/zonage-abc-2024-07.csv).",
+)
+@click.option(
+    "--id-prefix",
+    metavar="PREFIX",
+    help="rpls: transaction ids PREFIX-001, ... [default: RPLS-ENTITY-AS_OF]",
+)
+@click.option("--reference", help="rpls: the reference of the transactions.")
+@click.option(
     "--retries",
     type=click.IntRange(min=0),
     default=0,
@@ -48,12 +79,31 @@ def init(ctx: click.Context) -> None:
     help="On a conflict with a concurrent writer, validate again and retry N times.",
 )
 @click.pass_context
-def import_(ctx: click.Context, files: tuple[str, ...], retries: int) -> None:
-    """Record transaction files (JSON Lines; `-` reads standard input).
+def import_(
+    ctx: click.Context,
+    files: tuple[str, ...],
+    input_format: str,
+    entity: str | None,
+    as_of: str | None,
+    zoning: str | None,
+    id_prefix: str | None,
+    reference: str | None,
+    retries: int,
+) -> None:
+    """Record transaction files (JSON Lines; `-` reads standard input), or with
+    --format rpls one RPLS-shaped file of an entity's stock on a date.
 
     Every line is validated first; if any line is rejected, every error is printed as
     FILE:LINE: message and nothing is written (exit 1).
     """
+    if input_format == "rpls":
+        _import_rpls(ctx, files, retries, entity, as_of, zoning, id_prefix, reference)
+        return
+    rpls_options = {"entity": entity, "as-of": as_of, "zoning": zoning}
+    rpls_options.update({"id-prefix": id_prefix, "reference": reference})
+    given = [f"--{name}" for name, value in rpls_options.items() if value is not None]
+    if given:
+        raise click.UsageError(f"{', '.join(given)}: only with --format rpls")
     s = session(ctx)
     with failures():
         contents = [(name, _read(name)) for name in files]
@@ -69,10 +119,19 @@ def import_(ctx: click.Context, files: tuple[str, ...], retries: int) -> None:
             for error in result.errors:
                 click.echo(escape(str(error)), err=True)
             raise InputRejected(f"{len(result.errors)} error(s): nothing was recorded")
-    summary = (
+    finish(s, summary(result))
+
+
+def summary(result: ImportResult) -> str:
+    """What an import says it recorded."""
+    return (
         f"recorded {result.recorded} transaction(s) ({result.events} events), "
         f"{result.already_recorded} already recorded; journal position {result.position}"
     )
+
+
+def finish(s: Session, summary: str) -> None:
+    """Bring the projections up to date after a recorded import, then print `summary`."""
     try:
         with failures():
             _catch_up_with_progress(s)
@@ -84,6 +143,155 @@ def import_(ctx: click.Context, files: tuple[str, ...], retries: int) -> None:
         )
         raise failed from None
     click.echo(summary)
+
+
+def _import_rpls(
+    ctx: click.Context,
+    files: tuple[str, ...],
+    retries: int,
+    entity: str | None,
+    as_of: str | None,
+    zoning: str | None,
+    id_prefix: str | None,
+    reference: str | None,
+) -> None:
+    """`import --format rpls`: the file's units as `register_units` transactions, checked
+    line by line (`ledger.booking.rpls_file`), then booked and recorded by the recorder."""
+    from ledger.booking.rpls_file import ImportOptions
+    from ledger.domain.values import parse_date
+
+    if len(files) != 1:
+        raise click.UsageError("--format rpls reads exactly one FILE")
+    if entity is None or as_of is None:
+        raise click.UsageError("--format rpls needs --entity and --as-of")
+    try:
+        day = parse_date(as_of)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--as-of") from None
+    name = files[0]
+    options = ImportOptions(entity, day, _zoning(zoning), id_prefix, reference)
+    s = session(ctx)
+    with failures(), _spooled(name) as data:
+        for attempt in range(retries + 1):
+            s.current()
+            try:
+                result, rpls = _record_rpls(s, name, data, options)
+                break
+            except ConcurrencyConflict:
+                if attempt == retries:
+                    raise
+    registered = rpls.registered if result.recorded else 0
+    finish(
+        s,
+        f"{summary(result)}; {registered} unit(s) registered, {rpls.skipped} line(s) skipped",
+    )
+
+
+def _zoning(path: str | None) -> Zoning | None:
+    from ledger.booking.zoning import ZoningError, load_zoning
+
+    if path is None:
+        return None
+    try:
+        return load_zoning(path, path)
+    except ZoningError as e:
+        for message in e.messages:
+            click.echo(escape(message), err=True)
+        raise InputRejected(f"{len(e.messages)} error(s) in the zoning file {path}") from None
+    except OSError as e:
+        raise InputRejected(f"{path}: cannot read: {e.strerror}") from None
+
+
+@contextmanager
+def _spooled(name: str) -> Iterator[IO[bytes]]:
+    """The file, or standard input copied to a temporary file (read again on a retry)."""
+    import shutil
+    import tempfile
+
+    if name != "-":
+        try:
+            f = open(name, "rb")  # noqa: SIM115 - closed below
+        except OSError as e:
+            raise InputRejected(f"{name}: cannot read: {e.strerror}") from None
+        with f:
+            yield f
+        return
+    with tempfile.TemporaryFile() as spool:
+        shutil.copyfileobj(sys.stdin.buffer, spool)
+        yield spool
+
+
+def _record_rpls(
+    s: Session, name: str, data: IO[bytes], options: ImportOptions
+) -> tuple[ImportResult, RplsFile]:
+    """Record the file's transactions, or print every error (exit 1).
+
+    The recorder reads the transactions as JSON Lines while the file is read; a file
+    with an error of its own ends with a line the recorder rejects, so that nothing is
+    recorded and the booking's errors are still found. Those are reported on the CSV
+    line of the unit they name (`RplsFile.line_of`).
+    """
+    from ledger.booking.rpls_file import FileError, RplsFile, entity_problem
+    from ledger.domain.keys import entity_key
+
+    data.seek(0)
+    rpls = RplsFile(name, data, options)
+    from ledger.domain.entity import Entity
+
+    key = entity_key(options.entity)
+    loaded = s.recorder.load([key]).get(key)
+    entity = loaded if isinstance(loaded, Entity) else None
+    problem = entity_problem(entity, options.entity, options.as_of)
+    if problem is not None:
+        errors = [FileError(name, 1, problem)]
+        for _ in rpls.transactions():
+            pass
+    else:
+        result = s.recorder.record([(name, cast("IO[bytes]", _JsonLines(rpls)))])
+        errors = [*rpls.errors, *_booking_errors(rpls, result)]
+        if not errors:
+            return result, rpls
+    errors.sort(key=lambda e: e.line)
+    for error in errors:
+        click.echo(escape(str(error)), err=True)
+    raise InputRejected(f"{len(errors)} error(s): nothing was recorded")
+
+
+def _booking_errors(rpls: RplsFile, result: ImportResult) -> list[FileError]:
+    from ledger.booking.rpls_file import FileError
+
+    found: list[FileError] = []
+    for error in result.errors:
+        if error.line > len(rpls.first_lines):
+            continue  # the line that stops a file with errors of its own
+        message = error.message
+        tx_id = rpls.transaction_id(error.line)
+        if not message.startswith(f"register_units {tx_id}:"):
+            message = f"register_units {tx_id}: {message}"
+        found.append(FileError(rpls.source, rpls.line_of(error.line, message), message))
+    return found
+
+
+class _JsonLines(io.RawIOBase):
+    """The transactions of an RPLS-shaped file as a stream of JSON Lines, read lazily."""
+
+    REJECTED = b'{"type": "rpls_file_rejected"}\n'
+
+    def __init__(self, rpls: RplsFile) -> None:
+        self.lines = self._lines(rpls)
+
+    @staticmethod
+    def _lines(rpls: RplsFile) -> Iterator[bytes]:
+        for tx in rpls.transactions():
+            yield json.dumps(tx, ensure_ascii=False).encode("utf-8") + b"\n"
+        if rpls.errors:
+            yield _JsonLines.REJECTED
+
+    def readable(self) -> bool:
+        return True
+
+    def readline(self, size: int | None = -1) -> bytes:
+        return next(self.lines, b"")
 
 
 def _read(name: str) -> bytes:

@@ -175,6 +175,8 @@ def _row(r: Sequence[Any]) -> UnitRow:
     end, commune, zone, segment, financing, rooms, surface, year_built, rpls_id = r[7:]
     if opened_by_type == "bare_ownership_transfer":
         entry = DISMEMBERED[right]
+    elif opened_by_type == "register_units" and right == "bare_ownership":
+        entry = DISMEMBERED[right]  # a unit registered in usufruct: the bare owner's row
     elif opened_by_type in ENTRIES:
         entry = ENTRIES[opened_by_type]
     else:  # a period is only opened by the transactions above: the projections disagree

@@ -225,7 +225,8 @@ def named_entities(tx: Transaction) -> list[str]:
     buyer = f.get("buyer")
     if isinstance(buyer, dict):
         names.append(buyer.get("entity"))
-    return [n for n in names if n]
+    names.extend(u.bare_owner for u in f.get("units") or () if isinstance(u, UnitSpec))
+    return list(dict.fromkeys(n for n in names if n))
 
 
 def _has_rpls(unit: Any) -> bool:

@@ -5,7 +5,9 @@ entry of each transaction. Building an eventsourcing aggregate and its event obj
 each, only to encode the event, is work an import can skip (docs/performance.md).
 `created` makes the `StoredEvent` that `Aggregate._create` followed by the application's
 mapper (`Mapper.to_stored_event`) would make from the same values: the state keys are the event
-class's dataclass fields in their order (ids excluded: they are columns), the timestamp
+class's dataclass fields in their order (ids excluded: they are columns; a field with a
+default, added by a later version, takes it when not given), then `class_version` when
+the class's is above 1, as the mapper adds it; the timestamp
 comes from the event class's own `create_timestamp`, the topics from `get_topic`, and the
 state is encoded by the mapper's transcoder (then its compressor and cipher, if any).
 `tests/unit/test_created.py` checks the bytes against the library's own path and that
@@ -32,6 +34,17 @@ _COLUMNS = ("originator_id", "originator_version")
 @cache
 def _state_fields(event_class: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(event_class) if f.name not in _COLUMNS)
+
+
+@cache
+def _defaults(event_class: type) -> dict[str, Any]:
+    """The event class's fields that have a default (added by a later `class_version`):
+    the event object the library makes has them even when not given."""
+    return {
+        f.name: f.default
+        for f in dataclasses.fields(event_class)
+        if f.default is not dataclasses.MISSING
+    }
 
 
 def created(
@@ -82,6 +95,7 @@ def _state(mapper: Mapper[UUID], event_class: type, values: dict[str, Any]) -> b
     """The stored state of the event of `event_class` with these values (ids excluded)."""
     names = _state_fields(event_class)
     if tuple(values) != names:  # the fields in another order, or not the fields
+        values = {**_defaults(event_class), **values}
         if values.keys() != set(names):
             raise TypeError(
                 f"{event_class.__qualname__} has the fields {names}, not {tuple(values)}"

@@ -45,13 +45,17 @@ def unit_entry(spec: UnitSpec, tx: Transaction, mode: str) -> dict[str, Any]:
         rpls_id=spec.rpls_id,
         transaction=tx.id,
         on=tx.date,
+        bare_owner=spec.bare_owner,
+        usufruct_end=spec.usufruct_end,
+        rpls=spec.rpls.to_json() if spec.rpls is not None else None,
     )
 
 
 @dataclass(slots=True)
 class EnteredUnit:
     """A unit entered by this import, held in full ownership by `holder` since
-    `last_date`, with its events so far in stored form only."""
+    `last_date`, with its events so far in stored form only (a unit registered in
+    usufruct is never one: the handler makes it by the library's path)."""
 
     timestamp: datetime
     spec: UnitSpec

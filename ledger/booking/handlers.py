@@ -12,6 +12,7 @@ anything (the book collects the events; the service records them).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 
 from eventsourcing.domain import Aggregate
 
@@ -87,16 +88,66 @@ def _rpls_still_used(book: Book, rpls_id: str, unit_id: str) -> bool:
     return unit is not None and unit.is_present and unit.attributes.get("rpls_id") == rpls_id
 
 
+def check_usufruct_term(on: date, end: date) -> None:
+    """A legal person's usufruct lasts at most 30 years (Civil Code art. 619): the one
+    statement of the rule, for a transfer of the bare ownership and a registration in
+    usufruct alike."""
+    if not on < end <= add_years(on, MAX_USUFRUCT_YEARS):
+        raise RuleViolation(
+            "usufruct_term",
+            f"usufruct_end {end} must be after {on} and at most {MAX_USUFRUCT_YEARS} years "
+            f"later ({add_years(on, MAX_USUFRUCT_YEARS)}): a legal person's usufruct "
+            "cannot exceed 30 years (Civil Code art. 619)",
+        )
+
+
+def _check_registered_rights(book: Book, units: Sequence[UnitSpec], tx: Transaction) -> None:
+    """The rules of a unit registered in usufruct, and of the years of its RPLS values,
+    that need the ledger or the transaction's date."""
+    for spec in units:
+        if spec.bare_owner is not None and spec.usufruct_end is not None:
+            if spec.bare_owner == tx["entity"]:
+                raise RuleViolation(
+                    "bare_owner_is_transferor",
+                    f"unit {spec.unit_id}: bare_owner {spec.bare_owner} is the entity",
+                )
+            book.entity(spec.bare_owner, tx.date, "bare_owner")
+            check_usufruct_term(tx.date, spec.usufruct_end)
+        values = spec.rpls
+        if values is None:
+            continue
+        for name in ("first_let_year", "entry_year"):
+            year = getattr(values, name)
+            if year is not None and year > tx.date.year:
+                raise RuleViolation(
+                    "rpls_year",
+                    f"unit {spec.unit_id}: rpls.{name} {year} is after {tx.date.year}",
+                )
+        built, entry = spec.year_built, values.entry_year
+        if built is not None and entry is not None and entry < built:
+            raise RuleViolation(
+                "rpls_year",
+                f"unit {spec.unit_id}: rpls.entry_year {entry} is before year_built {built}",
+            )
+
+
 def _enter_units(book: Book, tx: Transaction, booked: Booked, mode: str) -> Touched:
     book.entity(tx["entity"], tx.date, "entity")
     units: Sequence[UnitSpec] = tx["units"]
     _check_new_units(book, units, tx)
+    _check_registered_rights(book, units, tx)
     touched: Touched = []
     for spec in units:
         entry = unit_entry(spec, tx, mode)
         key = unit_key(spec.unit_id)
         unit: Unit | None = book._get(key)
-        if unit is None:
+        if unit is None and spec.bare_owner is not None:
+            # In usufruct: the library's path, so a merger of this import sees the unit
+            # among those its holders hold (`book.touched`), as any dismembered unit.
+            unit = Unit._create(Unit.Entered, id=key, **entry)
+            book.aggregates[key] = unit
+            touched.append(unit)
+        elif unit is None:
             timestamp = Unit.Entered.create_timestamp()
             entered = created(book.mapper, Unit, Unit.Entered, key, timestamp, **entry)
             book.entries[key] = EnteredUnit(timestamp, spec, tx, mode, tx["entity"], tx.date)
@@ -150,13 +201,7 @@ def _bare_ownership_transfer(book: Book, tx: Transaction, booked: Booked) -> lis
             "bare_owner_is_transferor", f"bare_owner {bare_owner} is the transferor"
         )
     book.entity(bare_owner, tx.date, "bare_owner")
-    if not tx.date < end <= add_years(tx.date, MAX_USUFRUCT_YEARS):
-        raise RuleViolation(
-            "usufruct_term",
-            f"usufruct_end {end} must be after {tx.date} and at most {MAX_USUFRUCT_YEARS} years "
-            f"later ({add_years(tx.date, MAX_USUFRUCT_YEARS)}): a legal person's usufruct "
-            "cannot exceed 30 years (Civil Code art. 619)",
-        )
+    check_usufruct_term(tx.date, end)
     price = tx["price_eur"]
     if tx["consideration"] == Consideration.GRATUITOUS and price:
         raise RuleViolation(

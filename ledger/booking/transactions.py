@@ -17,6 +17,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from ledger.booking.unitextras import (
+    UnitRight,
+    check_unit_extension,
+    parse_rpls,
+)
+from ledger.booking.unitextras import json_type as _json_type
 from ledger.booking.unitlines import UnitSpec as UnitSpec  # re-exported: part of the format
 from ledger.booking.unitlines import unit_values
 from ledger.domain.values import (
@@ -241,7 +247,38 @@ UNIT_OPTIONAL: dict[str, Parser] = {
 }
 
 
+#: The fields a unit object may also have in a `register_units` (ledger/booking/unitextras.py).
+REGISTERED_UNIT_OPTIONAL: dict[str, Parser] = {
+    **UNIT_OPTIONAL,
+    "right": _choice(UnitRight),
+    "bare_owner": _ident,
+    "usufruct_end": _date,
+    "rpls": parse_rpls,
+}
+
+
 def _unit_list(name: str, value: Any) -> tuple[UnitSpec, ...]:
+    return _units(name, value, UNIT_OPTIONAL)
+
+
+def _registered_unit_list(name: str, value: Any) -> tuple[UnitSpec, ...]:
+    return _units(name, value, REGISTERED_UNIT_OPTIONAL)
+
+
+def _unit(name: str, item: Any, optional: Mapping[str, Parser]) -> UnitSpec:
+    """One unit object: by the fast path when it takes it, else by the generic parser,
+    which says what is off (the extension fields always take the generic path)."""
+    checked = unit_values(item)
+    if checked is not None:
+        return UnitSpec(*checked)
+    parsed = _object(name, item, UNIT_REQUIRED, optional)
+    if optional is REGISTERED_UNIT_OPTIONAL:
+        check_unit_extension(name, parsed)
+        parsed.pop("right", None)  # said by bare_owner: a unit in usufruct has one
+    return UnitSpec(**parsed)
+
+
+def _units(name: str, value: Any, optional: Mapping[str, Parser]) -> tuple[UnitSpec, ...]:
     if not isinstance(value, list):
         raise InvalidField("type", f"field '{name}' must be a list, not {_json_type(value)}")
     if not value:
@@ -253,11 +290,7 @@ def _unit_list(name: str, value: Any) -> tuple[UnitSpec, ...]:
     units = []
     seen: set[str] = set()
     for i, item in enumerate(value):
-        checked = unit_values(item)
-        if checked is not None:
-            unit = UnitSpec(*checked)
-        else:  # something is off: the generic parser says what
-            unit = UnitSpec(**_object(f"{name}[{i}]", item, UNIT_REQUIRED, UNIT_OPTIONAL))
+        unit = _unit(f"{name}[{i}]", item, optional)
         if unit.unit_id in seen:
             raise InvalidField("duplicate", f"field '{name}' lists unit {unit.unit_id} twice")
         seen.add(unit.unit_id)
@@ -307,7 +340,7 @@ SCHEMAS: dict[str, Schema] = {
     "register_entity": Schema(
         {"entity": _ident, "name": _text, "kind": _choice(EntityKind)}, {"region": _region}
     ),
-    "register_units": Schema({"entity": _ident, "units": _unit_list}, {}),
+    "register_units": Schema({"entity": _ident, "units": _registered_unit_list}, {}),
     "acquisition": Schema(
         {
             "entity": _ident,
@@ -400,19 +433,3 @@ def parse_transaction(obj: Any) -> Transaction:
     except InvalidField as e:
         raise InvalidField(e.code, f"{tx_type} {tx_id}: {e.message}") from None
     return Transaction(id=tx_id, type=tx_type, date=tx_date, fields=fields, raw=raw)
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number with a fraction (floats are not allowed)"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    return "an object"

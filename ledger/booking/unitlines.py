@@ -14,9 +14,11 @@ Must not: hold a rule of its own. The patterns, value lists and bounds are the d
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from ledger.booking.unitextras import RplsValues
 from ledger.domain.values import (
     COMMUNE_PATTERN,
     DECIMAL_PATTERN,
@@ -44,9 +46,14 @@ class UnitSpec:
     surface_m2: Decimal | None = None
     year_built: int | None = None
     rpls_id: str | None = None
+    # A `register_units` only (ledger/booking/unitextras.py): never by the fast path.
+    bare_owner: str | None = None
+    usufruct_end: date | None = None
+    rpls: RplsValues | None = None
 
 
-FIELDS = frozenset(f.name for f in fields(UnitSpec))
+#: The fields the fast path checks: a unit object with any other key takes the generic one.
+FIELDS = frozenset(f.name for f in fields(UnitSpec)) - {"bare_owner", "usufruct_end", "rpls"}
 _ZONES = {m.value: m for m in Zone}
 _SEGMENTS = {m.value: m for m in Segment}
 _FINANCINGS = {m.value: m for m in Financing}

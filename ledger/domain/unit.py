@@ -20,6 +20,17 @@ from eventsourcing.domain import Aggregate
 from ledger.domain.holding import NOBODY, Holding
 from ledger.errors import RuleViolation
 
+#: The fields version 2 of `Unit.Entered` and `Unit.Reentered` added, and what a version 1
+#: state recorded for them: full ownership, no RPLS values.
+ENTRY_V2_FIELDS: dict[str, Any] = {"bare_owner": None, "usufruct_end": None, "rpls": None}
+
+
+def upcast_entry_v1_v2(state: dict[str, Any]) -> None:
+    """A version 1 entry state as version 2 (the library calls it on read; the read
+    side's fold reads both versions with the same defaults, `ENTRY_V2_FIELDS`)."""
+    for name, value in ENTRY_V2_FIELDS.items():
+        state.setdefault(name, value)
+
 
 class Unit(Aggregate):
     """A home. Its events are the only record of who held it, and how, when."""
@@ -34,10 +45,17 @@ class Unit(Aggregate):
         TOPIC = "ledger.domain:Unit.Created"
 
     class Entered(Aggregate.Created):
-        """The unit entered the ledger in full ownership of `holder` (opening balance or
-        acquisition; `mode` is `registration`, `vefa`, `new_build` or `existing`)."""
+        """The unit entered the ledger held by `holder` (opening balance or acquisition;
+        `mode` is `registration`, `vefa`, `new_build` or `existing`): in full ownership,
+        or, for a registration with `bare_owner`, in usufruct until `usufruct_end` with
+        the bare ownership (nue-propriété) held by `bare_owner` (Civil Code art. 578 and
+        619). `rpls`: the RPLS values registered with the unit, as a compact JSON object.
+
+        Version 2 added `bare_owner`, `usufruct_end` and `rpls`; a version 1 state is
+        upcast with all three None (what it recorded: full ownership, no RPLS values)."""
 
         TOPIC = "ledger.domain:Unit.Entered"
+        class_version = 2
 
         unit_id: str
         holder: str
@@ -52,14 +70,23 @@ class Unit(Aggregate):
         rpls_id: str | None
         transaction: str
         on: date
+        bare_owner: str | None = None
+        usufruct_end: date | None = None
+        rpls: str | None = None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            upcast_entry_v1_v2(state)
 
         def apply(self, aggregate: Unit) -> None:
             aggregate._enter(vars(self))
 
     class Reentered(Aggregate.Event):
-        """The unit entered again after the transaction that first registered it was reversed."""
+        """The unit entered again after the transaction that first registered it was
+        reversed (the fields of `Entered`; version 2 as `Entered`'s)."""
 
         TOPIC = "ledger.domain:Unit.Reentered"
+        class_version = 2
 
         unit_id: str
         holder: str
@@ -74,6 +101,13 @@ class Unit(Aggregate):
         rpls_id: str | None
         transaction: str
         on: date
+        bare_owner: str | None = None
+        usufruct_end: date | None = None
+        rpls: str | None = None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            upcast_entry_v1_v2(state)
 
         def apply(self, aggregate: Unit) -> None:
             aggregate._enter(vars(self))
@@ -184,7 +218,14 @@ class Unit(Aggregate):
     def _enter(self, entry: dict[str, Any]) -> None:
         self._push(entry["transaction"], entry["on"])
         self.status = Unit.HELD
-        self.holding = Holding(full_owner=entry["holder"])
+        if entry["bare_owner"] is None:
+            self.holding = Holding(full_owner=entry["holder"])
+        else:  # as after `BareOwnershipTransferred`
+            self.holding = Holding(
+                usufructuary=entry["holder"],
+                bare_owner=entry["bare_owner"],
+                usufruct_end=entry["usufruct_end"],
+            )
         keys = (
             "mode",
             "commune",
@@ -195,6 +236,7 @@ class Unit(Aggregate):
             "surface_m2",
             "year_built",
             "rpls_id",
+            "rpls",
         )
         self.attributes = {k: entry[k] for k in keys}
 

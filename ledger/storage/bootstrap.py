@@ -102,10 +102,12 @@ def upgrade(db: Database, conn: Connection, version: int) -> None:
     """Bring a database of an older schema version up to this one (in one transaction).
     Version 2 adds the holdings tally, derived from the current periods; version 3 the
     partial indexes of the usufruct and bare-ownership periods; version 4 the reporting
-    views."""
+    views; version 5 the column `hl_units.rpls` (NULL in older rows: they have no RPLS
+    values, which only version 2 of `Unit.Entered` records)."""
     engine = create_engine(db.url)
     try:
         schema.metadata.create_all(engine, tables=[schema.holding_days])
+        has_rpls = any(c["name"] == "rpls" for c in inspect(engine).get_columns("hl_units"))
     finally:
         engine.dispose()
     with conn.transaction():
@@ -123,6 +125,8 @@ def upgrade(db: Database, conn: Connection, version: int) -> None:
                 )
         if version < 4:
             _create_views(conn)
+        if version < 5 and not has_rpls:
+            conn.execute("ALTER TABLE hl_units ADD COLUMN rpls TEXT")
         conn.execute(
             "UPDATE hl_meta SET value = ? WHERE key = ?", (str(schema.SCHEMA_VERSION), SCHEMA_KEY)
         )

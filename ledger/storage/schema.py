@@ -25,8 +25,8 @@ from sqlalchemy import (
 )
 
 #: 2: hl_holding_days; 3: hl_periods_usufruct, hl_periods_bare_ownership; 4: the reporting
-#: views of ledger/storage/views.py.
-SCHEMA_VERSION = 4
+#: views of ledger/storage/views.py; 5: hl_units.rpls.
+SCHEMA_VERSION = 5
 DISMEMBERED = ("usufruct", "bare_ownership")
 metadata = MetaData()
 POS = BigInteger().with_variant(Integer(), "sqlite")
@@ -95,6 +95,8 @@ units = Table(
     Column("entered_on", String(10), nullable=False),
     Column("known_from", POS, nullable=False),
     Column("known_to", POS),
+    # Schema 5: the unit's RPLS values as registered (compact JSON; NULL without them).
+    Column("rpls", Text),
     Index("hl_units_key", "unit_key", "known_to"),
     Index("hl_units_rpls", "rpls_id"),
 )

@@ -10,7 +10,8 @@ row where the stored state differs from a rebuilt one.
 The state digest is canonical: every projection table (by name), its columns (schema
 order, without the surrogate `row_id`), its rows encoded as compact JSON arrays, sorted.
 It leaves out `hl_transactions.recorded_at` (the wall-clock time of the import): the same
-journal imported into two databases gives the same digest. `compare` checks every column.
+journal imported into two databases gives the same digest. A column of DIGESTED_WHEN_SET
+counts only where it has a value. `compare` checks every column.
 
 How many rows are read and sorted at a time is the caller's (projections/engine/replay.py
 holds that policy). Must not: fold events or read the journal; it never writes to the
@@ -35,6 +36,10 @@ from projections.engine.runs import Runs, chunks, differences
 
 TABLES = sorted(t.name for t in schema.PROJECTION_TABLES)
 NOT_DIGESTED = {("hl_transactions", "recorded_at")}
+#: Columns a later schema added that the digest takes only where a row has a value (after
+#: the row's other columns, not in the table's heading): a ledger that never used them
+#: keeps the digest it had before they existed (schema 5: `hl_units.rpls`).
+DIGESTED_WHEN_SET = {("hl_units", "rpls")}
 #: Marks set by a later transaction, per table: cleared when reading "as at" a position.
 LATER_MARKS = {"hl_transactions": ("reversed_at", "reversed_by"), "hl_movements": ("voided_at",)}
 
@@ -48,8 +53,15 @@ def columns(table: str) -> tuple[str, ...]:
 def digested(table: str) -> tuple[int, ...] | None:
     """The indexes of the columns the digest keeps, or None if it keeps them all."""
     cols = columns(table)
-    keep = tuple(i for i, c in enumerate(cols) if (table, c) not in NOT_DIGESTED)
+    left_out = NOT_DIGESTED | DIGESTED_WHEN_SET
+    keep = tuple(i for i, c in enumerate(cols) if (table, c) not in left_out)
     return None if len(keep) == len(cols) else keep
+
+
+@cache
+def digested_when_set(table: str) -> tuple[int, ...]:
+    """The indexes of the table's columns of DIGESTED_WHEN_SET."""
+    return tuple(i for i, c in enumerate(columns(table)) if (table, c) in DIGESTED_WHEN_SET)
 
 
 class State:
@@ -67,8 +79,11 @@ class State:
         if full or keep is None:
             self.lines[table].add(_lines(rows))
         if keep is not None:
-            pick = itemgetter(*keep)
-            self.digest_lines[table].add(_lines([pick(row) for row in rows]))
+            pick, when_set = itemgetter(*keep), digested_when_set(table)
+            picked = [
+                (*pick(row), *(row[i] for i in when_set if row[i] is not None)) for row in rows
+            ]
+            self.digest_lines[table].add(_lines(picked))
 
     def digested_lines(self, table: str) -> Iterator[bytes]:
         return iter(self.digest_lines.get(table) or self.lines[table])

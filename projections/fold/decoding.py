@@ -38,6 +38,8 @@ def named_entities(content: dict[str, Any]) -> list[str]:
     buyer = content.get("buyer")
     if isinstance(buyer, dict):
         names.append(buyer.get("entity"))
+    if content.get("type") == "register_units":  # a unit registered in usufruct
+        names.extend(u.get("bare_owner") for u in content.get("units") or () if isinstance(u, dict))
     seen: list[str] = []
     for name in names:
         if isinstance(name, str) and name not in seen:

@@ -127,9 +127,13 @@ def unit_entered(ctx: Context, key: str, s: dict[str, Any]) -> None:
             "entered_by": ctx.txn,
             "entered_on": ctx.date,
             "known_from": ctx.position,
+            "rpls": s.get("rpls"),  # a version 1 state has no `rpls` (nor `bare_owner`)
         },
     )
-    if ws.periods.get(key):
+    if s.get("bare_owner"):  # registered in usufruct: as after a bare-ownership transfer
+        after = {(s["holder"], "usufruct"), (s["bare_owner"], "bare_ownership")}
+        _set_holding(ctx, key, after, plain(s["usufruct_end"]))
+    elif ws.periods.get(key):
         _set_holding(ctx, key, {(s["holder"], "full_ownership")}, None)
     else:  # a unit never held before (the common case): what _set_holding does, directly
         ws.periods[key] = [

@@ -32,7 +32,7 @@ _STOCK = "('full_ownership', 'usufruct')"
 #: The extract's columns, in the order of docs/rpls.md.
 COLUMNS = codes.COLUMNS
 _UNIT_COLUMNS: tuple[str, ...] = ("unit_id", "rpls_id", "commune", "rooms", "surface_m2")
-_UNIT_COLUMNS += ("year_built", "financing", "zone", "segment")
+_UNIT_COLUMNS += ("year_built", "financing", "zone", "segment", "rpls", "entered_by")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +73,9 @@ class Entry:
 
 @dataclass(frozen=True, slots=True)
 class RplsValues:
-    """The descriptive values an RPLS import records with a unit (`rpls` object of a
-    `register_units`). Not recorded yet: see `rpls_values`."""
+    """The values of the RPLS register recorded with a unit (the `rpls` object of its
+    `register_units`, ledger/booking/unitextras.py), and the transaction that recorded
+    them (`entered_by`): only a right that comes from it has its entry values."""
 
     construction_type: str | None
     first_let_year: int | None
@@ -82,12 +83,29 @@ class RplsValues:
     financing_label: str | None
     apl_agreement: bool | None
     entry: Entry
+    entered_by: str
 
 
 def rpls_values(unit: dict[str, Any]) -> RplsValues | None:
-    """The unit's imported RPLS values. The ledger records none today (the `rpls` object
-    of `register_units` is not implemented): the one place to read them once it is."""
-    return None
+    """The unit's recorded RPLS values (`hl_units.rpls`, compact JSON), None without."""
+    if not unit.get("rpls"):
+        return None
+    v: dict[str, Any] = orjson.loads(unit["rpls"])
+    return RplsValues(
+        construction_type=v.get("construction_type"),
+        first_let_year=v.get("first_let_year"),
+        financing_code=v.get("financing_code"),
+        financing_label=v.get("financing_label"),
+        apl_agreement=v.get("apl_agreement"),
+        entry=Entry(
+            v.get("entry_year"),
+            v.get("entry_mode"),
+            v.get("previous_owner"),
+            v.get("previous_owner_siret"),
+            v.get("cus_segment"),
+        ),
+        entered_by=unit["entered_by"],
+    )
 
 
 def entity_known(conn: Connection, entity: str, position: int) -> bool:
@@ -311,7 +329,12 @@ class Extract:
         txn = self._txns[first.opened_by]
         year = int(txn.date[:4])
         if txn.type == "register_units":
-            return values.entry if values else Entry()
+            if values is None or values.entered_by != first.opened_by:
+                return Entry()
+            entry = values.entry
+            if entry.mode not in codes.BOUGHT or entry.year != self.year - 1:
+                return Entry(entry.year, entry.mode, cus_segment=entry.cus_segment)
+            return entry
         if txn.type == "acquisition" and txn.content is not None:
             mode = codes.ACQUISITION_ENTRY[AcquisitionMode(txn.content["mode"])]
             previous = txn.content.get("seller")

@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from ledger.domain import rpls as domain_codes
 from ledger.domain.values import AcquisitionMode, BuyerCategory, Financing
 
 
@@ -53,8 +54,9 @@ class RplsRow:
 COLUMNS = tuple(f.name for f in fields(RplsRow))
 
 
-#: The rights that make a unit part of the stock (bare ownership has no RPLS code).
-RIGHTS = {"full_ownership": "1", "usufruct": "4"}
+#: The rights that make a unit part of the stock (bare ownership has no RPLS code); the
+#: code lists shared with the import live in `ledger.domain.rpls`.
+RIGHTS = domain_codes.RIGHTS
 
 
 class Exit(StrEnum):
@@ -110,13 +112,7 @@ MOVED_IN = "3"
 BOUGHT = ("2", "3")
 
 #: Field 32 (initial financing) by family, when the exact code was not imported.
-FINANCING = {
-    Financing.PLAI: "10",
-    Financing.PLUS: "13",
-    Financing.PLS: "14",
-    Financing.PLI: "16",
-    Financing.OTHER: "49",
-}
+FINANCING = domain_codes.FAMILY_CODES
 
 #: Field 40 (occupancy) of a unit that left the stock.
 LEFT_OCCUPANCY = "9"

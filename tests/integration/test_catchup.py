@@ -64,7 +64,8 @@ def test_replay_check_finds_a_holdings_tally_that_differs_from_the_periods(any_l
 
 
 def test_a_ledger_of_schema_version_1_gets_its_holdings_tally_when_opened(any_ledger) -> None:
-    """Version 2 added the tally, version 3 an index, version 4 the reporting views: an
+    """Version 2 added the tally, version 3 an index, version 4 the reporting views (5 a
+    column, tests/integration/test_register_extension.py): an
     older ledger is upgraded on first use, with the same holdings as before, then kept up
     to date by the catch-up."""
     from projections.engine import tally
@@ -82,7 +83,7 @@ def test_a_ledger_of_schema_version_1_gets_its_holdings_tally_when_opened(any_le
     reopened = LedgerHarness(any_ledger.url)
     try:
         assert reopened.holdings(as_of="2018-06-30", by="zone") == before
-        assert reopened.conn.scalar("SELECT value FROM hl_meta WHERE key = 'schema_version'") == "4"
+        assert reopened.conn.scalar("SELECT value FROM hl_meta WHERE key = 'schema_version'") == "5"
         indexes = reopened.conn.query(
             "SELECT indexname FROM pg_indexes WHERE tablename = 'hl_periods'"
             if reopened.conn.is_pg

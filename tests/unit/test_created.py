@@ -45,8 +45,17 @@ RECORDED: dict[str, Any] = dict(
     content='{"id":"ACQ-1","note":"\\"quoted\\" \\u2028"}',
     content_hash="ab" * 32,
 )
+#: A unit registered in usufruct with RPLS values: the fields version 2 of `Entered` added.
+ENTERED_V2: dict[str, Any] = dict(
+    ENTERED,
+    mode="registration",
+    bare_owner="AGIRC-ARRCO",
+    usufruct_end=date(2042, 6, 30),
+    rpls='{"entry_year":1999,"entry_mode":"2","previous_owner":"Société é"}',
+)
 CASES = [
     (Unit, Unit.Entered, unit_key("U-é1"), ENTERED),
+    (Unit, Unit.Entered, unit_key("U-é1"), ENTERED_V2),
     (RecordedTransaction, RecordedTransaction.Recorded, transaction_key("ACQ-1"), RECORDED),
 ]
 

@@ -9,7 +9,13 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from cli import main
-from ledger.booking.transactions import SCHEMAS, UNIT_OPTIONAL, UNIT_REQUIRED
+from ledger.booking.transactions import (
+    REGISTERED_UNIT_OPTIONAL,
+    SCHEMAS,
+    UNIT_OPTIONAL,
+    UNIT_REQUIRED,
+)
+from ledger.booking.unitextras import RPLS_FIELDS
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSACTIONS_DOC = (ROOT / "docs" / "transactions.md").read_text(encoding="utf-8")
@@ -44,8 +50,15 @@ def test_every_transaction_type_and_field_is_documented() -> None:
         row = next(line for line in table.splitlines() if line.startswith(f"| `{tx_type}` |"))
         documented = set(re.findall(r"`([a-z_]+)`", row)) - {tx_type}
         assert documented == set(schema.required) | set(schema.optional), tx_type
-    for name in [*UNIT_REQUIRED, *UNIT_OPTIONAL]:
+    for name in [*UNIT_REQUIRED, *UNIT_OPTIONAL, *REGISTERED_UNIT_OPTIONAL]:
         assert f"`{name}`" in table
+
+
+def test_every_key_of_the_rpls_object_is_documented() -> None:
+    section = TRANSACTIONS_DOC.split("### The right and the RPLS values", 1)[1].split("##", 1)[0]
+    documented = set(re.findall(r"^\| `([a-z_]+)` \|", section, flags=re.M))
+    assert set(RPLS_FIELDS) <= documented
+    assert documented - set(RPLS_FIELDS) == set(REGISTERED_UNIT_OPTIONAL) - set(UNIT_OPTIONAL)
 
 
 def test_the_cli_reference_matches_the_help_text() -> None:
