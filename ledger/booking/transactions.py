@@ -19,6 +19,7 @@ from typing import Any
 
 from ledger.booking.unitextras import (
     UnitRight,
+    bounded_text,
     check_unit_extension,
     parse_rpls,
 )
@@ -89,19 +90,7 @@ class Transaction:
 Parser = Callable[[str, Any], Any]
 
 
-def _text(name: str, value: Any) -> str:
-    if not isinstance(value, str):
-        raise InvalidField("type", f"field '{name}' must be a string, not {_json_type(value)}")
-    if not value.strip():
-        raise InvalidField("empty", f"field '{name}' must not be empty")
-    if "\x00" in value:
-        raise InvalidField("type", f"field '{name}' contains a NUL character (\\u0000)")
-    if len(value) > MAX_TEXT_LENGTH:
-        raise InvalidField(
-            "too_long",
-            f"field '{name}' is {len(value)} characters long (at most {MAX_TEXT_LENGTH})",
-        )
-    return value
+_text = bounded_text(MAX_TEXT_LENGTH)
 
 
 def _ident(name: str, value: Any) -> str:

@@ -104,7 +104,10 @@ def _code(codes: tuple[str, ...]) -> Callable[[str, Any], str]:
     return parse
 
 
-def _text(limit: int) -> Callable[[str, Any], str]:
+def bounded_text(limit: int) -> Callable[[str, Any], str]:
+    """The parser of a text field of at most `limit` characters: a non-blank string with no
+    NUL character (the input format's one rule for texts, whatever the limit)."""
+
     def parse(name: str, value: Any) -> str:
         if not isinstance(value, str):
             raise InvalidField("type", f"field '{name}' must be a string, not {_json_type(value)}")
@@ -157,12 +160,12 @@ RPLS_FIELDS: Mapping[str, Callable[[str, Any], Any]] = {
     "first_let_year": _year,
     "entry_year": _year,
     "entry_mode": _code(ENTRY_MODES),
-    "previous_owner": _text(PREVIOUS_OWNER_LENGTH),
+    "previous_owner": bounded_text(PREVIOUS_OWNER_LENGTH),
     "previous_owner_siret": _siret,
     "financing_code": _financing_code,
-    "financing_label": _text(FINANCING_LABEL_LENGTH),
+    "financing_label": bounded_text(FINANCING_LABEL_LENGTH),
     "apl_agreement": _boolean,
-    "cus_segment": _text(CUS_SEGMENT_LENGTH),
+    "cus_segment": bounded_text(CUS_SEGMENT_LENGTH),
 }
 
 
