@@ -26,6 +26,13 @@ def valid_date(_: Any, __: Any, value: str | None) -> str | None:
         raise click.BadParameter(str(e)) from None
 
 
+#: The legal date of a query (`holdings`, `units`): as of the end of that day.
+as_of_option = click.option(
+    "--as-of",
+    callback=valid_date,
+    metavar="DATE",
+    help="Legal date YYYY-MM-DD (default: every transaction).",
+)
 format_option = click.option(
     "--format",
     "fmt",

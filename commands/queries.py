@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import click
 
-from commands.options import emit, format_option, known_at_option, valid_date
+from commands.options import as_of_option, emit, format_option, known_at_option
 from commands.session import InputRejected, failures, session
 from ledger.domain.values import Segment, Zone
 from projections import queries, register
@@ -20,12 +20,7 @@ JOURNAL_FORMATS = ("table", "json", "csv", "jsonl")
 
 
 @click.command()
-@click.option(
-    "--as-of",
-    callback=valid_date,
-    metavar="DATE",
-    help="Legal date YYYY-MM-DD (default: every transaction).",
-)
+@as_of_option
 @click.option("--entity", metavar="ID", help="Only this entity.")
 @click.option("--by", type=click.Choice(queries.DIMENSIONS), help="Also split by this dimension.")
 @known_at_option
@@ -51,12 +46,7 @@ def holdings(
 
 
 @click.command()
-@click.option(
-    "--as-of",
-    callback=valid_date,
-    metavar="DATE",
-    help="Legal date YYYY-MM-DD (default: every transaction).",
-)
+@as_of_option
 @click.option("--entity", metavar="ID", help="Only the units this entity holds.")
 @click.option("--right", type=click.Choice(register.RIGHTS), help="Only this right.")
 @click.option("--zone", type=click.Choice([z.value for z in Zone]), help="Only this zone.")

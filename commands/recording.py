@@ -13,7 +13,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING, Any, NoReturn, cast
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -226,10 +226,9 @@ def _record_rpls(
 ) -> tuple[ImportResult, RplsFile]:
     """Record the file's transactions, or print every error (exit 1).
 
-    The recorder reads the transactions as JSON Lines while the file is read; a file
-    with an error of its own ends with a line the recorder rejects, so that nothing is
-    recorded and the booking's errors are still found. Those are reported on the CSV
-    line of the unit they name (`RplsFile.line_of`).
+    The recorder books the transactions as the file is read; a file with errors of its
+    own is withheld (nothing recorded) once booked, so the ledger's errors are still
+    found. Those are reported on the CSV line of the unit they name (`RplsFile.line_of`).
     """
     from ledger.booking.rpls_file import FileError, RplsFile, entity_problem
     from ledger.domain.keys import entity_key
@@ -247,7 +246,9 @@ def _record_rpls(
         for _ in rpls.transactions():
             pass
     else:
-        result = s.recorder.record([(name, cast("IO[bytes]", _JsonLines(rpls)))])
+        result = s.recorder.record_values(
+            name, enumerate(rpls.transactions(), start=1), withhold=lambda: bool(rpls.errors)
+        )
         errors = [*rpls.errors, *_booking_errors(rpls, result)]
         if not errors:
             return result, rpls
@@ -262,36 +263,12 @@ def _booking_errors(rpls: RplsFile, result: ImportResult) -> list[FileError]:
 
     found: list[FileError] = []
     for error in result.errors:
-        if error.line > len(rpls.first_lines):
-            continue  # the line that stops a file with errors of its own
         message = error.message
         tx_id = rpls.transaction_id(error.line)
         if not message.startswith(f"register_units {tx_id}:"):
             message = f"register_units {tx_id}: {message}"
         found.append(FileError(rpls.source, rpls.line_of(error.line, message), message))
     return found
-
-
-class _JsonLines(io.RawIOBase):
-    """The transactions of an RPLS-shaped file as a stream of JSON Lines, read lazily."""
-
-    REJECTED = b'{"type": "rpls_file_rejected"}\n'
-
-    def __init__(self, rpls: RplsFile) -> None:
-        self.lines = self._lines(rpls)
-
-    @staticmethod
-    def _lines(rpls: RplsFile) -> Iterator[bytes]:
-        for tx in rpls.transactions():
-            yield json.dumps(tx, ensure_ascii=False).encode("utf-8") + b"\n"
-        if rpls.errors:
-            yield _JsonLines.REJECTED
-
-    def readable(self) -> bool:
-        return True
-
-    def readline(self, size: int | None = -1) -> bytes:
-        return next(self.lines, b"")
 
 
 def _read(name: str) -> bytes:
@@ -309,7 +286,6 @@ def _progress_bar(total: int, label: str) -> Any:
 
 
 def _record(s: Session, contents: list[tuple[str, bytes]]) -> ImportResult:
-    import io
 
     lines = sum(1 for _, data in contents for line in data.splitlines() if line.strip())
     sources = [(name, io.BytesIO(data)) for name, data in contents]
@@ -372,7 +348,6 @@ def demo(ctx: click.Context, units: int, seed: int, output: str | None, profile:
     Running the same demo again records nothing new; a different one (other --units,
     --seed or --profile) needs a database of its own (--db).
     """
-    import io
 
     from projections import queries
 
@@ -396,7 +371,6 @@ def demo(ctx: click.Context, units: int, seed: int, output: str | None, profile:
 
 def _demo_file(units: int, seed: int, profile: str, output: str | None) -> bytes:
     """The demo's transactions as a JSON Lines file, also written to `output` if given."""
-    import json
 
     from ledger.demo import generate
 

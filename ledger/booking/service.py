@@ -93,25 +93,49 @@ class Recorder:
     def record(
         self, sources: Iterable[tuple[str, IO[bytes]]], progress: Progress | None = None
     ) -> ImportResult:
+        """Record files of JSON Lines (each a name and its bytes)."""
+        entries = (
+            (name, number, value)
+            for name, stream in sources
+            for number, value in read_source(name, stream)
+        )
         with paused_gc():
-            return self._record(sources, progress)
+            return self._record(entries, progress)
+
+    def record_values(
+        self,
+        name: str,
+        values: Iterable[tuple[int, Any]],
+        withhold: Callable[[], bool] | None = None,
+        progress: Progress | None = None,
+    ) -> ImportResult:
+        """Record transactions already decoded (a line number and a JSON object each) from
+        another input format. `withhold`, asked once every value is parsed, says the source
+        found errors of its own: then every transaction is still booked, so the ledger's
+        errors are reported too, but nothing is recorded."""
+        with paused_gc():
+            return self._record(((name, n, v) for n, v in values), progress, withhold)
 
     def _record(
-        self, sources: Iterable[tuple[str, IO[bytes]]], progress: Progress | None
+        self,
+        entries: Iterable[tuple[str, int, Any]],
+        progress: Progress | None,
+        withhold: Callable[[], bool] | None = None,
     ) -> ImportResult:
         result = ImportResult()
         parsed: list[tuple[str, int, Transaction]] = []
         names: list[str] = []
-        for name, stream in sources:
-            names.append(name)
-            for number, value in read_source(name, stream):
-                if isinstance(value, LineError):
-                    result.errors.append(value)
-                    continue
-                try:
-                    parsed.append((name, number, parse_transaction(value)))
-                except RuleViolation as e:
-                    result.errors.append(LineError(name, number, e.message))
+        for name, number, value in entries:
+            if not names or names[-1] != name:
+                names.append(name)
+            if isinstance(value, LineError):
+                result.errors.append(value)
+                continue
+            try:
+                parsed.append((name, number, parse_transaction(value)))
+            except RuleViolation as e:
+                result.errors.append(LineError(name, number, e.message))
+        withheld = withhold is not None and withhold()
         head = self.store.head()
         self.empty = head == 0
         book = Book(self.index, self.load, self.app.mapper, HANDLERS)
@@ -134,9 +158,9 @@ class Recorder:
                 events.extend(booked)
         order = {name: i for i, name in enumerate(names)}
         result.errors.sort(key=lambda e: (order.get(e.source, -1), e.line))
-        if result.errors or not events:
+        if result.errors or withheld or not events:
             result.position = head
-            if result.errors:
+            if result.errors or withheld:
                 result.recorded = result.already_recorded = 0
             return result
         positions = self.store.append(events, book.expectations(head))

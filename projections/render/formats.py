@@ -82,13 +82,7 @@ def _cell(value: Any) -> str:
 
 def to_csv(doc: Document) -> str:
     rows = [_flat(r) for r in doc.rows]
-    columns = _columns(doc, rows)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_cell(row.get(c)) for c in columns])
-    return out.getvalue().rstrip("\n")
+    return "".join(_csv_pieces(_columns(doc, rows), rows))
 
 
 def _html(text: str) -> str:
@@ -102,25 +96,9 @@ def escape(text: str) -> str:
 
 
 def to_table(doc: Document) -> str:
+    """Every row in one block: the columns as wide as their widest value."""
     rows = [_flat(r) for r in doc.rows]
-    columns = _columns(doc, rows)
-    title = "  ".join(f"{k}: {escape(_cell(v))}" for k, v in doc.header.items() if v is not None)
-    if not rows:
-        return f"{title}\n(no rows)"
-    cells = [[escape(_cell(row.get(c))) for c in columns] for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    numeric = [all(_is_number(r[i]) for r in cells) for i in range(len(columns))]
-
-    def line(values: Sequence[str]) -> str:
-        parts = [
-            v.rjust(w) if num else v.ljust(w)
-            for v, w, num in zip(values, widths, numeric, strict=True)
-        ]
-        return "  ".join(parts).rstrip()
-
-    lines = [title, line(columns), line(["-" * w for w in widths])]
-    lines.extend(line(r) for r in cells)
-    return "\n".join(lines)
+    return "".join(_table_pieces(doc.header, rows, _columns(doc, rows), block=len(rows)))
 
 
 def _is_number(text: str) -> bool:
