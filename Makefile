@@ -6,7 +6,7 @@ PY      = $(BIN)/python
 UNITS  ?= 3000
 SOURCES = ledger projections commands cli.py tests bench docs/gen_cli.py
 
-.PHONY: demo test test-all lint typecheck bench bench-postgres clean docs
+.PHONY: demo test test-all lint typecheck bench bench-postgres bench-rpls clean docs
 
 $(BIN)/housing-ledger: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,12 @@ docs: $(BIN)/housing-ledger
 bench: UNITS = 100000
 bench: $(BIN)/housing-ledger
 	$(PY) -m bench.run --db sqlite --units $(UNITS) $(BENCH_ARGS)
+
+## bench-rpls: a group's RPLS files (UNITS units in all; SINGLE=1: one file) imported one
+## by one, with each import's time and peak memory (DB=postgresql: on the local server)
+bench-rpls: UNITS = 1000000
+bench-rpls: $(BIN)/housing-ledger
+	$(PY) -m bench.rpls_import --units $(UNITS) --db $(or $(DB),sqlite) $(if $(SINGLE),--single)
 
 ## bench-postgres: the same on PostgreSQL (127.0.0.1:5432, user postgres; a scratch
 ## database hl_bench_<random> is created and dropped)

@@ -246,7 +246,7 @@ def _record_rpls(
         for _ in rpls.transactions():
             pass
     else:
-        result = s.recorder.record_values(
+        result = s.recorder.record_stream(
             name, enumerate(rpls.transactions(), start=1), withhold=lambda: bool(rpls.errors)
         )
         errors = [*rpls.errors, *_booking_errors(rpls, result)]

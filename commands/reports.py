@@ -104,7 +104,8 @@ def report_sales(
     """Ventes HLM: units sold per seller against the target of selling 1% of the stock a
     year (suivi des engagements de vente de la CUS, délibération annuelle du conseil):
     buyer categories, share sold to sitting tenants (locataires occupants), blocks sold
-    to institutional investors, proceeds, sales rate."""
+    to institutional investors, proceeds (gross, and net of book value where the sales
+    recorded it), sales rate."""
     from projections.reports import sales
 
     _statement(ctx, fmt, lambda conn: sales.statement(conn, year, known_at, target_rate))

@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -48,6 +49,23 @@ IN_MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 
 def _uuid(key: UUID | str) -> UUID:
     return key if isinstance(key, UUID) else UUID(str(key))
+
+
+class InMemoryWriter:
+    """`JournalWriter` of the in-memory journal: writes straight into its list."""
+
+    def __init__(self, store: InMemoryEventStore) -> None:
+        self.store = store
+        self.start = self.head = store.head()
+        self.abandoned = False
+
+    def write(self, events: Sequence[StoredEvent]) -> list[int]:
+        self.store.events.extend(events)
+        first, self.head = self.head, self.store.head()
+        return list(range(first + 1, self.head + 1))
+
+    def abandon(self) -> None:
+        self.abandoned = True
 
 
 class InMemoryEventStore:
@@ -102,6 +120,19 @@ class InMemoryEventStore:
         self.events.extend(events)
         self.appends += 1
         return list(range(head + 1, head + 1 + len(events)))
+
+    @contextmanager
+    def writing(self) -> Iterator[InMemoryWriter]:
+        """As `SqlEventStore.writing`: the events written in the block are kept at its end
+        unless it raises or abandons (nobody else writes to this list meanwhile)."""
+        writer = InMemoryWriter(self)
+        try:
+            yield writer
+        except BaseException:
+            del self.events[writer.start :]
+            raise
+        if writer.abandoned:
+            del self.events[writer.start :]
 
     def rows(self, after: int = 0) -> list[StoredRow]:
         """The journal after position `after` as the projections read it: position, key

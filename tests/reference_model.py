@@ -40,14 +40,21 @@ Holding = tuple[str, ...]
 FULL, DISMEMBERED, LEFT = "full", "dismembered", "left"
 TENSE_ZONES = frozenset({"Abis", "A", "B1"})
 DIMENSIONS = ("zone", "segment", "financing", "commune", "region", "tense")
-BUYER_CATEGORIES = (
+BUYER_CATEGORIES = (  # the sale types of RPLS field 58, in their order
     "sitting_tenant",
+    "tenant_family",
     "tenant",
+    "caretaker",
     "individual",
     "social_landlord",
+    "sem",
+    "local_authority",
+    "approved_body",
     "institutional",
     "other",
 )
+#: The buyers of the home one tenant occupies: one unit per sale.
+SINGLE_HOME = ("sitting_tenant", "tenant_family")
 MOVEMENT_FIELDS = (
     "opening",
     "registered",
@@ -474,10 +481,13 @@ def _half_up(numerator: int, denominator: int, places: int = 4) -> str:
 def sales(txs: list[Tx], year: int, target_rate: str = "0.01") -> list[dict[str, Any]]:
     """The `rows` of `report sales --year YEAR [--target-rate R]`.
 
-    Row: {"entity", "opening_stock", "units_sold", "by_category" (all six categories),
-    "sitting_tenant_share", "block_sold_to_institutionals", "proceeds_eur", "sales_rate",
-    "target_rate", "target_met"}; every entity with opening stock > 0 or a sale dated in
-    the year (every buyer, to a registered entity too), sorted by entity.
+    Row: {"entity", "opening_stock", "units_sold", "by_category" (every category),
+    "sitting_tenant_share", "block_sold_to_institutionals", "proceeds_eur",
+    "net_proceeds_eur", "units_with_net_proceeds", "sales_rate", "target_rate",
+    "target_met"}; every entity with opening stock > 0 or a sale dated in the year (every
+    buyer, to a registered entity too), sorted by entity. `net_proceeds_eur` sums the
+    sales that recorded net proceeds (None when none did), `units_with_net_proceeds`
+    counts their units.
     """
     opening = stock(txs, f"{year - 1:04d}-12-31")
     year_sales = [
@@ -496,6 +506,8 @@ def sales(txs: list[Tx], year: int, target_rate: str = "0.01") -> list[dict[str,
             if tx["buyer"]["category"] == "institutional" and len(tx["units"]) > 1
         )
         proceeds = sum((Decimal(tx["price_eur"]) for tx in own), Decimal(0))
+        with_net = [tx for tx in own if tx.get("net_proceeds_eur") is not None]
+        net = sum((Decimal(tx["net_proceeds_eur"]) for tx in with_net), Decimal(0))
         rows.append(
             {
                 "entity": entity,
@@ -507,6 +519,8 @@ def sales(txs: list[Tx], year: int, target_rate: str = "0.01") -> list[dict[str,
                 else None,
                 "block_sold_to_institutionals": block,
                 "proceeds_eur": str(proceeds.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)),
+                "net_proceeds_eur": str(net.quantize(Decimal("0.01"))) if with_net else None,
+                "units_with_net_proceeds": sum(len(tx["units"]) for tx in with_net),
                 "sales_rate": _half_up(sold, base) if base else None,
                 "target_rate": target_rate,
                 "target_met": Fraction(sold, base) >= Fraction(Decimal(target_rate))
@@ -620,6 +634,7 @@ MONEY_RE = re.compile(r"^-?\d+(\.\d{1,2})?$")
 COMMUNE_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 DECIMAL_RE = re.compile(r"^\d+(\.\d+)?$")
 REGION_RE = re.compile(r"^\d{2}$")
+SIRET_RE = re.compile(r"^[0-9]{14}$")
 VALUE_LISTS = {
     "kind": {"group", "hlm", "lli", "fonciere", "pension_fund", "other"},
     "zone": {"Abis", "A", "B1", "B2", "C"},
@@ -634,8 +649,8 @@ COMMON_FIELDS = {"id", "type", "date", "reference", "note", "journal"}
 FIELDS: dict[str, tuple[set[str], set[str]]] = {  # type -> (required, optional)
     "register_entity": ({"entity", "name", "kind"}, {"region"}),
     "register_units": ({"entity", "units"}, set()),
-    "acquisition": ({"entity", "units", "mode", "price_eur"}, {"seller"}),
-    "sale": ({"entity", "units", "buyer", "price_eur"}, set()),
+    "acquisition": ({"entity", "units", "mode", "price_eur"}, {"seller", "seller_siret"}),
+    "sale": ({"entity", "units", "buyer", "price_eur"}, {"net_proceeds_eur"}),
     "bare_ownership_transfer": (
         {"entity", "bare_owner", "units", "usufruct_end", "consideration"},
         {"price_eur"},
@@ -669,7 +684,9 @@ RULE_CODES = frozenset({
     "unknown_entity", "entity_registered_later", "entity_inactive", "date_goes_back",
     # units, prices, dismemberment
     "unknown_unit", "unit_not_full_owner", "unit_not_dismembered", "price_negative",
-    "sitting_tenant_single_unit", "buyer_is_seller", "bare_owner_is_transferor",
+    "sitting_tenant_single_unit", "tenant_family_single_unit", "buyer_is_seller",
+    "bare_owner_is_transferor", "net_proceeds_above_price", "siret_format",
+    "seller_siret_without_seller",
     "usufruct_end_not_after_date", "usufruct_too_long", "gratuitous_with_price",
     "onerous_without_price", "merger_into_absorbed",
     # businesses
@@ -773,10 +790,21 @@ def _field_errors(tx: Any) -> list[Error]:
             errors.append(("value_list", f"invalid {key} {tx[key]!r}"))
     if "region" in tx and not (isinstance(tx["region"], str) and REGION_RE.match(tx["region"])):
         errors.append(("region_format", f"invalid region {tx['region']!r}"))
-    if "price_eur" in tx and not (
-        isinstance(tx["price_eur"], str) and MONEY_RE.match(tx["price_eur"])
+    for key in ("price_eur", "net_proceeds_eur"):
+        if key in tx and not (isinstance(tx[key], str) and MONEY_RE.match(tx[key])):
+            errors.append(("money_format", f"{key} must be a decimal string: {tx[key]!r}"))
+    if (
+        tx["type"] == "sale"
+        and "net_proceeds_eur" in tx
+        and not errors
+        and Decimal(tx["net_proceeds_eur"]) > Decimal(tx["price_eur"])
     ):
-        errors.append(("money_format", f"price_eur must be a decimal string: {tx['price_eur']!r}"))
+        errors.append(("net_proceeds_above_price", "net_proceeds_eur is more than price_eur"))
+    if "seller_siret" in tx:
+        if not (isinstance(tx["seller_siret"], str) and SIRET_RE.match(tx["seller_siret"])):
+            errors.append(("siret_format", f"seller_siret is not 14 digits: {tx['seller_siret']}"))
+        if "seller" not in tx:
+            errors.append(("seller_siret_without_seller", "seller_siret without a seller"))
     if "usufruct_end" in tx and not is_date(tx["usufruct_end"]):
         errors.append(("date_format", f"invalid usufruct_end {tx['usufruct_end']!r}"))
     for key in ("headcount", "employees_transferred"):
@@ -918,8 +946,9 @@ def _type_errors(state: State, accepted: list[Tx], tx: Tx) -> list[Error]:
         ]
     elif kind == "sale":
         errors += _units_errors(state, tx, FULL)
-        if tx["buyer"]["category"] == "sitting_tenant" and len(tx["units"]) != 1:
-            errors.append(("sitting_tenant_single_unit", "a sale to a sitting tenant has one unit"))
+        if tx["buyer"]["category"] in SINGLE_HOME and len(tx["units"]) != 1:
+            code = f"{tx['buyer']['category']}_single_unit"
+            errors.append((code, "a sale of the home a tenant occupies has one unit"))
         if tx["buyer"].get("entity") == tx["entity"]:
             errors.append(("buyer_is_seller", "buyer.entity is the seller"))
     elif kind == "bare_ownership_transfer":

@@ -71,7 +71,8 @@ def add_30_years(d: dt.date, leap: str = "strict") -> dt.date:
 
 
 def money(cents: int) -> str:
-    return f"{cents // 100}.{cents % 100:02d}"
+    sign, cents = ("-" if cents < 0 else ""), abs(cents)
+    return f"{sign}{cents // 100}.{cents % 100:02d}"
 
 
 def tx_names(tx: Tx) -> set[str]:
@@ -310,6 +311,11 @@ class _Builder:
         )
         return money(cents)
 
+    def net_proceeds(self, price: str) -> str:
+        """Net proceeds of a lot sold for `price`: at most the price, a loss too."""
+        cents = int(price.replace(".", ""))  # `money` gives 2 decimals
+        return money(self.draw(st.integers(-cents - 100, cents)))
+
     def unit_object(self, year: int, taken: set[str], rpls: str | None = None) -> Tx:
         draw, w = self.draw, self.world
         freed = sorted(self.seen_units - set(w.holding) - taken)
@@ -403,6 +409,8 @@ class _Builder:
             tx["price_eur"] = self.price()
             if draw(st.booleans()):
                 tx["seller"] = "Promoteur X"
+                if draw(st.booleans()):
+                    tx["seller_siret"] = draw(st.from_regex(r"[0-9]{14}", fullmatch=True))
         return self.record(tx)
 
     def sale(
@@ -418,37 +426,36 @@ class _Builder:
             how = draw(st.sampled_from(hows + (["entity"] if others else [])))
         if how == "sitting_tenant":
             units = units or [draw(st.sampled_from(own))]
-            buyer: Tx = {"category": "sitting_tenant"}
+            buyer: Tx = {"category": draw(st.sampled_from(("sitting_tenant", "tenant_family")))}
         elif how == "lot":
             units = units or self.subset(own)
-            buyer = {
-                "category": draw(
-                    st.sampled_from(("tenant", "individual", "other", "social_landlord"))
-                )
-            }
+            lot_buyers = ("tenant", "caretaker", "individual", "other", "social_landlord")
+            buyer = {"category": draw(st.sampled_from((*lot_buyers, "sem", "local_authority")))}
         elif how == "block":
             units = units or self.subset(own, 2, 5)
             buyer = {"category": "institutional"}
         else:
             units = units or self.subset(own)
+            entity_buyers = ("social_landlord", "sem", "approved_body", "institutional", "other")
             buyer = {
-                "category": draw(st.sampled_from(("social_landlord", "institutional", "other"))),
+                "category": draw(st.sampled_from(entity_buyers)),
                 "entity": draw(st.sampled_from(others)),
             }
         if draw(st.booleans()):
             buyer["name"] = "Acquéreur"
         d = self.pick_date(self.floor([seller, *tx_names({"type": "sale", "buyer": buyer})], units))
-        return self.record(
-            {
-                "id": self.new_id("SALE"),
-                "type": "sale",
-                "date": iso(d),
-                "entity": seller,
-                "units": units,
-                "buyer": buyer,
-                "price_eur": self.price(),
-            }
-        )
+        tx: Tx = {
+            "id": self.new_id("SALE"),
+            "type": "sale",
+            "date": iso(d),
+            "entity": seller,
+            "units": units,
+            "buyer": buyer,
+            "price_eur": self.price(),
+        }
+        if draw(st.booleans()):
+            tx["net_proceeds_eur"] = self.net_proceeds(tx["price_eur"])
+        return self.record(tx)
 
     def bare_ownership_transfer(self, transferor: str | None = None) -> Tx:
         draw = self.draw
@@ -746,6 +753,29 @@ class _Bad:
     def sitting_tenant_single_unit(self) -> Tx:
         seller, units = self.holder(2)
         return self.sale(seller, units[:2], category="sitting_tenant")
+
+    def tenant_family_single_unit(self) -> Tx:
+        seller, units = self.holder(2)
+        return self.sale(seller, units[:2], category="tenant_family")
+
+    def net_proceeds_above_price(self) -> Tx:
+        seller, units = self.holder()
+        tx = self.sale(seller, units[:1], category="individual")
+        tx["net_proceeds_eur"] = self.b.draw(st.sampled_from(("150000.01", "999999.99")))
+        return tx
+
+    def siret_format(self) -> Tx:
+        bad = self.b.draw(st.sampled_from(("1234567890123", "123456789012345", "1234567890123a")))
+        return self.new_units(
+            "ACQ", self.active(1)[0], type="acquisition", mode="existing", price_eur="1.00",
+            seller="Vendeur", seller_siret=bad,
+        )  # fmt: skip
+
+    def seller_siret_without_seller(self) -> Tx:
+        return self.new_units(
+            "ACQ", self.active(1)[0], type="acquisition", mode="existing", price_eur="1.00",
+            seller_siret="41234567800012",
+        )  # fmt: skip
 
     def unknown_entity(self) -> Tx:
         if self.b.draw(st.booleans()):

@@ -155,6 +155,34 @@ class Book:
         merger = head if self.has_merger else None
         return Expectations(dict(self.versions_read), merger, self.labels, read_at=head)
 
+    def release(self, tx: Transaction) -> None:
+        """Forget the units `tx` entered, now that its events are written in the open
+        database transaction (`Recorder.record_stream`): a later line naming one of them
+        reads it back from there through `loader`, as any stored unit. Only the caller can
+        know that no later line needs the import's own lists of them (`rpls`,
+        `entered_by`): for a stream of registrations whose unit and rpls ids are unique
+        across the stream, as an RPLS file's are."""
+        booked = self.booked.pop(tx.id)
+        entry = transaction_key(tx.id)  # the journal entry: written too
+        self.aggregates.pop(entry, None)
+        self.versions_read.pop(entry, None)
+        self.labels.pop(entry, None)
+        for entity in named_entities(tx):
+            self.named[entity].remove(tx.id)
+        held = self.entered_by.get(tx["entity"], {})
+        for unit_id in booked.units:
+            key = unit_key(unit_id)
+            self.aggregates.pop(key, None)
+            self.entries.pop(key, None)
+            self.touched.pop(key, None)
+            self.versions_read.pop(key, None)
+            self.labels.pop(key, None)
+            held.pop(key, None)
+        for spec in tx.fields.get("units") or ():
+            if isinstance(spec, UnitSpec) and spec.rpls_id:
+                self.rpls.pop(spec.rpls_id, None)
+                self.rpls_indexed.pop(spec.rpls_id, None)
+
     # -- booking -------------------------------------------------------------------
     def apply(self, tx: Transaction) -> list[StoredEvent] | str:
         """Book one transaction: its new events in stored form, in order, or

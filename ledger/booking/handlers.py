@@ -31,7 +31,14 @@ from ledger.domain import (
     entity_key,
     unit_key,
 )
-from ledger.domain.values import MAX_USUFRUCT_YEARS, Consideration, EntryMode, add_years
+from ledger.domain.values import (
+    MAX_USUFRUCT_YEARS,
+    SINGLE_HOME_BUYERS,
+    Consideration,
+    EntryMode,
+    add_years,
+    split_cents,
+)
 from ledger.errors import RuleViolation
 
 
@@ -175,10 +182,12 @@ def _sale(book: Book, tx: Transaction, booked: Booked) -> list[Aggregate]:
     seller = tx["entity"]
     book.entity(seller, tx.date, "seller")
     buyer = tx["buyer"]
-    if buyer["category"] == "sitting_tenant" and len(tx["units"]) != 1:
+    if buyer["category"] in SINGLE_HOME_BUYERS and len(tx["units"]) != 1:
+        whom = "a sitting tenant" if buyer["category"] == "sitting_tenant" else "a tenant's family"
         raise RuleViolation(
             "sitting_tenant_single_unit",
-            f"a sale to a sitting tenant is of exactly one unit, not {len(tx['units'])}",
+            f"a sale to {whom} is of exactly one unit (the home the tenant occupies), "
+            f"not {len(tx['units'])}",
         )
     if buyer["entity"] is not None:
         if buyer["entity"] == seller:
@@ -187,8 +196,12 @@ def _sale(book: Book, tx: Transaction, booked: Booked) -> list[Aggregate]:
     units = [book.unit(u) for u in tx["units"]]
     for unit in units:
         unit.check_full_owner(seller, tx.date)
-    for unit in units:
-        unit.sell(seller, buyer["entity"], str(buyer["category"]), tx.id, tx.date)
+    count, net = len(units), tx["net_proceeds_eur"]
+    prices = split_cents(tx["price_eur"], count)
+    nets = split_cents(net, count) if net is not None else [None] * count
+    category = str(buyer["category"])
+    for unit, price, proceeds in zip(units, prices, nets, strict=True):
+        unit.sell(seller, buyer["entity"], category, tx.id, tx.date, price, proceeds)
     booked.units.extend(tx["units"])
     return list(units)
 

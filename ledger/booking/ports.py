@@ -8,6 +8,7 @@ can answer, served by the projections). Tests hand it in-memory fakes.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
 from uuid import UUID
@@ -32,6 +33,21 @@ class Expectations:
     read_at: int | None = None
 
 
+class JournalWriter(Protocol):
+    """Stores events at the end of the journal inside one open database transaction."""
+
+    head: int
+
+    def write(self, events: Sequence[StoredEvent]) -> list[int]:
+        """Store `events` in this order (visible to the store's reads from now on); their
+        positions."""
+        ...
+
+    def abandon(self) -> None:
+        """Record nothing after all: everything written in the transaction is dropped."""
+        ...
+
+
 class EventStore(Protocol):
     def head(self) -> int:
         """The position of the last stored event (0 when empty)."""
@@ -47,6 +63,12 @@ class EventStore(Protocol):
         Raises `ConcurrencyConflict` when an expectation no longer holds or another writer
         stored a conflicting event; nothing is written then.
         """
+        ...
+
+    def writing(self) -> AbstractContextManager[JournalWriter]:
+        """A `JournalWriter` holding the journal's write lock for the block: what it wrote
+        is committed at the end of the block, or dropped if the block raises or abandons.
+        Nobody else writes meanwhile, so what the block reads stays true."""
         ...
 
 

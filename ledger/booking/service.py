@@ -116,6 +116,61 @@ class Recorder:
         with paused_gc():
             return self._record(((name, n, v) for n, v in values), progress, withhold)
 
+    def record_stream(
+        self,
+        name: str,
+        values: Iterable[tuple[int, Any]],
+        withhold: Callable[[], bool] | None = None,
+        progress: Progress | None = None,
+    ) -> ImportResult:
+        """Record `register_units` transactions (a line number and a JSON object each) in
+        memory that does not grow with the number of units: each transaction is booked
+        and written as it comes, in one database transaction that holds the journal's
+        write lock from the first to the last (so nothing read can change meanwhile), and
+        is then forgotten (`Book.release`). As `record_values`, every transaction is still
+        booked after an error, and then nothing is recorded (the writer abandons). The
+        caller guarantees that unit ids and rpls ids are unique across the transactions
+        (an RPLS file checks both): a released unit is found again in the journal, but
+        not its rpls id."""
+        result = ImportResult()
+        with paused_gc(), self.store.writing() as writer:
+            head = writer.head
+            self.empty = head == 0
+            book = Book(self.index, self.load, self.app.mapper, HANDLERS)
+            for done, (number, value) in enumerate(values, start=1):
+                if progress is not None:
+                    progress(done)
+                try:
+                    tx = parse_transaction(value)
+                except RuleViolation as e:
+                    result.errors.append(LineError(name, number, e.message))
+                    continue
+                if tx.type != "register_units":
+                    raise ValueError(f"record_stream records register_units, not {tx.type}")
+                book.prefetch([tx])
+                try:
+                    booked = book.apply(tx)
+                except RuleViolation as e:
+                    result.errors.append(LineError(name, number, f"{tx.type} {tx.id}: {e.message}"))
+                    continue
+                if booked == ALREADY_RECORDED:
+                    result.already_recorded += 1
+                    continue
+                assert isinstance(booked, list)
+                result.recorded += 1
+                # Written even after an error (the block then drops it all), so that the
+                # lines after it are checked against what the lines before it recorded.
+                result.events += len(writer.write(booked))
+                self.empty = False
+                book.release(tx)
+            if result.errors or (withhold is not None and withhold()):
+                writer.abandon()
+                result.recorded = result.already_recorded = result.events = 0
+                result.position = head
+            else:
+                result.position = writer.head
+        return result
+
     def _record(
         self,
         entries: Iterable[tuple[str, int, Any]],

@@ -22,6 +22,7 @@ from ledger.booking.unitextras import (
     bounded_text,
     check_unit_extension,
     parse_rpls,
+    parse_siret,
 )
 from ledger.booking.unitextras import json_type as _json_type
 from ledger.booking.unitlines import UnitSpec as UnitSpec  # re-exported: part of the format
@@ -117,7 +118,8 @@ def _date(name: str, value: Any) -> date:
         ) from None
 
 
-def _money(name: str, value: Any) -> Decimal:
+def _amount(name: str, value: Any) -> Decimal:
+    """An amount that may be negative (net proceeds: a loss)."""
     if not isinstance(value, str):
         raise InvalidField(
             "money_type",
@@ -132,6 +134,11 @@ def _money(name: str, value: Any) -> Decimal:
             f"field '{name}' {value[:40]!r} is not an amount with at most 2 decimals "
             "(and at most 15 digits before the point)",
         ) from None
+    return amount
+
+
+def _money(name: str, value: Any) -> Decimal:
+    amount = _amount(name, value)
     if amount < 0:
         raise InvalidField("negative", f"field '{name}' must be >= 0, not {value}")
     return amount
@@ -337,9 +344,12 @@ SCHEMAS: dict[str, Schema] = {
             "mode": _choice(AcquisitionMode),
             "price_eur": _money,
         },
-        {"seller": _text},
+        {"seller": _text, "seller_siret": parse_siret},
     ),
-    "sale": Schema({"entity": _ident, "units": _id_list, "buyer": _buyer, "price_eur": _money}, {}),
+    "sale": Schema(
+        {"entity": _ident, "units": _id_list, "buyer": _buyer, "price_eur": _money},
+        {"net_proceeds_eur": _amount},
+    ),
     "bare_ownership_transfer": Schema(
         {
             "entity": _ident,
@@ -376,6 +386,33 @@ SCHEMAS: dict[str, Schema] = {
     "reversal": Schema({"reverses": _ident, "reason": _text}, {}),
 }
 TRANSACTION_TYPES = tuple(SCHEMAS)
+
+
+def _check_acquisition(fields: Mapping[str, Any]) -> None:
+    """A SIRET is the seller's: `seller_siret` only with `seller` (RPLS fields 30, 31)."""
+    if fields["seller_siret"] is not None and fields["seller"] is None:
+        raise InvalidField(
+            "missing_field", "missing field 'seller' (seller_siret is the seller's SIRET)"
+        )
+
+
+def _check_sale(fields: Mapping[str, Any]) -> None:
+    """Net proceeds are the price less the net book value (RPLS field 61): a loss may make
+    them negative, nothing makes them more than the price."""
+    net, price = fields["net_proceeds_eur"], fields["price_eur"]
+    if net is not None and net > price:
+        raise InvalidField(
+            "net_proceeds_above_price",
+            f"field 'net_proceeds_eur' {net} is more than price_eur {price} (net proceeds "
+            "are the price less the net book value)",
+        )
+
+
+#: The rules between the fields of one transaction, by type (nothing from the ledger).
+CROSS_CHECKS: dict[str, Callable[[Mapping[str, Any]], None]] = {
+    "acquisition": _check_acquisition,
+    "sale": _check_sale,
+}
 
 
 def parse_transaction(obj: Any) -> Transaction:
@@ -419,6 +456,9 @@ def parse_transaction(obj: Any) -> Transaction:
             fields[key] = parser(key, raw[key])
         for key, parser in schema.optional.items():
             fields[key] = parser(key, raw[key]) if raw.get(key) is not None else None
+        check = CROSS_CHECKS.get(tx_type)
+        if check is not None:
+            check(fields)
     except InvalidField as e:
         raise InvalidField(e.code, f"{tx_type} {tx_id}: {e.message}") from None
     return Transaction(id=tx_id, type=tx_type, date=tx_date, fields=fields, raw=raw)

@@ -133,7 +133,8 @@ def _year(name: str, value: Any) -> int:
     return value
 
 
-def _siret(name: str, value: Any) -> str:
+def parse_siret(name: str, value: Any) -> str:
+    """A SIRET: 14 digits (`rpls.previous_owner_siret`, an acquisition's `seller_siret`)."""
     if not isinstance(value, str) or not SIRET_PATTERN.fullmatch(value):
         raise InvalidField("siret_format", f"field '{name}' must be 14 digits (a SIRET)")
     return value
@@ -161,7 +162,7 @@ RPLS_FIELDS: Mapping[str, Callable[[str, Any], Any]] = {
     "entry_year": _year,
     "entry_mode": _code(ENTRY_MODES),
     "previous_owner": bounded_text(PREVIOUS_OWNER_LENGTH),
-    "previous_owner_siret": _siret,
+    "previous_owner_siret": parse_siret,
     "financing_code": _financing_code,
     "financing_label": bounded_text(FINANCING_LABEL_LENGTH),
     "apl_agreement": _boolean,

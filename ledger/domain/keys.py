@@ -24,7 +24,9 @@ def _uuid5(name: str) -> UUID:
     return UUID(int=(digest & _VERSION_MASK) | _VERSION_5)
 
 
-@lru_cache(maxsize=1 << 20)
+#: Bounded, so that a streamed import does not keep a key for every unit of a file: a
+#: unit's key is asked for several times within one transaction, rarely across them.
+@lru_cache(maxsize=1 << 16)
 def unit_key(unit_id: str) -> UUID:
     return _uuid5("unit:" + unit_id)
 

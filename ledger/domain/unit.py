@@ -32,6 +32,18 @@ def upcast_entry_v1_v2(state: dict[str, Any]) -> None:
         state.setdefault(name, value)
 
 
+#: The fields version 2 of `Unit.Sold` added, and what a version 1 state recorded for
+#: them: nothing (the unit's shares of the lot's price and net proceeds were not recorded).
+SALE_V2_FIELDS: dict[str, Any] = {"price_eur": None, "net_proceeds_eur": None}
+
+
+def upcast_sale_v1_v2(state: dict[str, Any]) -> None:
+    """A version 1 sale state as version 2 (the library calls it on read; the read side's
+    fold reads both versions with the same defaults, `SALE_V2_FIELDS`)."""
+    for name, value in SALE_V2_FIELDS.items():
+        state.setdefault(name, value)
+
+
 class Unit(Aggregate):
     """A home. Its events are the only record of who held it, and how, when."""
 
@@ -114,15 +126,27 @@ class Unit(Aggregate):
 
     class Sold(Aggregate.Event):
         """`seller` sold the unit; to `buyer` (a registered entity, in full ownership) or out
-        of the ledger when `buyer` is None. `category` is the buyer category."""
+        of the ledger when `buyer` is None. `category` is the buyer category. `price_eur`
+        and `net_proceeds_eur`: the unit's shares of the lot's price and net proceeds
+        (`ledger.domain.values.split_cents`; None: the sale recorded no net proceeds).
+
+        Version 2 added `price_eur` and `net_proceeds_eur`; a version 1 state is upcast
+        with both None (what it recorded: no share; the lot's price is in the journal)."""
 
         TOPIC = "ledger.domain:Unit.Sold"
+        class_version = 2
 
         seller: str
         buyer: str | None
         category: str
         transaction: str
         on: date
+        price_eur: Decimal | None = None
+        net_proceeds_eur: Decimal | None = None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            upcast_sale_v1_v2(state)
 
         def apply(self, aggregate: Unit) -> None:
             aggregate._push(self.transaction, self.on)
@@ -296,11 +320,26 @@ class Unit(Aggregate):
         self.trigger_event(Unit.Reentered, **entry)
 
     def sell(
-        self, seller: str, buyer: str | None, category: str, transaction: str, on: date
+        self,
+        seller: str,
+        buyer: str | None,
+        category: str,
+        transaction: str,
+        on: date,
+        price_eur: Decimal | None = None,
+        net_proceeds_eur: Decimal | None = None,
     ) -> None:
+        """Sell the unit; `price_eur` and `net_proceeds_eur` are its shares of the lot's."""
         self.check_full_owner(seller, on)
         self.trigger_event(
-            Unit.Sold, seller=seller, buyer=buyer, category=category, transaction=transaction, on=on
+            Unit.Sold,
+            seller=seller,
+            buyer=buyer,
+            category=category,
+            transaction=transaction,
+            on=on,
+            price_eur=price_eur,
+            net_proceeds_eur=net_proceeds_eur,
         )
 
     def transfer_bare_ownership(

@@ -69,12 +69,24 @@ class Financing(StrEnum):
 
 
 class BuyerCategory(StrEnum):
-    SITTING_TENANT = "sitting_tenant"
-    TENANT = "tenant"
-    INDIVIDUAL = "individual"
-    SOCIAL_LANDLORD = "social_landlord"
-    INSTITUTIONAL = "institutional"
-    OTHER = "other"
+    """Who bought a unit: the sale types of the RPLS arrêté (field 58), in its order
+    (`institutional` and `other` are both its type 10, another legal person)."""
+
+    SITTING_TENANT = "sitting_tenant"  # 01 the tenant who lives in the unit
+    TENANT_FAMILY = "tenant_family"  # 02 that tenant's spouse, ascendant or descendant
+    TENANT = "tenant"  # 03 another tenant of the seller
+    CARETAKER = "caretaker"  # 04 a caretaker (gardien) of the seller's buildings
+    INDIVIDUAL = "individual"  # 05 another natural person
+    SOCIAL_LANDLORD = "social_landlord"  # 06 an HLM body
+    SEM = "sem"  # 07 a société d'économie mixte
+    LOCAL_AUTHORITY = "local_authority"  # 08 a local authority or a grouping of them
+    APPROVED_BODY = "approved_body"  # 09 a body approved under CCH L365-2
+    INSTITUTIONAL = "institutional"  # 10 another legal person: an institutional investor
+    OTHER = "other"  # 10 another legal person (or a buyer of no category above)
+
+
+#: The categories whose sale is of the home one tenant occupies: exactly one unit.
+SINGLE_HOME_BUYERS = frozenset({BuyerCategory.SITTING_TENANT, BuyerCategory.TENANT_FAMILY})
 
 
 class Sector(StrEnum):
@@ -111,6 +123,24 @@ def parse_money(text: str) -> Decimal:
         return Decimal(text)
     except InvalidOperation as e:  # pragma: no cover - the pattern already guarantees it
         raise ValueError(f"{text!r} is not an amount") from e
+
+
+def split_cents(total: Decimal, parts: int) -> list[Decimal]:
+    """A lot's amount (a price, net proceeds) split among its `parts` units in the lot's
+    order: equal shares in cents, the leftover cents one each to the first units. The
+    shares add up to `total` exactly and differ by at most one cent, for a negative total
+    (a loss) too: each share is the floor of the equal share, or one cent more. Every
+    share has exactly 2 decimals. The one statement of the rule: the booking records each
+    unit's share in its `Unit.Sold` event, the RPLS extract splits a sale recorded before
+    it did the same way. Raises ValueError for a total with more than 2 decimals or no part."""
+    if parts < 1:
+        raise ValueError(f"cannot split an amount among {parts} units")
+    cents = total.scaleb(2)
+    if cents != cents.to_integral_value():
+        raise ValueError(f"{total} has more than 2 decimals")
+    share, leftover = divmod(int(cents), parts)  # floor division: leftover >= 0
+    low, high = Decimal(share).scaleb(-2), Decimal(share + 1).scaleb(-2)
+    return [high] * leftover + [low] * (parts - leftover)
 
 
 def parse_date(text: str) -> date:

@@ -19,6 +19,8 @@ from ledger.storage.application import EVENTS_TABLE, HousingLedger, persistence_
 from ledger.storage.database import Connection, Database
 
 SCHEMA_KEY = "schema_version"
+#: The columns of `hl_movements` schema version 6 added.
+SHARE_COLUMNS = ("price_eur", "net_proceeds_eur")
 
 
 def stored_version(conn: Connection) -> int | None:
@@ -103,11 +105,16 @@ def upgrade(db: Database, conn: Connection, version: int) -> None:
     Version 2 adds the holdings tally, derived from the current periods; version 3 the
     partial indexes of the usufruct and bare-ownership periods; version 4 the reporting
     views; version 5 the column `hl_units.rpls` (NULL in older rows: they have no RPLS
-    values, which only version 2 of `Unit.Entered` records)."""
+    values, which only version 2 of `Unit.Entered` records); version 6 the columns
+    `hl_movements.price_eur` and `net_proceeds_eur` (NULL in older rows: only version 2
+    of `Unit.Sold` records a unit's shares), and the views again (`hl_v_movements` gains
+    them)."""
     engine = create_engine(db.url)
     try:
         schema.metadata.create_all(engine, tables=[schema.holding_days])
-        has_rpls = any(c["name"] == "rpls" for c in inspect(engine).get_columns("hl_units"))
+        columns = inspect(engine)
+        has_rpls = any(c["name"] == "rpls" for c in columns.get_columns("hl_units"))
+        movement_columns = {c["name"] for c in columns.get_columns("hl_movements")}
     finally:
         engine.dispose()
     with conn.transaction():
@@ -123,10 +130,12 @@ def upgrade(db: Database, conn: Connection, version: int) -> None:
                 conn.execute(
                     str(CreateIndex(index, if_not_exists=True).compile(dialect=engine.dialect))
                 )
-        if version < 4:
-            _create_views(conn)
         if version < 5 and not has_rpls:
             conn.execute("ALTER TABLE hl_units ADD COLUMN rpls TEXT")
+        for column in SHARE_COLUMNS:  # version 6
+            if column not in movement_columns:
+                conn.execute(f"ALTER TABLE hl_movements ADD COLUMN {column} TEXT")
+        _create_views(conn)  # version 4 created them, version 6 changed hl_v_movements
         conn.execute(
             "UPDATE hl_meta SET value = ? WHERE key = ?", (str(schema.SCHEMA_VERSION), SCHEMA_KEY)
         )

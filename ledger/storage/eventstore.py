@@ -4,7 +4,8 @@ The table and the stored format are the library's own (`housingledger_events`, c
 eventsourcing-sqlalchemy; states encoded by the application's mapper), so the library can
 read everything written here. What this adapter adds:
 
-- `append` writes a whole import in one database transaction that holds the journal's
+- `append` (and `writing`, for an import written as it is read) writes a whole import in
+  one database transaction that holds the journal's
   write lock (SQLite `BEGIN IMMEDIATE`; PostgreSQL `LOCK TABLE ... IN EXCLUSIVE MODE`, the
   lock the library itself takes), checks the optimistic-concurrency expectations under
   that lock, and gives events explicit consecutive ids, so positions have no gaps and
@@ -16,7 +17,8 @@ read everything written here. What this adapter adds:
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -59,6 +61,34 @@ def database_error(error: BaseException) -> DatabaseUnavailable | None:
     except ImportError:  # pragma: no cover
         pass
     return None
+
+
+class JournalWriter:
+    """Stores events at the end of the journal, inside `SqlEventStore.writing`'s database
+    transaction: consecutive positions from `head` + 1, the `after_append` hooks run on
+    each call. What it wrote is visible to the store's reads on the same connection."""
+
+    def __init__(self, store: SqlEventStore, head: int) -> None:
+        self.store = store
+        self.head = head
+        self.written = 0
+        self.abandoned = False
+
+    def write(self, events: Sequence[StoredEvent]) -> list[int]:
+        """Store `events` in this order; their positions."""
+        store, first = self.store, self.head
+        for start in range(0, len(events), APPEND_CHUNK):
+            chunk = events[start : start + APPEND_CHUNK]
+            store.conn.insert_many(store.table, EVENT_COLUMNS, store._rows(first + start, chunk))
+        for hook in store.after_append:
+            hook(store.conn, first + 1, events)
+        self.head += len(events)
+        self.written += len(events)
+        return list(range(first + 1, self.head + 1))
+
+    def abandon(self) -> None:
+        """Write nothing after all: the transaction is rolled back at the end of the block."""
+        self.abandoned = True
 
 
 def _key(key: UUID | str) -> UUID:
@@ -135,28 +165,36 @@ class SqlEventStore:
 
     # -- writing -------------------------------------------------------------------
     def append(self, events: Sequence[StoredEvent], expect: Expectations) -> list[int]:
+        with self.writing() as writer:
+            self._check(expect)
+            return writer.write(events)
+
+    @contextmanager
+    def writing(self) -> Iterator[JournalWriter]:
+        """A database transaction holding the journal's write lock, for `JournalWriter.write`
+        to store events in as many calls as wanted: committed at the end of the block,
+        rolled back if it raises or calls `abandon`. Errors of the driver are raised as the
+        ledger's (`ConcurrencyConflict`, `DatabaseUnavailable`)."""
         conn = self.conn
         try:
             conn.begin()
             try:
                 if conn.is_pg:
                     conn.execute(f"LOCK TABLE {self.table} IN EXCLUSIVE MODE")
-                self._check(expect)
-                head = self.head()
-                for start in range(0, len(events), APPEND_CHUNK):
-                    chunk = events[start : start + APPEND_CHUNK]
-                    conn.insert_many(self.table, EVENT_COLUMNS, self._rows(head + start, chunk))
-                if conn.is_pg:
+                writer = JournalWriter(self, self.head())
+                yield writer
+                if writer.written and conn.is_pg:
                     conn.execute(
                         "SELECT setval(pg_get_serial_sequence(?, 'id'), ?)",
-                        (self.table, head + len(events)),
+                        (self.table, writer.head),
                     )
-                for hook in self.after_append:
-                    hook(conn, head + 1, events)
             except BaseException:
                 conn.rollback()
                 raise
-            conn.commit()
+            if writer.abandoned:
+                conn.rollback()
+            else:
+                conn.commit()
         except Exception as e:
             if is_integrity_error(e):
                 raise ConcurrencyConflict(
@@ -167,7 +205,6 @@ class SqlEventStore:
             if unavailable is not None:
                 raise unavailable from None
             raise
-        return list(range(head + 1, head + 1 + len(events)))
 
     def _rows(self, after: int, events: Sequence[StoredEvent]) -> list[tuple[Any, ...]]:
         """Rows of EVENT_COLUMNS for events stored from position `after` + 1. On PostgreSQL

@@ -25,8 +25,9 @@ from sqlalchemy import (
 )
 
 #: 2: hl_holding_days; 3: hl_periods_usufruct, hl_periods_bare_ownership; 4: the reporting
-#: views of ledger/storage/views.py; 5: hl_units.rpls.
-SCHEMA_VERSION = 5
+#: views of ledger/storage/views.py; 5: hl_units.rpls; 6: hl_movements.price_eur and
+#: hl_movements.net_proceeds_eur (and the view hl_v_movements with them).
+SCHEMA_VERSION = 6
 DISMEMBERED = ("usufruct", "bare_ownership")
 metadata = MetaData()
 POS = BigInteger().with_variant(Integer(), "sqlite")
@@ -152,6 +153,11 @@ movements = Table(
     Column("unit_key", String(32), nullable=False),
     Column("kind", String(16), nullable=False),
     Column("voided_at", POS),
+    # Schema 6: on a seller's `sold` or `transferred` movement, the unit's shares of the
+    # sale's price and net proceeds as its `Unit.Sold` event (version 2) recorded them
+    # (money strings); NULL on every other movement and on a sale of version 1.
+    Column("price_eur", Text),
+    Column("net_proceeds_eur", Text),
     Index("hl_movements_date", "date", "entity"),
     Index("hl_movements_txn", "txn"),
 )

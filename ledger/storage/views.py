@@ -78,12 +78,25 @@ UNITS_CURRENT = View(
 #: reversed has no current `hl_units` row: any version names it.
 _UNIT_ID = "(SELECT MIN(u.unit_id) FROM hl_units u WHERE u.unit_key = {a}.unit_key)"
 
+#: Schema 6 added `price_eur` and `net_proceeds_eur` at the end (the unit's shares of a
+#: sale, on the seller's row).
 MOVEMENTS = View(
     "hl_v_movements",
-    ("position", "transaction_id", "type", "date", "entity", "unit_id", "kind"),
+    (
+        "position",
+        "transaction_id",
+        "type",
+        "date",
+        "entity",
+        "unit_id",
+        "kind",
+        "price_eur",
+        "net_proceeds_eur",
+    ),
     ("hl_movements", "hl_units"),
     "SELECT m.position, m.txn, m.type, m.date, m.entity, "
-    f"{_UNIT_ID.format(a='m')}, m.kind FROM hl_movements m WHERE m.voided_at IS NULL",
+    f"{_UNIT_ID.format(a='m')}, m.kind, m.price_eur, m.net_proceeds_eur "
+    "FROM hl_movements m WHERE m.voided_at IS NULL",
 )
 
 TRANSACTIONS = View(

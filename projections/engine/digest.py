@@ -38,8 +38,14 @@ TABLES = sorted(t.name for t in schema.PROJECTION_TABLES)
 NOT_DIGESTED = {("hl_transactions", "recorded_at")}
 #: Columns a later schema added that the digest takes only where a row has a value (after
 #: the row's other columns, not in the table's heading): a ledger that never used them
-#: keeps the digest it had before they existed (schema 5: `hl_units.rpls`).
-DIGESTED_WHEN_SET = {("hl_units", "rpls")}
+#: keeps the digest it had before they existed (schema 5: `hl_units.rpls`; schema 6:
+#: `hl_movements.price_eur` and `net_proceeds_eur`, set only on a sale's movements of
+#: version 2, where `price_eur` always is: a line never holds a net amount alone).
+DIGESTED_WHEN_SET = {
+    ("hl_units", "rpls"),
+    ("hl_movements", "price_eur"),
+    ("hl_movements", "net_proceeds_eur"),
+}
 #: Marks set by a later transaction, per table: cleared when reading "as at" a position.
 LATER_MARKS = {"hl_transactions": ("reversed_at", "reversed_by"), "hl_movements": ("voided_at",)}
 

@@ -76,7 +76,14 @@ def _stock(pairs: set[tuple[str, str]]) -> set[str]:
     return {holder for holder, right in pairs if right in STOCK_RIGHTS}
 
 
-def _move(ctx: Context, key: str, entity: str, kind: str) -> None:
+def _move(
+    ctx: Context,
+    key: str,
+    entity: str,
+    kind: str,
+    price: str | None = None,
+    net_proceeds: str | None = None,
+) -> None:
     row = {
         "position": ctx.position,
         "txn": ctx.txn,
@@ -86,6 +93,8 @@ def _move(ctx: Context, key: str, entity: str, kind: str) -> None:
         "unit_key": key,
         "kind": kind,
         "voided_at": None,
+        "price_eur": price,
+        "net_proceeds_eur": net_proceeds,
     }
     ctx.ws.insert("hl_movements", row)
     ctx.ws.batch_movements.setdefault(ctx.txn, []).append(row)
@@ -161,11 +170,17 @@ def unit_entered(ctx: Context, key: str, s: dict[str, Any]) -> None:
 
 
 def unit_sold(ctx: Context, key: str, s: dict[str, Any]) -> None:
+    """The seller's `sold` (or `transferred`) movement carries the unit's shares of the
+    lot's price and net proceeds; a version 1 state has neither key (NULL: the reports
+    split the journal's price instead)."""
     after = {(s["buyer"], "full_ownership")} if s["buyer"] else set()
     before = _set_holding(ctx, key, after, None)
-    _stock_movements(
-        ctx, key, before, after, "sold" if not s["buyer"] else "transferred", "received"
-    )
+    kind = "sold" if not s["buyer"] else "transferred"
+    price, net = plain(s.get("price_eur")), plain(s.get("net_proceeds_eur"))
+    for entity in sorted(_stock(before) - _stock(after)):  # the seller, full owner
+        _move(ctx, key, entity, kind, price, net)
+    for entity in sorted(_stock(after) - _stock(before)):
+        _move(ctx, key, entity, "received")
     touch(ctx, key, "unit")
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from ledger.domain.values import AcquisitionMode, BuyerCategory
+from ledger.domain.values import AcquisitionMode, BuyerCategory, split_cents
 from ledger.storage.database import Connection
 from projections.reports import periods
 from projections.reports import rpls_codes as codes
@@ -69,6 +69,21 @@ class Entry:
     previous_owner: str | None = None
     previous_owner_siret: str | None = None
     cus_segment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExitFields:
+    """Fields 37, 58, 60 and 61: why the unit left the entity's stock, and for a sale, the
+    sale type and the unit's shares of the price and of the net proceeds."""
+
+    reason: codes.Exit
+    sale_type: str | None = None
+    price: Decimal | None = None
+    net_proceeds: Decimal | None = None
+
+
+#: A unit's shares of a sale's price and net proceeds (None: not recorded).
+Shares = tuple[Decimal, Decimal | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +142,10 @@ class Extract:
         self.d1, self.d2 = f"{year - 1:04d}-01-01", f"{year:04d}-01-01"
         self._txns: dict[str, Txn] = {}
         self._names: dict[str, str] = {}
+        #: (unit key, sale id) -> the unit's shares recorded on the seller's movement.
+        self._shares: dict[tuple[str, str], Shares] = {}
+        #: sale id -> {unit id: shares}, split from the journal (a sale of version 1).
+        self._splits: dict[str, dict[str, Shares]] = {}
 
     def during(self, day: str) -> bool:
         """Dated during N-1: after D1, on or before D2."""
@@ -143,6 +162,7 @@ class Extract:
             self._load_txns(
                 {t for ps in held.values() for p in ps for t in (p.opened_by, p.closed_by) if t}
             )
+            self._load_shares(held)
             for key in page:
                 row = self._row(key, units[key], held.get(key, []), bare.get(key, []))
                 if row is not None:
@@ -220,6 +240,44 @@ class Extract:
                     int(pos), kind, day, orjson.loads(content) if content else None
                 )
 
+    def _load_shares(self, held: dict[str, list[Period]]) -> None:
+        """The shares recorded on the entity's `sold` / `transferred` movements (schema 6,
+        `Unit.Sold` version 2) of the sales that ended its periods of units it no longer
+        holds on D2."""
+        self._shares.clear()
+        gone = [k for k, ps in held.items() if not any(p.held_on(self.d2) for p in ps)]
+        sales = sorted(
+            {
+                p.closed_by
+                for k in gone
+                for p in held[k]
+                if p.closed_by and self._txns[p.closed_by].type == "sale"
+            }
+        )
+        if not sales:
+            return
+        rows = self.conn.query(
+            "SELECT m.unit_key, m.txn, m.price_eur, m.net_proceeds_eur FROM hl_movements m "
+            f"WHERE m.txn IN {self.conn.in_list(sales)} AND m.entity = ? "
+            f"AND m.unit_key IN {self.conn.in_list(gone)} AND m.price_eur IS NOT NULL",
+            [*sales, self.entity, *gone],
+        )
+        for key, txn, price, net in rows:
+            self._shares[(key, txn)] = (Decimal(price), None if net is None else Decimal(net))
+
+    def _split(self, txn: str, content: dict[str, Any]) -> dict[str, Shares]:
+        """Each unit's shares of a sale recorded before `Unit.Sold` kept them (version 1):
+        the lot's amounts split by the same rule as the booking's (`split_cents`)."""
+        if txn not in self._splits:
+            units: list[str] = content["units"]
+            prices = split_cents(Decimal(content["price_eur"]), len(units))
+            net = content.get("net_proceeds_eur")
+            nets = split_cents(Decimal(net), len(units)) if net is not None else None
+            self._splits[txn] = {
+                unit: (prices[i], None if nets is None else nets[i]) for i, unit in enumerate(units)
+            }
+        return self._splits[txn]
+
     def _name(self, entity: str) -> str:
         if entity not in self._names:
             k_sql, k_params = periods.known("e", self.position)
@@ -255,9 +313,10 @@ class Extract:
             return None  # entered and left within N-1
         last = on_d2[0] if on_d2 else max(held, key=self._closing_order)
         values = rpls_values(unit)
-        exit_reason, sale_type, price = codes.Exit.STILL_HELD, None, None
-        if not on_d2:
-            exit_reason, sale_type, price = self._exit(unit["unit_id"], last)
+        gone = (
+            ExitFields(codes.Exit.STILL_HELD) if on_d2 else self._exit(key, unit["unit_id"], last)
+        )
+        exit_reason = gone.reason
         entry = self._entry(key, self._chain_start(last, held), values)
         dismembered = last.held_as == "usufruct"
         return codes.RplsRow(
@@ -281,9 +340,9 @@ class Extract:
             exit_reason=exit_reason.value,
             occupancy=None if exit_reason == codes.Exit.STILL_HELD else codes.LEFT_OCCUPANCY,
             cus_segment=entry.cus_segment,
-            sale_type=sale_type,
-            sale_price_eur=None if price is None else money(price),
-            net_proceeds_eur=None,
+            sale_type=gone.sale_type,
+            sale_price_eur=None if gone.price is None else money(gone.price),
+            net_proceeds_eur=None if gone.net_proceeds is None else money(gone.net_proceeds),
             transfer_n1=self._transfer(held).value,
             zone=unit["zone"],
             segment=unit["segment"],
@@ -310,16 +369,21 @@ class Extract:
                 return current
             current = before[0]
 
-    def _exit(self, unit_id: str, last: Period) -> tuple[codes.Exit, str | None, Decimal | None]:
-        """Field 37 (and 58, 60 for a sale) from the transaction that closed `last`."""
-        txn = self._txns[last.closed_by or ""]
+    def _exit(self, key: str, unit_id: str, last: Period) -> ExitFields:
+        """Field 37 (and 58, 60, 61 for a sale) from the transaction that closed `last`. A
+        sale's shares are those its movement recorded, or for a sale recorded before they
+        were (NULL), the journal's lot amounts split the same way: the same answer."""
+        closed_by = last.closed_by or ""
+        txn = self._txns[closed_by]
         if txn.type == "sale" and txn.content is not None:
             category = BuyerCategory(txn.content["buyer"]["category"])
-            units: list[str] = txn.content["units"]
-            price = codes.split_price(txn.content["price_eur"], len(units), units.index(unit_id))
-            return codes.SALE_EXIT[category], codes.SALE_TYPE[category], price
+            shares = self._shares.get((key, closed_by))
+            if shares is None:
+                shares = self._split(closed_by, txn.content)[unit_id]
+            price, net = shares
+            return ExitFields(codes.SALE_EXIT[category], codes.SALE_TYPE[category], price, net)
         if txn.type in ("merger", "usufruct_extinguished"):
-            return codes.Exit.OTHER_REASON, None, None
+            return ExitFields(codes.Exit.OTHER_REASON)
         raise periods.InconsistentStatement(
             f"{last.closed_by}: a {txn.type} cannot end {self.entity}'s right on {unit_id}"
         )
@@ -335,9 +399,10 @@ class Extract:
             if entry.mode not in codes.BOUGHT or entry.year != self.year - 1:
                 return Entry(entry.year, entry.mode, cus_segment=entry.cus_segment)
             return entry
+        siret = None
         if txn.type == "acquisition" and txn.content is not None:
             mode = codes.ACQUISITION_ENTRY[AcquisitionMode(txn.content["mode"])]
-            previous = txn.content.get("seller")
+            previous, siret = txn.content.get("seller"), txn.content.get("seller_siret")
         elif txn.type == "sale" and txn.content is not None:
             mode, previous = codes.MOVED_IN, None
             if self.during(txn.date):
@@ -353,7 +418,7 @@ class Extract:
             )
         if mode not in codes.BOUGHT or not self.during(txn.date):
             previous = None
-        return Entry(year, mode, previous)
+        return Entry(year, mode, previous, siret if previous is not None else None)
 
     def _transfer(self, held: list[Period]) -> codes.Transfer:
         """`transfer_n1`: the latest change of the entity's right during N-1, by date then

@@ -8,7 +8,6 @@ documentation cannot drift apart. Must not: read the database.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -79,22 +78,35 @@ class Transfer(StrEnum):
     NONE = "9"
 
 
-#: Field 37 for a sale, by the buyer's category.
+#: Field 37 for a sale, by the buyer's category: 1 to the occupant, 2 to a social
+#: landlord (an HLM body, a SEM, a body approved under L365-2: filers of RPLS too), 3 the
+#: rest.
 SALE_EXIT = {
     BuyerCategory.SITTING_TENANT: Exit.SOLD_TO_OCCUPANT,
-    BuyerCategory.SOCIAL_LANDLORD: Exit.SOLD_TO_SOCIAL_LANDLORD,
+    BuyerCategory.TENANT_FAMILY: Exit.OTHER_SALE,
     BuyerCategory.TENANT: Exit.OTHER_SALE,
+    BuyerCategory.CARETAKER: Exit.OTHER_SALE,
     BuyerCategory.INDIVIDUAL: Exit.OTHER_SALE,
+    BuyerCategory.SOCIAL_LANDLORD: Exit.SOLD_TO_SOCIAL_LANDLORD,
+    BuyerCategory.SEM: Exit.SOLD_TO_SOCIAL_LANDLORD,
+    BuyerCategory.LOCAL_AUTHORITY: Exit.OTHER_SALE,
+    BuyerCategory.APPROVED_BODY: Exit.SOLD_TO_SOCIAL_LANDLORD,
     BuyerCategory.INSTITUTIONAL: Exit.OTHER_SALE,
     BuyerCategory.OTHER: Exit.OTHER_SALE,
 }
 
-#: Field 58 (sale type), by the buyer's category (02, 04, 07, 08, 09 have none).
+#: Field 58 (sale type), by the buyer's category: every type of the arrêté, `institutional`
+#: and `other` both 10 (another legal person).
 SALE_TYPE = {
     BuyerCategory.SITTING_TENANT: "01",
+    BuyerCategory.TENANT_FAMILY: "02",
     BuyerCategory.TENANT: "03",
+    BuyerCategory.CARETAKER: "04",
     BuyerCategory.INDIVIDUAL: "05",
     BuyerCategory.SOCIAL_LANDLORD: "06",
+    BuyerCategory.SEM: "07",
+    BuyerCategory.LOCAL_AUTHORITY: "08",
+    BuyerCategory.APPROVED_BODY: "09",
     BuyerCategory.INSTITUTIONAL: "10",
     BuyerCategory.OTHER: "10",
 }
@@ -121,12 +133,3 @@ LEFT_OCCUPANCY = "9"
 def financing_code(financing: str | None) -> str | None:
     """Field 32 for the unit's recorded financing; None when it has none."""
     return None if financing is None else FINANCING[Financing(financing)]
-
-
-def split_price(price_eur: str, units: int, index: int) -> Decimal:
-    """The share of the unit at `index` (0-based, the sale's order) of a lot price: equal
-    shares in cents, the leftover cents one each to the first units, so the shares add up
-    to the price."""
-    cents = int(Decimal(price_eur) * 100)
-    share, leftover = divmod(cents, units)
-    return Decimal(share + (1 if index < leftover else 0)) / 100

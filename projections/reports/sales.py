@@ -3,8 +3,9 @@
 It serves the annual follow-up of the sales commitments of the convention d'utilité
 sociale (CUS) and the board's annual deliberation on sales: units sold by each seller,
 to whom (buyer categories, the sitting-tenant share, blocks sold to institutional
-investors, which the 2017 programme does not favour), for how much, and the sales rate
-against the stock on 1 January.
+investors, which the 2017 programme does not favour), for how much (gross, and net of
+book value where the sales recorded it), and the sales rate against the stock on
+1 January.
 
 The year's sales are the effective `sale` transactions dated in the year, read as
 recorded from the journal projection (`hl_transactions.content`); the opening stock comes
@@ -39,6 +40,9 @@ class _Sales:
     by_category: Counter[str] = field(default_factory=Counter)
     block_to_institutionals: int = 0
     proceeds: Decimal = Decimal(0)
+    #: The sum of the net proceeds its sales recorded, and the units of those sales.
+    net_proceeds: Decimal = Decimal(0)
+    units_with_net_proceeds: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,8 @@ class SalesRow:
     by_category: tuple[tuple[str, int], ...]
     block_sold_to_institutionals: int
     proceeds_eur: Decimal
+    net_proceeds_eur: Decimal | None
+    units_with_net_proceeds: int
     target_rate: Decimal
     target_rate_text: str
 
@@ -73,6 +79,10 @@ class SalesRow:
             "sitting_tenant_share": self.sitting_tenant_share,
             "block_sold_to_institutionals": self.block_sold_to_institutionals,
             "proceeds_eur": money(self.proceeds_eur),
+            "net_proceeds_eur": None
+            if self.net_proceeds_eur is None
+            else money(self.net_proceeds_eur),
+            "units_with_net_proceeds": self.units_with_net_proceeds,
             "sales_rate": self.sales_rate,
             "target_rate": self.target_rate_text,
             "target_met": self.target_met,
@@ -88,6 +98,8 @@ COLUMNS = (
     "sitting_tenant_share",
     "block_sold_to_institutionals",
     "proceeds_eur",
+    "net_proceeds_eur",
+    "units_with_net_proceeds",
     "sales_rate",
     "target_rate",
     "target_met",
@@ -104,6 +116,9 @@ def year_sales(conn: Connection, year: periods.Year, position: int) -> dict[str,
         if category == BuyerCategory.INSTITUTIONAL and units > 1:
             seller.block_to_institutionals += units
         seller.proceeds += Decimal(sale["price_eur"])
+        if sale.get("net_proceeds_eur") is not None:
+            seller.net_proceeds += Decimal(sale["net_proceeds_eur"])
+            seller.units_with_net_proceeds += units
     return sellers
 
 
@@ -126,6 +141,8 @@ def sales_rows(
                 tuple((c, s.by_category[c]) for c in CATEGORIES),
                 s.block_to_institutionals,
                 s.proceeds,
+                s.net_proceeds if s.units_with_net_proceeds else None,
+                s.units_with_net_proceeds,
                 rate,
                 target_rate,
             )
@@ -143,6 +160,10 @@ def totals(rows: list[SalesRow], target_rate: str) -> dict[str, Any]:
         tuple(by_category.items()),
         sum(r.block_sold_to_institutionals for r in rows),
         sum((r.proceeds_eur for r in rows), Decimal(0)),
+        sum((r.net_proceeds_eur for r in rows if r.net_proceeds_eur is not None), Decimal(0))
+        if any(r.net_proceeds_eur is not None for r in rows)
+        else None,
+        sum(r.units_with_net_proceeds for r in rows),
         Decimal(target_rate),
         target_rate,
     )

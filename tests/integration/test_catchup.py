@@ -65,9 +65,11 @@ def test_replay_check_finds_a_holdings_tally_that_differs_from_the_periods(any_l
 
 def test_a_ledger_of_schema_version_1_gets_its_holdings_tally_when_opened(any_ledger) -> None:
     """Version 2 added the tally, version 3 an index, version 4 the reporting views (5 a
-    column, tests/integration/test_register_extension.py): an
+    column, tests/integration/test_register_extension.py; 6 two,
+    tests/integration/test_sale_fields.py): an
     older ledger is upgraded on first use, with the same holdings as before, then kept up
     to date by the catch-up."""
+    from ledger.storage import schema
     from projections.engine import tally
 
     any_ledger.ok(*base_ledger()[:-1])
@@ -83,7 +85,9 @@ def test_a_ledger_of_schema_version_1_gets_its_holdings_tally_when_opened(any_le
     reopened = LedgerHarness(any_ledger.url)
     try:
         assert reopened.holdings(as_of="2018-06-30", by="zone") == before
-        assert reopened.conn.scalar("SELECT value FROM hl_meta WHERE key = 'schema_version'") == "5"
+        assert reopened.conn.scalar(
+            "SELECT value FROM hl_meta WHERE key = 'schema_version'"
+        ) == str(schema.SCHEMA_VERSION)
         indexes = reopened.conn.query(
             "SELECT indexname FROM pg_indexes WHERE tablename = 'hl_periods'"
             if reopened.conn.is_pg

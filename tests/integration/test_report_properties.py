@@ -5,7 +5,8 @@ into a fresh SQLite ledger and checked against the independent reference model.
   opening(Y) = closing(Y-1); rows equal `reference_model.movements`;
 - sales: rows equal `reference_model.sales`; `units_sold` equals the seller's `sold` +
   `transferred` movements of type sale (a merger's transfers are not sales), so it equals
-  `sold + transferred` whenever the seller was not absorbed in the year;
+  `sold + transferred` whenever the seller was not absorbed in the year; the shares of
+  price and net proceeds on those movements add up to each sale's amounts;
 - dismemberment: per entity, the register's units equal the usufruct and bare-ownership
   counts of `holdings`, and rows equal `reference_model.dismemberment`;
 - programme and divestments equal a direct reading of the effective transactions;
@@ -111,6 +112,42 @@ def test_units_sold_are_the_sale_movements_and_the_sales_equal_the_reference(txs
                     assert row["units_sold"] == out, (year, entity)
             rate = sales.statement(ledger.conn, year, target_rate="0.5").rows
             assert rate == reference_model.sales(txs, year, "0.5")
+    finally:
+        ledger.close()
+
+
+@SETTINGS
+@given(ledgers(max_transactions=30))
+def test_each_sales_unit_shares_add_up_to_its_price_and_net_proceeds(txs: list[Tx]) -> None:
+    """The seller's movement of each unit of a sale carries the unit's shares (`Unit.Sold`
+    version 2): in cents, one cent apart at most, the first units the larger, adding up to
+    the lot's `price_eur` and `net_proceeds_eur` (none when the sale recorded none)."""
+    ledger = fresh()
+    try:
+        ledger.ok(*txs)
+        keys = {
+            key: unit_id
+            for key, unit_id in ledger.conn.query("SELECT DISTINCT unit_key, unit_id FROM hl_units")
+        }
+        found = {}
+        for txn, key, price, net in ledger.conn.query(
+            "SELECT txn, unit_key, price_eur, net_proceeds_eur FROM hl_movements "
+            "WHERE type = 'sale' AND kind IN ('sold', 'transferred')"
+        ):
+            found.setdefault(txn, {})[keys[key]] = (price, net)
+        sold = [t for t in txs if t["type"] == "sale"]
+        assert set(found) == {t["id"] for t in sold}
+        for tx in sold:
+            shares = [found[tx["id"]][u] for u in tx["units"]]
+            for column, total in ((0, tx["price_eur"]), (1, tx.get("net_proceeds_eur"))):
+                amounts = [share[column] for share in shares]
+                if total is None:
+                    assert amounts == [None] * len(amounts)
+                    continue
+                cents = [int(Decimal(a) * 100) for a in amounts]
+                assert all(Decimal(a) == Decimal(a).quantize(Decimal("0.01")) for a in amounts)
+                assert sum(cents) == int(Decimal(total) * 100), (tx["id"], amounts)
+                assert cents == sorted(cents, reverse=True) and cents[0] - cents[-1] <= 1
     finally:
         ledger.close()
 

@@ -16,14 +16,13 @@ from tests.support import base_ledger
 ZERO_FLOWS = dict.fromkeys(
     ("registered", "acquired", "received", "reunited", "sold", "transferred", "usufruct_ended"), 0
 )
-NO_SALES = {
-    "sitting_tenant": 0,
-    "tenant": 0,
-    "individual": 0,
-    "social_landlord": 0,
-    "institutional": 0,
-    "other": 0,
-}
+NO_SALES = dict.fromkeys(
+    (
+        "sitting_tenant", "tenant_family", "tenant", "caretaker", "individual",
+        "social_landlord", "sem", "local_authority", "approved_body", "institutional", "other",
+    ),
+    0,
+)  # fmt: skip
 
 
 def unit(uid: str, zone: str = "A", segment: str = "social") -> dict[str, Any]:
@@ -219,6 +218,8 @@ def test_sales_split_by_buyer_category_with_blocks_proceeds_and_rates(ledger):
             "sitting_tenant_share": "0.1429",
             "block_sold_to_institutionals": 3,
             "proceeds_eur": "495001.50",
+            "net_proceeds_eur": None,
+            "units_with_net_proceeds": 0,
             "sales_rate": "0.7000",
             "target_rate": "0.01",
             "target_met": True,
@@ -231,6 +232,8 @@ def test_sales_split_by_buyer_category_with_blocks_proceeds_and_rates(ledger):
             "sitting_tenant_share": None,
             "block_sold_to_institutionals": 0,
             "proceeds_eur": "0.00",
+            "net_proceeds_eur": None,
+            "units_with_net_proceeds": 0,
             "sales_rate": "0.0000",
             "target_rate": "0.01",
             "target_met": False,

@@ -6,6 +6,10 @@ layout changed (every event class of the domain is in it, under its stored topic
 it. The current code must give the same answers, byte for byte, on a copy: the stored
 topics resolve, the hash chain verifies with the same digest, a replay gives the same
 state digest, and the projections agree with it.
+
+`tests/fixtures/ledger-0.2.sqlite` was written before version 2 of `Unit.Sold` (issue 12,
+part 4): its sales are of version 1, upcast on read, and every answer of that version
+(`ledger-0.2.expected.json`) must be the same, `report sales` but for its new keys.
 """
 
 from __future__ import annotations
@@ -116,3 +120,215 @@ def test_new_transactions_append_to_the_old_ledger_and_it_still_proves_itself(
     assert answer(old_ledger, "replay", "--check", "--format", "json")["check"] == "ok"
     verify = CliRunner().invoke(main, ["--db", old_ledger, "audit", "verify"])
     assert verify.exit_code == 0, verify.output
+
+
+# --- ledger-0.2: sales and acquisitions recorded before `Unit.Sold` version 2 -----------
+
+EXPECTED_02 = json.loads((FIXTURES / "ledger-0.2.expected.json").read_text("utf-8"))
+#: The keys `report sales` gained with `Unit.Sold` version 2 (issue 12): new buyer
+#: categories under `by_category`, and the net proceeds; on a ledger written before, zero
+#: or null, and every other key exactly as that version answered.
+NEW_CATEGORIES = ("tenant_family", "caretaker", "sem", "local_authority", "approved_body")
+NEW_SALES_KEYS = {"net_proceeds_eur": None, "units_with_net_proceeds": 0}
+
+
+@pytest.fixture()
+def ledger_02(tmp_path: Path) -> str:
+    copy = tmp_path / "ledger-0.2.sqlite"
+    shutil.copyfile(FIXTURES / "ledger-0.2.sqlite", copy)
+    return f"sqlite:///{copy}"
+
+
+def output(url: str, *args: str) -> str:
+    result = CliRunner().invoke(main, ["--db", url, *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_ledger_02_holds_sales_of_version_1_and_entries_of_version_2(ledger_02: str) -> None:
+    """What the fixture is for: the states that release wrote, read as they were stored
+    (from the copy, before any command of this version opened it)."""
+    import sqlite3
+
+    with sqlite3.connect(ledger_02.removeprefix("sqlite:///")) as db:
+        rows = db.execute("SELECT topic, state FROM housingledger_events").fetchall()
+        version = db.execute("SELECT value FROM hl_meta WHERE key = 'schema_version'").fetchone()
+    sold = [json.loads(state) for topic, state in rows if topic == "ledger.domain:Unit.Sold"]
+    entered = [json.loads(state) for topic, state in rows if topic == "ledger.domain:Unit.Entered"]
+    assert version == ("5",)
+    assert len(sold) == 24 and all("class_version" not in s and "price_eur" not in s for s in sold)
+    assert {s["category"] for s in sold} == {
+        "sitting_tenant", "tenant", "individual", "social_landlord", "institutional", "other"
+    }  # fmt: skip
+    assert all(s["class_version"] == 2 for s in entered)
+    assert any(s["bare_owner"] and s["rpls"] for s in entered)  # the RPLS usufruct line
+
+
+def test_the_library_upcasts_the_sales_of_ledger_02(ledger_02: str) -> None:
+    app = HousingLedger(env=persistence_env(ledger_02))
+    sold = [e for e in stored_events(app) if e.topic == "ledger.domain:Unit.Sold"]
+    events: list[Any] = [app.mapper.to_domain_event(e) for e in sold]
+    assert all(type(e).__qualname__ == "Unit.Sold" for e in events)
+    assert {(e.price_eur, e.net_proceeds_eur) for e in events} == {(None, None)}
+    ids = {event.originator_id for event in stored_events(app)}
+    kinds = {type(app.repository.get(i)).__name__ for i in ids}
+    assert kinds == {"Unit", "Entity", "Business", "RecordedTransaction"}
+
+
+def test_ledger_02_verifies_replays_and_digests_as_it_did(ledger_02: str) -> None:
+    assert answer(ledger_02, "audit", "digest") == EXPECTED_02["audit_digest"]
+    assert CliRunner().invoke(main, ["--db", ledger_02, "audit", "verify"]).exit_code == 0
+    replayed = answer(ledger_02, "replay", "--check", "--format", "json")
+    assert replayed["check"] == "ok"
+    assert {"position": replayed["position"], "digest": replayed["digest"]} == EXPECTED_02[
+        "state_digest"
+    ]
+    assert (
+        answer(ledger_02, "replay", "--format", "json")["digest"]
+        == EXPECTED_02["state_digest"]["digest"]
+    )
+
+
+def test_ledger_02_is_upgraded_to_schema_6_with_no_shares_on_its_sales(ledger_02: str) -> None:
+    import sqlite3
+
+    from ledger.storage import schema
+
+    output(ledger_02, "holdings")
+    with sqlite3.connect(ledger_02.removeprefix("sqlite:///")) as db:
+        version = db.execute("SELECT value FROM hl_meta WHERE key = 'schema_version'").fetchone()
+        shares = db.execute(
+            "SELECT COUNT(*), COUNT(price_eur), COUNT(net_proceeds_eur) FROM hl_movements "
+            "WHERE type = 'sale'"
+        ).fetchone()
+        view = db.execute("SELECT * FROM hl_v_movements LIMIT 1").description
+    assert version == (str(schema.SCHEMA_VERSION),)
+    assert shares[0] > 0 and shares[1:] == (0, 0)
+    assert [c[0] for c in view][-2:] == ["price_eur", "net_proceeds_eur"]
+
+
+#: The answers of that version, as `ledger-0.2.expected.json` holds them: key -> command.
+ANSWERS_02 = {
+    "holdings": ["holdings", "--format", "json"],
+    "holdings_2019_by_zone": [
+        "holdings", "--as-of", "2019-12-31", "--by", "zone", "--format", "json"
+    ],
+    "journal": ["journal", "--format", "json"],
+    "history_U-2004": ["history", "U-2004", "--format", "json"],
+    "history_U-0002": ["history", "U-0002", "--format", "json"],
+    "movements_2019": ["report", "movements", "--year", "2019", "--format", "json"],
+    "movements_2020": ["report", "movements", "--year", "2020", "--format", "json"],
+    **{
+        f"rpls_{entity}_{year}": [
+            "report", "rpls", "--entity", entity, "--year", str(year), "--format", "json"
+        ]
+        for entity, year in (
+            ("ESH-IDF", 2019), ("ESH-IDF", 2020), ("LLI-IDF", 2020), ("LLI-IDF", 2021)
+        )
+    },
+    "rpls_ESH-IDF_2020_known_at_124": [
+        "report", "rpls", "--entity", "ESH-IDF", "--year", "2020", "--known-at", "124",
+        "--format", "json",
+    ],
+    "dismemberment_2020-12-31": [
+        "report", "dismemberment", "--as-of", "2020-12-31", "--format", "json"
+    ],
+    "units": ["units", "--format", "json"],
+    "units_2019-06-30": ["units", "--as-of", "2019-06-30", "--format", "json"],
+}  # fmt: skip
+
+
+def test_every_answer_of_ledger_02_expected_is_checked() -> None:
+    others = {"written_by", "audit_digest", "state_digest", "rpls_ESH-IDF_2020_csv"}
+    others |= {"sales_2019", "sales_2020", "sales_2019_csv"}
+    assert set(ANSWERS_02) | others == set(EXPECTED_02)
+
+
+@pytest.mark.parametrize("key", sorted(ANSWERS_02))
+def test_ledger_02_answers_as_it_did(ledger_02: str, key: str) -> None:
+    assert answer(ledger_02, *ANSWERS_02[key]) == EXPECTED_02[key]
+
+
+def test_ledger_02_gives_the_rpls_extract_it_gave_byte_for_byte(ledger_02: str) -> None:
+    args = ["report", "rpls", "--entity", "ESH-IDF", "--year", "2020", "--format", "csv"]
+    extract = output(ledger_02, *args)
+    assert extract == EXPECTED_02["rpls_ESH-IDF_2020_csv"]
+    assert "33333.34" in extract and "111111.11" in extract  # lots split in cents
+
+
+def without_new_sales_keys(row: dict[str, Any]) -> dict[str, Any]:
+    """A row of `report sales` less the keys added since, which must be zero or null."""
+    row = dict(row)
+    for key, empty in NEW_SALES_KEYS.items():
+        assert row.pop(key) == empty, (row["entity"], key)
+    by_category = dict(row.pop("by_category"))
+    for category in NEW_CATEGORIES:
+        assert by_category.pop(category) == 0, (row["entity"], category)
+    return {**row, "by_category": by_category}
+
+
+@pytest.mark.parametrize("year", [2019, 2020])
+def test_ledger_02_sales_statement_is_the_same_but_for_the_new_keys(
+    ledger_02: str, year: int
+) -> None:
+    got = answer(ledger_02, "report", "sales", "--year", str(year), "--format", "json")
+    expected = dict(EXPECTED_02[f"sales_{year}"])
+    assert [without_new_sales_keys(r) for r in got.pop("rows")] == expected.pop("rows")
+    assert got == expected  # the header: year, position
+    assert any(r["units_sold"] for r in EXPECTED_02[f"sales_{year}"]["rows"])
+
+
+def test_ledger_02_sales_csv_is_the_same_but_for_the_new_columns(ledger_02: str) -> None:
+    import csv
+    import io
+
+    got = list(csv.DictReader(io.StringIO(output(ledger_02, "report", "sales", "--year", "2019",
+                                                 "--format", "csv"))))  # fmt: skip
+    expected = list(csv.DictReader(io.StringIO(EXPECTED_02["sales_2019_csv"])))
+    new = {f"by_category.{c}" for c in NEW_CATEGORIES} | set(NEW_SALES_KEYS)
+    assert set(got[0]) - set(expected[0]) == new
+    for row in got:
+        assert [row.pop(c) for c in sorted(new)] == [
+            "" if c == "net_proceeds_eur" else "0" for c in sorted(new)
+        ]
+    assert got == expected
+
+
+def test_a_sale_of_version_2_appends_to_ledger_02_and_it_still_proves_itself(
+    ledger_02: str, tmp_path: Path
+) -> None:
+    more = tmp_path / "more.jsonl"
+    more.write_text(
+        json.dumps(
+            {
+                "id": "SALE-2020-0300",
+                "type": "sale",
+                "date": "2020-06-01",
+                "entity": "ESH-IDF",
+                "units": ["U-2010", "U-3103"],
+                "buyer": {"category": "sem", "name": "SEM 93"},
+                "price_eur": "300000.01",
+                "net_proceeds_eur": "-1000.01",
+            }  # fmt: skip
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    assert CliRunner().invoke(main, ["--db", ledger_02, "import", str(more)]).exit_code == 0
+    assert answer(ledger_02, "replay", "--check", "--format", "json")["check"] == "ok"
+    rows = answer(ledger_02, "report", "rpls", "--entity", "ESH-IDF", "--year", "2021",
+                  "--format", "json")["rows"]  # fmt: skip
+    sold = {r["si_id"]: r for r in rows if r["exit_reason"] != "9" and r["sale_type"] == "07"}
+    assert [
+        (r["exit_reason"], r["sale_price_eur"], r["net_proceeds_eur"]) for r in sold.values()
+    ] == [
+        ("2", "150000.01", "-500.00"),
+        ("2", "150000.00", "-500.01"),
+    ]
+    # The sales of version 1 still give their split price and no net proceeds.
+    old = {r["si_id"]: r for r in answer(ledger_02, "report", "rpls", "--entity", "ESH-IDF",
+                                         "--year", "2020", "--format", "json")["rows"]}  # fmt: skip
+    assert (old["U-2004"]["sale_price_eur"], old["U-2004"]["net_proceeds_eur"]) == (
+        "33333.34",
+        None,
+    )

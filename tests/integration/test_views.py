@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from ledger.storage import views
+from ledger.storage import schema, views
 from projections.reports.movements import FLOWS
 from tests.conftest import require_pg
 from tests.integration.test_audit import auditor_role, raw
@@ -109,7 +109,7 @@ def test_a_schema_3_ledger_gets_the_views_on_first_use_and_answers_the_same(db_u
         c.execute("UPDATE hl_meta SET value = '3' WHERE key = 'schema_version'")
     assert not view_names(db_url) & {v.name for v in views.VIEWS}
     assert as_json(db_url, "holdings") == before
-    assert schema_version(db_url) == 5
+    assert schema_version(db_url) == schema.SCHEMA_VERSION
     found = rows(db_url, views.HOLDINGS_CURRENT)
     assert sorted(found, key=lambda r: r["entity"]) == before["rows"]
 
@@ -120,7 +120,7 @@ def test_init_upgrades_a_schema_3_ledger(db_url: str) -> None:
         c.execute(f"DROP VIEW {views.MOVEMENTS.name}")
         c.execute("UPDATE hl_meta SET value = '3' WHERE key = 'schema_version'")
     ok(db_url, "init")
-    assert schema_version(db_url) == 5
+    assert schema_version(db_url) == schema.SCHEMA_VERSION
     assert views.MOVEMENTS.name in view_names(db_url)
 
 
@@ -132,7 +132,7 @@ def test_the_ledger_written_by_release_0_1_gets_the_views_and_they_answer_as_the
     url = f"sqlite:///{copy}"
     assert schema_version(url) == 3
     holdings = as_json(url, "holdings")["rows"]
-    assert schema_version(url) == 5
+    assert schema_version(url) == schema.SCHEMA_VERSION
     assert sorted(rows(url, views.HOLDINGS_CURRENT), key=str) == sorted(holdings, key=str)
     assert as_json(url, "replay", "--check")["check"] == "ok"
 
@@ -354,7 +354,7 @@ def test_an_auditor_granted_before_the_upgrade_reads_the_new_views(pg_url: str) 
             c.execute(f"CREATE ROLE {role} LOGIN")
             c.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
         ok(pg_url, "init")
-        assert schema_version(pg_url) == 5
+        assert schema_version(pg_url) == schema.SCHEMA_VERSION
         auditor = pg_url.replace("postgres@", f"{role}@", 1)
         for view in views.VIEWS:
             assert rows(auditor, view) == rows(pg_url, view), view.name
@@ -371,7 +371,7 @@ def test_an_auditor_reads_a_schema_3_ledger_as_it_is_until_its_owner_upgrades_it
             c.execute("UPDATE hl_meta SET value = '3' WHERE key = 'schema_version'")
         auditor = pg_url.replace("postgres@", f"{role}@", 1)
         assert as_json(auditor, "holdings") == as_json(pg_url, "holdings")
-        assert schema_version(pg_url) == 5  # the owner's command upgraded it
+        assert schema_version(pg_url) == schema.SCHEMA_VERSION  # the owner's command upgraded it
         assert rows(auditor, views.HOLDINGS_CURRENT) == rows(pg_url, views.HOLDINGS_CURRENT)
 
 

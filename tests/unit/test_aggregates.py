@@ -95,6 +95,8 @@ def test_a_unit_held_in_full_ownership_is_sold_to_the_buyer_entity() -> None:
                 "category": "social_landlord",
                 "transaction": "S1",
                 "on": SOLD_ON,
+                "price_eur": None,
+                "net_proceeds_eur": None,
             },
         )
     ]
