@@ -40,6 +40,7 @@ def main(ctx: click.Context, db_url: str | None) -> None:
     holdings as of any date. Mistakes are corrected by reversals, never by edits.
     """
     ctx.obj = Session(db_url)
+    ctx.call_on_close(ctx.obj.close)
 
 
 # Writing the journal.

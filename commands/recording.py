@@ -11,21 +11,19 @@ from __future__ import annotations
 import io
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from commands.options import emit
+from commands.outcome import finish, progress_bar, summary
+from commands.rpls_import import import_rpls
 from commands.session import InputRejected, Session, failures, session
 from ledger.errors import ConcurrencyConflict
 from projections.render.formats import Document, escape
 
 if TYPE_CHECKING:
-    from ledger.booking.rpls_file import FileError, ImportOptions, RplsFile
     from ledger.booking.service import ImportResult
-    from ledger.booking.zoning import Zoning
     from projections.queries import HoldingRow
 
 
@@ -97,7 +95,7 @@ def import_(
     FILE:LINE: message and nothing is written (exit 1).
     """
     if input_format == "rpls":
-        _import_rpls(ctx, files, retries, entity, as_of, zoning, id_prefix, reference)
+        import_rpls(ctx, files, retries, entity, as_of, zoning, id_prefix, reference)
         return
     rpls_options = {"entity": entity, "as-of": as_of, "zoning": zoning}
     rpls_options.update({"id-prefix": id_prefix, "reference": reference})
@@ -122,155 +120,6 @@ def import_(
     finish(s, summary(result))
 
 
-def summary(result: ImportResult) -> str:
-    """What an import says it recorded."""
-    return (
-        f"recorded {result.recorded} transaction(s) ({result.events} events), "
-        f"{result.already_recorded} already recorded; journal position {result.position}"
-    )
-
-
-def finish(s: Session, summary: str) -> None:
-    """Bring the projections up to date after a recorded import, then print `summary`."""
-    try:
-        with failures():
-            _catch_up_with_progress(s)
-    except click.ClickException as e:
-        # The journal is committed: say so, or the user would import again for nothing.
-        failed = type(e)(
-            f"{summary}; but updating the projections failed ({e.message}): "
-            "they catch up at the next command"
-        )
-        raise failed from None
-    click.echo(summary)
-
-
-def _import_rpls(
-    ctx: click.Context,
-    files: tuple[str, ...],
-    retries: int,
-    entity: str | None,
-    as_of: str | None,
-    zoning: str | None,
-    id_prefix: str | None,
-    reference: str | None,
-) -> None:
-    """`import --format rpls`: the file's units as `register_units` transactions, checked
-    line by line (`ledger.booking.rpls_file`), then booked and recorded by the recorder."""
-    from ledger.booking.rpls_file import ImportOptions
-    from ledger.domain.values import parse_date
-
-    if len(files) != 1:
-        raise click.UsageError("--format rpls reads exactly one FILE")
-    if entity is None or as_of is None:
-        raise click.UsageError("--format rpls needs --entity and --as-of")
-    try:
-        day = parse_date(as_of)
-    except ValueError as e:
-        raise click.BadParameter(str(e), param_hint="--as-of") from None
-    name = files[0]
-    options = ImportOptions(entity, day, _zoning(zoning), id_prefix, reference)
-    s = session(ctx)
-    with failures(), _spooled(name) as data:
-        for attempt in range(retries + 1):
-            s.current()
-            try:
-                result, rpls = _record_rpls(s, name, data, options)
-                break
-            except ConcurrencyConflict:
-                if attempt == retries:
-                    raise
-    registered = rpls.registered if result.recorded else 0
-    finish(
-        s,
-        f"{summary(result)}; {registered} unit(s) registered, {rpls.skipped} line(s) skipped",
-    )
-
-
-def _zoning(path: str | None) -> Zoning | None:
-    from ledger.booking.zoning import ZoningError, load_zoning
-
-    if path is None:
-        return None
-    try:
-        return load_zoning(path, path)
-    except ZoningError as e:
-        for message in e.messages:
-            click.echo(escape(message), err=True)
-        raise InputRejected(f"{len(e.messages)} error(s) in the zoning file {path}") from None
-    except OSError as e:
-        raise InputRejected(f"{path}: cannot read: {e.strerror}") from None
-
-
-@contextmanager
-def _spooled(name: str) -> Iterator[IO[bytes]]:
-    """The file, or standard input copied to a temporary file (read again on a retry)."""
-    import shutil
-    import tempfile
-
-    if name != "-":
-        try:
-            f = open(name, "rb")  # noqa: SIM115 - closed below
-        except OSError as e:
-            raise InputRejected(f"{name}: cannot read: {e.strerror}") from None
-        with f:
-            yield f
-        return
-    with tempfile.TemporaryFile() as spool:
-        shutil.copyfileobj(sys.stdin.buffer, spool)
-        yield spool
-
-
-def _record_rpls(
-    s: Session, name: str, data: IO[bytes], options: ImportOptions
-) -> tuple[ImportResult, RplsFile]:
-    """Record the file's transactions, or print every error (exit 1).
-
-    The recorder books the transactions as the file is read; a file with errors of its
-    own is withheld (nothing recorded) once booked, so the ledger's errors are still
-    found. Those are reported on the CSV line of the unit they name (`RplsFile.line_of`).
-    """
-    from ledger.booking.rpls_file import FileError, RplsFile, entity_problem
-    from ledger.domain.keys import entity_key
-
-    data.seek(0)
-    rpls = RplsFile(name, data, options)
-    from ledger.domain.entity import Entity
-
-    key = entity_key(options.entity)
-    loaded = s.recorder.load([key]).get(key)
-    entity = loaded if isinstance(loaded, Entity) else None
-    problem = entity_problem(entity, options.entity, options.as_of)
-    if problem is not None:
-        errors = [FileError(name, 1, problem)]
-        for _ in rpls.transactions():
-            pass
-    else:
-        result = s.recorder.record_stream(
-            name, enumerate(rpls.transactions(), start=1), withhold=lambda: bool(rpls.errors)
-        )
-        errors = [*rpls.errors, *_booking_errors(rpls, result)]
-        if not errors:
-            return result, rpls
-    errors.sort(key=lambda e: e.line)
-    for error in errors:
-        click.echo(escape(str(error)), err=True)
-    raise InputRejected(f"{len(errors)} error(s): nothing was recorded")
-
-
-def _booking_errors(rpls: RplsFile, result: ImportResult) -> list[FileError]:
-    from ledger.booking.rpls_file import FileError
-
-    found: list[FileError] = []
-    for error in result.errors:
-        message = error.message
-        tx_id = rpls.transaction_id(error.line)
-        if not message.startswith(f"register_units {tx_id}:"):
-            message = f"register_units {tx_id}: {message}"
-        found.append(FileError(rpls.source, rpls.line_of(error.line, message), message))
-    return found
-
-
 def _read(name: str) -> bytes:
     if name == "-":
         return sys.stdin.buffer.read()
@@ -281,16 +130,12 @@ def _read(name: str) -> bytes:
         raise InputRejected(f"{name}: cannot read: {e.strerror}") from None
 
 
-def _progress_bar(total: int, label: str) -> Any:
-    return click.progressbar(length=total, label=label, file=sys.stderr)
-
-
 def _record(s: Session, contents: list[tuple[str, bytes]]) -> ImportResult:
 
     lines = sum(1 for _, data in contents for line in data.splitlines() if line.strip())
     sources = [(name, io.BytesIO(data)) for name, data in contents]
     if sys.stderr.isatty() and lines > 2000:
-        with _progress_bar(lines, "validating") as bar:
+        with progress_bar(lines, "validating") as bar:
             last = [0]
 
             def step(done: int) -> None:
@@ -299,22 +144,6 @@ def _record(s: Session, contents: list[tuple[str, bytes]]) -> ImportResult:
 
             return s.recorder.record(sources, progress=step)
     return s.recorder.record(sources)
-
-
-def _catch_up_with_progress(s: Session) -> None:
-    """Bring the projections up to date, with a progress bar on a terminal."""
-    start, head = s.projector.position(), s.store.head()
-    if not sys.stderr.isatty() or head - start < 20_000:
-        s.projector.catch_up()
-        return
-    with _progress_bar(head - start, "updating projections") as bar:
-        last = [start]
-
-        def step(position: int) -> None:
-            bar.update(position - last[0])
-            last[0] = position
-
-        s.projector.catch_up(progress=step)
 
 
 @click.command()

@@ -103,6 +103,15 @@ class Session:
         app = HousingLedger(env={**persistence_env(self.db.url), "TRANSCODER_TOPIC": TOPIC})
         return Recorder(app, self.store, ProjectionIndex(self.conn))
 
+    def close(self) -> None:
+        """End the command's connection, if it opened one: what it read ends with it (a
+        read transaction would otherwise hold its locks for as long as this process
+        lives, as a test or a program calling the commands in-process does)."""
+        conn = self.__dict__.pop("conn", None)
+        if conn is not None:
+            conn.rollback()
+            conn.close()
+
     def current(self) -> Connection:
         """The connection, with the projections caught up with the journal (on a connection
         that may only read: as they are, with a note on stderr when they lag behind)."""

@@ -1,12 +1,14 @@
 """The unit register: every unit held on a date, one row per unit and right held, with
 all the ledger records of it (`housing-ledger units`, docs/units.md).
 
-It streams. Rows are read in keyset pages of `PAGE_ROWS`, one holder at a time (each
-page through the holder's own index), so at a million units the first row comes after
-one page and memory holds one page, whatever the size of the ledger. Every page filters
+It streams. Each holder's rows are one query (through the holder's own index), sorted
+by the database and fetched in batches of `PAGE_ROWS` as they are printed (PostgreSQL: a
+server-side cursor), so memory holds one batch whatever the size of the ledger, and the
+whole register costs one sort per holder: at a million units of one holder, the first
+row comes once the database has sorted them (docs/performance.md). Every query filters
 the row versions known at ONE journal position, given by the caller and fixed before the
-first page: a writer recording meanwhile adds versions known after it (and closes
-versions after it), so it cannot make two pages disagree.
+first: a writer recording meanwhile adds versions known after it (and closes versions
+after it), so it cannot make two holders' rows disagree.
 
 The order is the holder, then the unit id, then the right, compared as code points on
 both databases (PostgreSQL: `COLLATE "C"`; SQLite compares UTF-8 bytes, the same order),
@@ -26,7 +28,7 @@ from projections.queries import known
 if TYPE_CHECKING:  # `--help` needs the names, not a database driver
     from ledger.storage.database import Connection
 
-#: Rows per page (a few thousand: one round trip each, one page in memory).
+#: Rows per batch (a few thousand: one round trip each, one batch in memory).
 PAGE_ROWS = 5000
 RIGHTS = ("full_ownership", "usufruct", "bare_ownership")
 #: How the holder came to hold the unit by that right: the type of the transaction that
@@ -94,13 +96,8 @@ def units(
     filters = filters or Filters()
     holders = [filters.entity] if filters.entity is not None else _holders(conn)
     for holder in holders:
-        after: tuple[str, str] | None = None
-        while True:
-            rows = _page(conn, position, as_of, filters, holder, after, size)
-            yield from rows
-            if len(rows) < size:
-                break
-            after = (rows[-1].unit_id, rows[-1].right)
+        for rows in _held(conn, position, as_of, filters, holder, size):
+            yield from map(_row, rows)
 
 
 def _holders(conn: Connection) -> list[str]:
@@ -119,16 +116,15 @@ def held_on(alias: str, as_of: str | None) -> tuple[str, list[Any]]:
     ]
 
 
-def _page(
+def _held(
     conn: Connection,
     position: int,
     as_of: str | None,
     filters: Filters,
     holder: str,
-    after: tuple[str, str] | None,
     size: int,
-) -> list[UnitRow]:
-    """One page of a holder's rows after the key `after` (unit id, right)."""
+) -> Iterator[list[tuple[Any, ...]]]:
+    """A holder's rows, sorted by unit id and right, in batches of `size`."""
     c = ' COLLATE "C"' if conn.is_pg else ""
     hint = " INDEXED BY hl_periods_holder" if conn.dialect == "sqlite" else ""
     q_known, q_known_params = known("q", position)
@@ -147,9 +143,6 @@ def _page(
         if value is not None:
             where += f" AND p.{column} = ?"
             params.append(value)
-    if after is not None:
-        where += f" AND (u.unit_id{c} > ? OR (u.unit_id{c} = ? AND p.held_as{c} > ?))"
-        params += [after[0], after[0], after[1]]
     # The other side of a dismembered unit: the unit's period of the other right, open
     # on the same date and known at the same position (through the unit's index).
     other = (
@@ -158,16 +151,16 @@ def _page(
         "AND q.held_as <> p.held_as AND q.held_as <> 'full_ownership' "
         f"AND {q_known} AND {q_held}) END"
     )
-    rows = conn.query(
+    return conn.stream(
         f"SELECT p.holder, u.unit_id, p.held_as, p.from_date, t.type, u.mode, {other}, "
         "p.usufruct_end, p.commune, p.zone, p.segment, p.financing, u.rooms, u.surface_m2, "
         f"u.year_built, u.rpls_id FROM hl_periods p{hint} "
         f"JOIN hl_units u ON u.unit_key = p.unit_key AND {u_known} "
         "JOIN hl_transactions t ON t.id = p.opened_by "
-        f"WHERE {where} ORDER BY u.unit_id{c}, p.held_as{c} LIMIT ?",
-        [*q_known_params, *q_held_params, *u_known_params, *params, size],
+        f"WHERE {where} ORDER BY u.unit_id{c}, p.held_as{c}",
+        [*q_known_params, *q_held_params, *u_known_params, *params],
+        size,
     )
-    return [_row(r) for r in rows]
 
 
 def _row(r: Sequence[Any]) -> UnitRow:

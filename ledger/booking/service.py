@@ -2,7 +2,10 @@
 
 `Recorder.record` runs the import pipeline: parse every line (`lines`, `transactions`)
 -> book every transaction against the ledger (`book`, `handlers`) -> record, if and only
-if nothing was rejected, every new event in one database transaction. It reaches the
+if nothing was rejected, every new event in one database transaction.
+`Recorder.record_stream` does the same for a long stream of registrations (an RPLS
+file), writing each transaction as it is booked, inside that one database transaction,
+so that its memory does not grow with the file. It reaches the
 outside world only through the ports (`ports.EventStore`, the journal; `ports.LedgerIndex`,
 the lookups served by the projections) and the library application's mapper, which the
 composition root (cli.py) hands it.
@@ -102,20 +105,6 @@ class Recorder:
         with paused_gc():
             return self._record(entries, progress)
 
-    def record_values(
-        self,
-        name: str,
-        values: Iterable[tuple[int, Any]],
-        withhold: Callable[[], bool] | None = None,
-        progress: Progress | None = None,
-    ) -> ImportResult:
-        """Record transactions already decoded (a line number and a JSON object each) from
-        another input format. `withhold`, asked once every value is parsed, says the source
-        found errors of its own: then every transaction is still booked, so the ledger's
-        errors are reported too, but nothing is recorded."""
-        with paused_gc():
-            return self._record(((name, n, v) for n, v in values), progress, withhold)
-
     def record_stream(
         self,
         name: str,
@@ -127,11 +116,12 @@ class Recorder:
         memory that does not grow with the number of units: each transaction is booked
         and written as it comes, in one database transaction that holds the journal's
         write lock from the first to the last (so nothing read can change meanwhile), and
-        is then forgotten (`Book.release`). As `record_values`, every transaction is still
-        booked after an error, and then nothing is recorded (the writer abandons). The
-        caller guarantees that unit ids and rpls ids are unique across the transactions
-        (an RPLS file checks both): a released unit is found again in the journal, but
-        not its rpls id."""
+        is then forgotten (`Book.release`). `withhold`, asked once every value is parsed,
+        says the source found errors of its own. After an error (of the source or the
+        ledger) every transaction is still booked, so every error is reported, and then
+        nothing is recorded (the writer abandons). The caller guarantees that unit ids and
+        rpls ids are unique across the transactions (an RPLS file checks both): a
+        released unit is found again in the journal, but not its rpls id."""
         result = ImportResult()
         with paused_gc(), self.store.writing() as writer:
             head = writer.head
@@ -175,7 +165,6 @@ class Recorder:
         self,
         entries: Iterable[tuple[str, int, Any]],
         progress: Progress | None,
-        withhold: Callable[[], bool] | None = None,
     ) -> ImportResult:
         result = ImportResult()
         parsed: list[tuple[str, int, Transaction]] = []
@@ -190,7 +179,6 @@ class Recorder:
                 parsed.append((name, number, parse_transaction(value)))
             except RuleViolation as e:
                 result.errors.append(LineError(name, number, e.message))
-        withheld = withhold is not None and withhold()
         head = self.store.head()
         self.empty = head == 0
         book = Book(self.index, self.load, self.app.mapper, HANDLERS)
@@ -213,9 +201,9 @@ class Recorder:
                 events.extend(booked)
         order = {name: i for i, name in enumerate(names)}
         result.errors.sort(key=lambda e: (order.get(e.source, -1), e.line))
-        if result.errors or withheld or not events:
+        if result.errors or not events:
             result.position = head
-            if result.errors or withheld:
+            if result.errors:
                 result.recorded = result.already_recorded = 0
             return result
         positions = self.store.append(events, book.expectations(head))

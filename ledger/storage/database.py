@@ -9,6 +9,7 @@ the journal lock, how ids and bytes come back. No connection is opened at import
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import re
 import sqlite3
@@ -36,6 +37,9 @@ def redact(url: str) -> str:
 _SECRET_PARAMETER = re.compile(r"((?:ssl)?pass(?:word|wd)?|pwd|secret)=[^&]*", re.IGNORECASE)
 
 
+_STREAMS = itertools.count(1)
+
+
 class Connection:
     """A DBAPI connection and its dialect. SQL is written with `?` placeholders."""
 
@@ -57,6 +61,24 @@ class Connection:
         rows = cursor.fetchall()
         cursor.close()
         return list(rows)
+
+    def stream(
+        self, statement: str, params: Sequence[Any] = (), size: int = 5000
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        """The rows of a query in batches of `size`, fetched as they are used: the database
+        holds the result (PostgreSQL: a server-side cursor, in the open transaction), this
+        process one batch at a time."""
+        if self.is_pg:
+            cursor = self.raw.cursor(name=f"hl_stream_{next(_STREAMS)}")
+            cursor.itersize = size
+        else:
+            cursor = self.raw.cursor()
+        try:
+            cursor.execute(self.sql(statement), tuple(params))
+            while rows := cursor.fetchmany(size):
+                yield list(rows)
+        finally:
+            cursor.close()
 
     def scalar(self, statement: str, params: Sequence[Any] = ()) -> Any:
         rows = self.query(statement, params)

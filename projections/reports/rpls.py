@@ -28,6 +28,16 @@ from projections.reports.money import money
 
 PAGE = 1000
 _STOCK = "('full_ownership', 'usufruct')"
+_STOCK_RIGHTS = ("full_ownership", "usufruct")
+#: The schema version that added the units' shares to `hl_movements`.
+SHARES_SCHEMA = 6
+
+
+def _schema_version(conn: Connection) -> int:
+    value = conn.scalar("SELECT value FROM hl_meta WHERE key = 'schema_version'")
+    return int(value) if value is not None else 0
+
+
 #: What the extract reads of the unit as recorded (`hl_units`).
 #: The extract's columns, in the order of docs/rpls.md.
 COLUMNS = codes.COLUMNS
@@ -146,6 +156,10 @@ class Extract:
         self._shares: dict[tuple[str, str], Shares] = {}
         #: sale id -> {unit id: shares}, split from the journal (a sale of version 1).
         self._splits: dict[str, dict[str, Shares]] = {}
+        #: Whether `hl_movements` has the shares' columns: not in a ledger still at an
+        #: older schema read by a role that may not upgrade it (an auditor), which holds
+        #: no sale of version 2 either (only a version that writes schema 6 records one).
+        self._shares_stored = _schema_version(conn) >= SHARES_SCHEMA
 
     def during(self, day: str) -> bool:
         """Dated during N-1: after D1, on or before D2."""
@@ -196,17 +210,22 @@ class Extract:
         return {r[0]: dict(zip(_UNIT_COLUMNS, r[1:], strict=True)) for r in rows}
 
     def _periods(self, keys: list[str]) -> dict[str, list[Period]]:
-        """Every stock period of the entity on these units (earlier ones too: the entry)."""
+        """Every stock period of the entity on these units (earlier ones too: the entry).
+        Read by unit only, and sorted out here: a condition on the holder or the dates lets
+        the planners of both databases walk the holder's or the dates' index, which at a
+        million units of one holder is a million rows a page, where the unit's index reads
+        a few."""
         k_sql, k_params = periods.known("p", self.position)
         rows = self.conn.query(
-            "SELECT p.unit_key, p.held_as, p.from_date, p.to_date, p.opened_by, p.closed_by, "
-            f"p.usufruct_end FROM hl_periods p WHERE p.holder = ? AND p.held_as IN {_STOCK} "
-            f"AND {k_sql} AND p.from_date <= ? AND p.unit_key IN {self.conn.in_list(keys)}",
-            [self.entity, *k_params, self.d2, *keys],
+            "SELECT p.unit_key, p.holder, p.held_as, p.from_date, p.to_date, p.opened_by, "
+            f"p.closed_by, p.usufruct_end FROM hl_periods p WHERE {k_sql} "
+            f"AND p.unit_key IN {self.conn.in_list(keys)}",
+            [*k_params, *keys],
         )
         result: dict[str, list[Period]] = {}
-        for key, *values in rows:
-            result.setdefault(key, []).append(Period(*values))
+        for key, holder, held_as, from_date, *values in rows:
+            if holder == self.entity and held_as in _STOCK_RIGHTS and from_date <= self.d2:
+                result.setdefault(key, []).append(Period(held_as, from_date, *values))
         return result
 
     def _bare_owners(self, keys: list[str]) -> dict[str, list[tuple[str, str, str | None]]]:
@@ -245,6 +264,8 @@ class Extract:
         `Unit.Sold` version 2) of the sales that ended its periods of units it no longer
         holds on D2."""
         self._shares.clear()
+        if not self._shares_stored:
+            return
         gone = [k for k, ps in held.items() if not any(p.held_on(self.d2) for p in ps)]
         sales = sorted(
             {

@@ -375,6 +375,26 @@ def test_an_auditor_reads_a_schema_3_ledger_as_it_is_until_its_owner_upgrades_it
         assert rows(auditor, views.HOLDINGS_CURRENT) == rows(pg_url, views.HOLDINGS_CURRENT)
 
 
+def test_an_auditor_gets_the_same_rpls_extract_from_a_schema_5_ledger(pg_url: str) -> None:
+    """Schema 6 added the units' sale shares to `hl_movements`; a schema 5 ledger read by
+    a role that may not upgrade it has no such columns (nor any sale that recorded
+    shares): the extract splits the journal's lot prices, the same answer."""
+    ok(pg_url, "demo", "--units", "300")
+    extract = ("report", "rpls", "--entity", "ESH-ARA", "--year", "2020")
+    expected = as_json(pg_url, *extract)
+    assert any(r["sale_price_eur"] for r in expected["rows"])  # sales with their prices
+    with auditor_role(pg_url) as role:
+        ok(pg_url, "db", "grant-auditor", role)
+        with raw(pg_url) as c:
+            c.execute(f"DROP VIEW {views.MOVEMENTS.name}")
+            c.execute("ALTER TABLE hl_movements DROP COLUMN price_eur")
+            c.execute("ALTER TABLE hl_movements DROP COLUMN net_proceeds_eur")
+            c.execute("UPDATE hl_meta SET value = '5' WHERE key = 'schema_version'")
+        auditor = pg_url.replace("postgres@", f"{role}@", 1)
+        assert as_json(auditor, *extract) == expected
+        assert schema_version(pg_url) == 5  # read as it is: nobody upgraded it
+
+
 def test_views_create_statements_replace_on_postgresql_and_drop_first_on_sqlite() -> None:
     pg = views.create_statements(views.MOVEMENTS, "postgresql")
     lite = views.create_statements(views.MOVEMENTS, "sqlite")
