@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from ledger.domain.values import AcquisitionMode, BuyerCategory, split_cents
+from ledger.storage.bootstrap import stored_version
 from ledger.storage.database import Connection
 from projections.reports import periods
 from projections.reports import rpls_codes as codes
@@ -31,11 +32,6 @@ _STOCK = "('full_ownership', 'usufruct')"
 _STOCK_RIGHTS = ("full_ownership", "usufruct")
 #: The schema version that added the units' shares to `hl_movements`.
 SHARES_SCHEMA = 6
-
-
-def _schema_version(conn: Connection) -> int:
-    value = conn.scalar("SELECT value FROM hl_meta WHERE key = 'schema_version'")
-    return int(value) if value is not None else 0
 
 
 #: What the extract reads of the unit as recorded (`hl_units`).
@@ -159,7 +155,7 @@ class Extract:
         #: Whether `hl_movements` has the shares' columns: not in a ledger still at an
         #: older schema read by a role that may not upgrade it (an auditor), which holds
         #: no sale of version 2 either (only a version that writes schema 6 records one).
-        self._shares_stored = _schema_version(conn) >= SHARES_SCHEMA
+        self._shares_stored = (stored_version(conn) or 0) >= SHARES_SCHEMA
 
     def during(self, day: str) -> bool:
         """Dated during N-1: after D1, on or before D2."""
