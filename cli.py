@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import click
 
-from commands import audit, queries, recording, reports
+from commands import audit, entities, queries, recording, reports
 from commands.session import Session
 
 __all__ = ["Session", "main"]
@@ -52,6 +52,7 @@ main.add_command(queries.holdings)
 main.add_command(queries.units)
 main.add_command(queries.history)
 main.add_command(queries.journal)
+main.add_command(entities.entities)
 main.add_command(reports.report)
 # Auditing it.
 main.add_command(audit.audit)

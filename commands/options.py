@@ -31,7 +31,8 @@ as_of_option = click.option(
     "--as-of",
     callback=valid_date,
     metavar="DATE",
-    help="Legal date YYYY-MM-DD (default: every transaction).",
+    help="Legal date YYYY-MM-DD (default: the latest date of the transactions, every one "
+    "taken into account).",
 )
 format_option = click.option(
     "--format",

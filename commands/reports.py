@@ -78,8 +78,10 @@ def report() -> None:
 def report_movements(ctx: click.Context, year: int, known_at: int | None, fmt: str) -> None:
     """Tableau de passage: each entity's stock (pleine propriété + usufruit) on 1 January,
     entries (registered, acquired, received, reunited), exits (sold, transferred,
-    usufruct_ended) and stock on 31 December; plus units dismembered (nue-propriété
-    transferred, stock unchanged)."""
+    usufruct_ended) and stock on the next 1 January; plus units dismembered (nue-propriété
+    transferred, stock unchanged), and the group's consolidated line. Stock on 1 January:
+    as of that day, its transactions included; the year's flows: 2 January to the next
+    1 January included (the RPLS reading)."""
     from projections.reports import movements
 
     _statement(ctx, fmt, lambda conn: movements.statement(conn, year, known_at))
@@ -95,20 +97,30 @@ def report_movements(ctx: click.Context, year: int, known_at: int | None, fmt: s
     metavar="RATE",
     help="Target share of the stock on 1 January sold in the year.",
 )
+@click.option(
+    "--sellers",
+    type=click.Choice(["hlm", "all"]),
+    default="hlm",
+    show_default=True,
+    help="hlm: the HLM bodies (ESH, OPH, coops), subject to the HLM sale rules and the 1% "
+    "target; all: every seller (LLI companies, Foncière Logement, the sales company...).",
+)
 @known_at_option
 @report_format_option
 @click.pass_context
 def report_sales(
-    ctx: click.Context, year: int, target_rate: str, known_at: int | None, fmt: str
+    ctx: click.Context, year: int, target_rate: str, sellers: str, known_at: int | None, fmt: str
 ) -> None:
     """Ventes HLM: units sold per seller against the target of selling 1% of the stock a
     year (suivi des engagements de vente de la CUS, délibération annuelle du conseil):
-    buyer categories, share sold to sitting tenants (locataires occupants), blocks sold
-    to institutional investors, proceeds (gross, and net of book value where the sales
-    recorded it), sales rate."""
+    buyer categories, sales to households (sitting tenants first) apart from block sales,
+    the sitting tenants' share of the sales to households, proceeds (gross, and net of
+    book value where the sales recorded it), the sales rate both ways (every sale, sales to
+    households), and the group's line, net of sales between group entities. Stock on
+    1 January: as of that day; the year's sales: 2 January to the next 1 January."""
     from projections.reports import sales
 
-    _statement(ctx, fmt, lambda conn: sales.statement(conn, year, known_at, target_rate))
+    _statement(ctx, fmt, lambda conn: sales.statement(conn, year, known_at, target_rate, sellers))
 
 
 @report.command("programme")
@@ -156,8 +168,8 @@ def report_programme(
     "--as-of",
     callback=valid_date,
     metavar="DATE",
-    help="Legal date YYYY-MM-DD (default: every transaction; overdue is then "
-    "judged against today's date).",
+    help="Legal date YYYY-MM-DD (default: the latest date of the transactions; overdue "
+    "is then judged against today's date).",
 )
 @known_at_option
 @report_format_option

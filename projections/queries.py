@@ -3,7 +3,9 @@ lookups the write side needs (`ProjectionIndex`, the `LedgerIndex` port).
 
 Each query is one SQL statement on indexed columns, never a replay. `known_at=None`
 means the current ledger (`known_to IS NULL`); a position P means the ledger as it stood
-when the journal ended at P.
+when the journal ended at P. Without a date, a query answers as of the latest date of
+the effective transactions known then (`latest_date`): a usufruct whose term has passed
+by that date is the bare owner's full ownership, one whose term is later is not yet.
 """
 
 from __future__ import annotations
@@ -49,6 +51,23 @@ def position_at(conn: Connection, known_at: int | None) -> int:
     return int(value or 0)
 
 
+def latest_date(conn: Connection, known_at: int | None) -> str | None:
+    """The latest date of the transactions (not reversals) effective at `known_at` (None:
+    the current ledger): what "as of" means when no date is given. None: no transaction."""
+    if known_at is None:
+        value = conn.scalar(
+            "SELECT MAX(t.date) FROM hl_transactions t "
+            "WHERE t.reversed_at IS NULL AND t.type <> 'reversal'"
+        )
+    else:
+        value = conn.scalar(
+            "SELECT MAX(t.date) FROM hl_transactions t WHERE t.position <= ? "
+            "AND (t.reversed_at IS NULL OR t.reversed_at > ?) AND t.type <> 'reversal'",
+            (known_at, known_at),
+        )
+    return None if value is None else str(value)
+
+
 #: SQLite, without statistics, reads one entity's holdings through `hl_periods_asof` (every
 #: current period of every holder on the date); the holder's own index reads only that
 #: entity's rows. PostgreSQL plans it well itself.
@@ -82,18 +101,20 @@ def holdings(
     by: str | None = None,
     known_at: int | None = None,
 ) -> list[HoldingRow]:
-    """Units held per entity (and per `by` key) and right, as of a date.
+    """Units held per entity (and per `by` key) and right, as of a date (None: the latest
+    date, `latest_date`).
 
     The current ledger is answered from the tally of `hl_holding_days` (a few rows per
     day and holder); the ledger as it stood at an earlier position from the periods."""
+    if as_of is None:
+        as_of = latest_date(conn, known_at)
+        if as_of is None:
+            return []
     if known_at is None:
         return _tally(conn, as_of, entity, by)
     where, params = known("p", known_at)
-    if as_of is not None:
-        where += " AND p.from_date <= ? AND (p.to_date IS NULL OR p.to_date > ?)"
-        params += [as_of, as_of]
-    else:
-        where += " AND p.to_date IS NULL"
+    where += " AND p.from_date <= ? AND (p.to_date IS NULL OR p.to_date > ?)"
+    params += [as_of, as_of]
     hint = ""
     if entity is not None:
         where += " AND p.holder = ?"
@@ -112,18 +133,13 @@ def holdings(
     return _holding_rows(rows, by)
 
 
-def _tally(
-    conn: Connection, as_of: str | None, entity: str | None, by: str | None
-) -> list[HoldingRow]:
+def _tally(conn: Connection, as_of: str, entity: str | None, by: str | None) -> list[HoldingRow]:
     """Holdings of the current ledger from `hl_holding_days`, the net change of units held
     per day, holder, right and unit dimensions (+1 on a current period's first day, -1 on
     the day it ends): held on D = the sum over the days up to D, because a period never
-    ends before it starts. Without a date every day counts, so ended periods add up to 0.
-    At a million units this reads thousands of rows where the periods are a million."""
-    where, params = "1 = 1", []
-    if as_of is not None:
-        where += " AND p.day <= ?"
-        params.append(as_of)
+    ends before it starts. At a million units this reads thousands of rows where the
+    periods are a million."""
+    where, params = "p.day <= ?", [as_of]
     if entity is not None:
         where += " AND p.holder = ?"
         params.append(entity)
@@ -214,12 +230,16 @@ class ProjectionIndex:
             )
         return result
 
-    def units_held_by(self, entities: Iterable[str]) -> list[str]:
+    def units_held_by(self, entities: Iterable[str], on: str | None = None) -> list[str]:
+        """Units in which the entities hold a period still open, or (given `on`) open on
+        `on` or later: a usufruct that ends at its term after `on` is still held then."""
+        held = "p.to_date IS NULL" if on is None else "(p.to_date IS NULL OR p.to_date > ?)"
         rows = self._in(
             "SELECT DISTINCT u.unit_id FROM hl_periods p JOIN hl_units u "
             "ON u.unit_key = p.unit_key AND u.known_to IS NULL "
-            "WHERE p.known_to IS NULL AND p.to_date IS NULL AND p.holder IN {IN}",
+            f"WHERE p.known_to IS NULL AND {held} AND p.holder IN {{IN}}",
             entities,
+            [] if on is None else [on],
         )
         return sorted({r[0] for r in rows})
 
@@ -254,10 +274,13 @@ class ProjectionIndex:
         return {rpls: unit for rpls, unit in rows}
 
     def released_after(self, entities: Iterable[str], day: str) -> list[tuple[str, str]]:
+        """Periods of the entities that a transaction closed after `day` (a usufruct's
+        term, with no `closed_by`, is not a transaction: the law ended it)."""
         rows = self._in(
             "SELECT u.unit_id, p.to_date FROM hl_periods p JOIN hl_units u "
             "ON u.unit_key = p.unit_key AND u.known_to IS NULL "
-            "WHERE p.known_to IS NULL AND p.to_date > ? AND p.holder IN {IN}",
+            "WHERE p.known_to IS NULL AND p.to_date > ? AND p.closed_by IS NOT NULL "
+            "AND p.holder IN {IN}",
             entities,
             [day],
         )

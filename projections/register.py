@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from projections.queries import known
+from projections.queries import known, latest_date
 
 if TYPE_CHECKING:  # `--help` needs the names, not a database driver
     from ledger.storage.database import Connection
@@ -90,8 +90,12 @@ def units(
     filters: Filters | None = None,
     page: int | None = None,
 ) -> Iterator[UnitRow]:
-    """The units held as of `as_of` (None: after every transaction) in the ledger as it
-    stood at journal `position`, sorted by holder, unit id and right, page by page."""
+    """The units held as of `as_of` (None: the latest date of the transactions known at
+    the position, `latest_date`) in the ledger as it stood at journal `position`,
+    sorted by holder, unit id and right, page by page."""
+    as_of = as_of if as_of is not None else latest_date(conn, position)
+    if as_of is None:
+        return
     size = page or PAGE_ROWS
     filters = filters or Filters()
     holders = [filters.entity] if filters.entity is not None else _holders(conn)
@@ -106,10 +110,8 @@ def _holders(conn: Connection) -> list[str]:
     return sorted({entity for (entity,) in conn.query("SELECT DISTINCT entity FROM hl_entities")})
 
 
-def held_on(alias: str, as_of: str | None) -> tuple[str, list[Any]]:
-    """Holding periods open on `as_of` (None: open after every transaction)."""
-    if as_of is None:
-        return f"{alias}.to_date IS NULL", []
+def held_on(alias: str, as_of: str) -> tuple[str, list[Any]]:
+    """Holding periods open on `as_of`."""
     return f"{alias}.from_date <= ? AND ({alias}.to_date IS NULL OR {alias}.to_date > ?)", [
         as_of,
         as_of,
@@ -119,7 +121,7 @@ def held_on(alias: str, as_of: str | None) -> tuple[str, list[Any]]:
 def _held(
     conn: Connection,
     position: int,
-    as_of: str | None,
+    as_of: str,
     filters: Filters,
     holder: str,
     size: int,
@@ -129,6 +131,7 @@ def _held(
     hint = " INDEXED BY hl_periods_holder" if conn.dialect == "sqlite" else ""
     q_known, q_known_params = known("q", position)
     q_held, q_held_params = held_on("q", as_of)
+    o_known, o_known_params = known("o", position)
     u_known, u_known_params = known("u", position)
     p_known, p_known_params = known("p", position)
     p_held, p_held_params = held_on("p", as_of)
@@ -151,22 +154,47 @@ def _held(
         "AND q.held_as <> p.held_as AND q.held_as <> 'full_ownership' "
         f"AND {q_known} AND {q_held}) END"
     )
+    # An extension goes on with the same right: the period it opened is entered as the
+    # one it continued (the latest of the holder's periods of that right not opened by one).
+    origin = (
+        "CASE WHEN t.type = 'usufruct_extension' AND p.held_as <> 'full_ownership' THEN "
+        "(SELECT o.from_date || ' ' || ot.type "
+        "FROM hl_periods o JOIN hl_transactions ot ON ot.id = o.opened_by "
+        "WHERE o.unit_key = p.unit_key AND o.holder = p.holder AND o.held_as = p.held_as "
+        f"AND {o_known} AND o.from_date <= p.from_date AND ot.type <> 'usufruct_extension' "
+        "ORDER BY o.from_date DESC LIMIT 1) END"
+    )
     return conn.stream(
         f"SELECT p.holder, u.unit_id, p.held_as, p.from_date, t.type, u.mode, {other}, "
+        f"{OPENED_AT_TERM}, {origin}, "
         "p.usufruct_end, p.commune, p.zone, p.segment, p.financing, u.rooms, u.surface_m2, "
         f"u.year_built, u.rpls_id FROM hl_periods p{hint} "
         f"JOIN hl_units u ON u.unit_key = p.unit_key AND {u_known} "
         "JOIN hl_transactions t ON t.id = p.opened_by "
         f"WHERE {where} ORDER BY u.unit_id{c}, p.held_as{c}",
-        [*q_known_params, *q_held_params, *u_known_params, *params],
+        [*q_known_params, *q_held_params, *o_known_params, *u_known_params, *params],
         size,
     )
 
 
+#: SQL: 1 when the period `p`, opened by the transaction `t`, is the bare owner's full
+#: ownership that a usufruct's term opened (projections/fold/units.py): the only periods
+#: a reversal opens, and the only ones that start after the day of the transaction that
+#: opened them.
+OPENED_AT_TERM = (
+    "CASE WHEN p.held_as = 'full_ownership' AND (t.type = 'reversal' OR t.date < p.from_date) "
+    "THEN 1 ELSE 0 END"
+)
+
+
 def _row(r: Sequence[Any]) -> UnitRow:
-    holder, unit_id, right, from_date, opened_by_type, mode, other = r[:7]
-    end, commune, zone, segment, financing, rooms, surface, year_built, rpls_id = r[7:]
-    if opened_by_type == "bare_ownership_transfer":
+    holder, unit_id, right, from_date, opened_by_type, mode, other, at_term, origin = r[:9]
+    end, commune, zone, segment, financing, rooms, surface, year_built, rpls_id = r[9:]
+    if origin is not None:  # opened by an extension: the period it continued
+        from_date, opened_by_type = str(origin).split(" ", 1)
+    if at_term:  # the bare owner's full ownership since the usufruct's term
+        entry = ENTRIES["usufruct_extinguished"]
+    elif opened_by_type in ("bare_ownership_transfer", "usufruct_extension"):
         entry = DISMEMBERED[right]
     elif opened_by_type == "register_units" and right == "bare_ownership":
         entry = DISMEMBERED[right]  # a unit registered in usufruct: the bare owner's row

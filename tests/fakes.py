@@ -181,13 +181,15 @@ class InMemoryLedgerIndex:
     def _units(self) -> dict[str, Row]:
         return {r["unit_key"]: r for r in current(self.caught_up(), "hl_units")}
 
-    def units_held_by(self, entities: Iterable[str]) -> list[str]:
+    def units_held_by(self, entities: Iterable[str], on: str | None = None) -> list[str]:
         wanted, units = set(entities), self._units()
         return sorted(
             {
                 units[p["unit_key"]]["unit_id"]
                 for p in current(self.caught_up(), "hl_periods")
-                if p["to_date"] is None and p["holder"] in wanted and p["unit_key"] in units
+                if (p["to_date"] is None or (on is not None and p["to_date"] > on))
+                and p["holder"] in wanted
+                and p["unit_key"] in units
             }
         )
 
@@ -222,6 +224,7 @@ class InMemoryLedgerIndex:
             (units[p["unit_key"]]["unit_id"], p["to_date"])
             for p in current(self.caught_up(), "hl_periods")
             if p["to_date"] is not None
+            and p["closed_by"] is not None  # a usufruct's term is no release
             and p["to_date"] > day
             and p["holder"] in wanted
             and p["unit_key"] in units

@@ -55,6 +55,33 @@ BUYER_CATEGORIES = (  # the sale types of RPLS field 58, in their order
 )
 #: The buyers of the home one tenant occupies: one unit per sale.
 SINGLE_HOME = ("sitting_tenant", "tenant_family")
+#: The kinds added with the group perimeter (issue 13), and who is outside it by default.
+NEW_KINDS = ("esh", "oph", "coop", "sales_company", "association", "external")
+OUTSIDE_BY_DEFAULT = ("pension_fund", "external")
+HLM = ("hlm", "esh", "oph", "coop")
+#: A merger joins entities of one family.
+FAMILIES = {
+    **dict.fromkeys(HLM, "hlm"),
+    "lli": "lli",
+    "sales_company": "sales_company",
+    "association": "association",
+    "fonciere": "association",
+    "pension_fund": "pension_fund",
+    "group": "group",
+    "other": "other",
+    "external": "other",
+}
+ALL_KINDS = frozenset(FAMILIES)
+#: The kinds a buyer entity of each category may be.
+BUYER_KINDS = {
+    **dict.fromkeys(("sitting_tenant", "tenant_family", "tenant", "caretaker", "individual"), ()),
+    "social_landlord": (*HLM, "sales_company"),
+    "sem": ("other", "external"),
+    "local_authority": ("other", "external"),
+    "approved_body": ("association", "fonciere", "other", "external"),
+    "institutional": tuple(ALL_KINDS - {*HLM, "sales_company"}),
+    "other": tuple(ALL_KINDS - {*HLM, "sales_company"}),
+}
 MOVEMENT_FIELDS = (
     "opening",
     "registered",
@@ -88,9 +115,18 @@ class State:
 
     entities: dict[str, Tx] = field(default_factory=dict)  # id -> register_entity tx
     absorbed_by: dict[str, str] = field(default_factory=dict)  # entity -> merger tx id
+    members: dict[str, str | None] = field(default_factory=dict)  # group member -> parent
+    member_since: dict[str, str] = field(default_factory=dict)  # group member -> date
     units: dict[str, Tx] = field(default_factory=dict)  # unit id -> unit object
     holding: dict[str, Holding] = field(default_factory=dict)
     usufruct_end: dict[str, str] = field(default_factory=dict)
+    usufruct_start: dict[str, str] = field(default_factory=dict)  # for the 30-year cap
+    #: (unit, holding before, holding after, day after the term): each usufruct ended at
+    #: its term (Civil Code arts. 617, 619), in the order the fold met them.
+    term_changes: list[tuple[str, Holding, Holding, str]] = field(default_factory=list)
+    #: unit -> (usufructuary, bare owner, usufruct_end) of a usufruct ended at term, while
+    #: no transaction touched the unit since (an extinction recorded after it drops it).
+    term_ended: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     businesses: dict[str, Tx] = field(default_factory=dict)  # id -> register_business tx
     business_owner: dict[str, str] = field(default_factory=dict)
     divested: set[str] = field(default_factory=set)
@@ -128,7 +164,7 @@ def effective(txs: list[Tx]) -> list[Tx]:
 def named_entities(tx: Tx) -> list[str]:
     """Every entity id named in any field (including the one register_entity registers)."""
     names = []
-    for key in ("entity", "bare_owner", "into"):
+    for key in ("entity", "bare_owner", "into", "parent"):
         if isinstance(tx.get(key), str):
             names.append(tx[key])
     if isinstance(tx.get("absorbed"), list):
@@ -147,6 +183,42 @@ def _held_by(holding: Holding, entities: set[str]) -> bool:
     return holding[0] != LEFT and any(e in entities for e in holding[1:])
 
 
+def next_day(day: str) -> str:
+    return (dt.date.fromisoformat(day) + dt.timedelta(days=1)).isoformat()
+
+
+def effective_holding(state: State, unit: str, day: str) -> Holding | None:
+    """The unit's holding in law on `day`: after its usufruct's term (usufruct_end <
+    day), full ownership of the bare owner, recorded or not."""
+    holding = state.holding.get(unit)
+    if holding is not None and holding[0] == DISMEMBERED and state.usufruct_end[unit] < day:
+        return (FULL, holding[2])
+    return holding
+
+
+def advance(state: State, unit: str, day: str) -> None:
+    """End the unit's usufruct at its term if the term is before `day`."""
+    holding = state.holding.get(unit)
+    if holding is None or holding[0] != DISMEMBERED or state.usufruct_end[unit] >= day:
+        return
+    end = state.usufruct_end.pop(unit)
+    after = (FULL, holding[2])
+    state.holding[unit] = after
+    state.term_changes.append((unit, holding, after, next_day(end)))
+    state.term_ended[unit] = (holding[1], holding[2], end)
+
+
+def advance_all(state: State, day: str | None) -> None:
+    if day is not None:
+        for unit in list(state.holding):
+            advance(state, unit, day)
+
+
+def latest_date(txs: list[Tx]) -> str | None:
+    """What "as of" means without a date: the latest date of the effective transactions."""
+    return max((tx["date"] for tx in effective(txs)), default=None)
+
+
 def apply(state: State, tx: Tx) -> list[tuple[str, Holding | None, Holding]]:
     """Apply one valid transaction; return (unit, holding before, holding after) per unit."""
     kind, date, changes = tx["type"], tx["date"], []
@@ -159,8 +231,26 @@ def apply(state: State, tx: Tx) -> list[tuple[str, Holding | None, Holding]]:
         state.holding[unit] = after
         touched_units.add(unit)
 
+    if kind in ("sale", "bare_ownership_transfer", "usufruct_extinguished", "usufruct_extension"):
+        for unit in tx["units"]:
+            advance(state, unit, date)
+    elif kind == "merger":  # a right an absorbed entity held until its term passes nowhere
+        for unit, held in list(state.holding.items()):
+            if _held_by(held, set(tx["absorbed"])):
+                advance(state, unit, date)
+
     if kind == "register_entity":
         state.entities[tx["entity"]] = tx
+        touched_entities.add(tx["entity"])
+        if tx.get("group", tx["kind"] not in OUTSIDE_BY_DEFAULT) or "parent" in tx:
+            state.members[tx["entity"]] = tx.get("parent")
+            state.member_since[tx["entity"]] = date
+    elif kind in ("group_entry", "share_transfer"):
+        state.members[tx["entity"]] = tx.get("parent")
+        state.member_since.setdefault(tx["entity"], date)
+        touched_entities.add(tx["entity"])
+    elif kind == "group_exit":
+        del state.members[tx["entity"]], state.member_since[tx["entity"]]
         touched_entities.add(tx["entity"])
     elif kind in ("register_units", "acquisition"):
         for unit in tx["units"]:
@@ -174,10 +264,17 @@ def apply(state: State, tx: Tx) -> list[tuple[str, Holding | None, Holding]]:
         for unit in tx["units"]:
             move(unit, (DISMEMBERED, tx["entity"], tx["bare_owner"]))
             state.usufruct_end[unit] = tx["usufruct_end"]
+            state.usufruct_start[unit] = date
     elif kind == "usufruct_extinguished":
         for unit in tx["units"]:
-            move(unit, (FULL, state.holding[unit][2]))
-            del state.usufruct_end[unit]
+            if state.holding[unit][0] == DISMEMBERED:  # before its term: ends it early
+                move(unit, (FULL, state.holding[unit][2]))
+                del state.usufruct_end[unit]
+            touched_units.add(unit)  # after it: confirms the end at term
+    elif kind == "usufruct_extension":
+        for unit in tx["units"]:
+            state.usufruct_end[unit] = tx["usufruct_end"]
+            touched_units.add(unit)
     elif kind == "merger":
         absorbed, into = set(tx["absorbed"]), tx["into"]
         for unit, holding in list(state.holding.items()):
@@ -196,6 +293,8 @@ def apply(state: State, tx: Tx) -> list[tuple[str, Holding | None, Holding]]:
                 touched_businesses.add(business)
         for entity in absorbed:
             state.absorbed_by[entity] = tx["id"]
+            state.members.pop(entity, None)  # absorbed: out of the perimeter
+            state.member_since.pop(entity, None)
         touched_entities |= absorbed
     elif kind == "register_business":
         state.businesses[tx["business"]] = tx
@@ -208,6 +307,7 @@ def apply(state: State, tx: Tx) -> list[tuple[str, Holding | None, Holding]]:
         raise AssertionError(f"cannot apply a {kind!r} transaction")
     for unit in touched_units:
         state.unit_date[unit] = date
+        state.term_ended.pop(unit, None)
     for business in touched_businesses:
         state.business_date[business] = date
     names = set(named_entities(tx))
@@ -223,12 +323,17 @@ def apply(state: State, tx: Tx) -> list[tuple[str, Holding | None, Holding]]:
     return changes
 
 
-def fold(txs: list[Tx], as_of: str | None = None) -> State:
-    """The state after every effective transaction dated on or before `as_of`."""
+def fold(txs: list[Tx], as_of: str | None = None, at_term: bool = True) -> State:
+    """The state after every effective transaction dated on or before `as_of` (None: the
+    latest date, `latest_date`), and, with `at_term`, every usufruct whose term is before
+    that date ended (without it, a unit's term is applied only when a transaction touches
+    it: the state against which a new transaction is checked on its own date)."""
     state = State()
     for tx in effective(txs):
         if as_of is None or tx["date"] <= str(as_of):
             apply(state, tx)
+    if at_term:
+        advance_all(state, str(as_of) if as_of is not None else latest_date(txs))
     return state
 
 
@@ -340,10 +445,18 @@ def units(txs: list[Tx], as_of: str | None = None, **only: str | None) -> list[d
     """
     state = State()
     since: dict[tuple[str, str, str], tuple[str, str, str | None]] = {}
+
+    def terms(seen: int) -> None:  # a usufruct ended at term: the bare owner reunited
+        for unit, _, after, term_day in state.term_changes[seen:]:
+            since[(unit, after[1], "full_ownership")] = (term_day, "reunited", None)
+
     for tx in effective(txs):
         if as_of is not None and tx["date"] > as_of:
             continue
-        for unit, before, after in apply(state, tx):
+        seen = len(state.term_changes)
+        changes = apply(state, tx)
+        terms(seen)
+        for unit, before, after in changes:
             for holder, right in _rights(after) - _rights(before):
                 if tx["type"] == "bare_ownership_transfer":
                     entry = "dismembered" if right == "usufruct" else "bare_ownership_received"
@@ -351,6 +464,9 @@ def units(txs: list[Tx], as_of: str | None = None, **only: str | None) -> list[d
                     entry = _ENTRY[tx["type"]]
                 mode = tx["mode"] if tx["type"] == "acquisition" else None
                 since[(unit, holder, right)] = (tx["date"], entry, mode)
+    seen = len(state.term_changes)
+    advance_all(state, as_of if as_of is not None else latest_date(txs))
+    terms(seen)
     rows = []
     for unit, holding in state.holding.items():
         obj = state.units[unit]
@@ -383,6 +499,19 @@ def units(txs: list[Tx], as_of: str | None = None, **only: str | None) -> list[d
 
 # --------------------------------------------------------------------------- movements
 
+
+def year_bounds(year: int) -> tuple[str, str]:
+    """A statement year (docs/statements.md, "The year"): the stock on 1 January is taken
+    as of that day, that day's transactions included; the year's flows are the
+    transactions dated after it and up to the next 1 January, included."""
+    return f"{year:04d}-01-01", f"{year + 1:04d}-01-01"
+
+
+def in_year(tx: Tx, year: int) -> bool:
+    start, end = year_bounds(year)
+    return bool(start < tx["date"] <= end)
+
+
 #: Column of the entity that loses a unit from stock, by transaction type.
 _OUT = {"sale": "transferred", "merger": "transferred", "usufruct_extinguished": "usufruct_ended"}
 #: Column of the entity that gains a unit into stock, by transaction type.
@@ -402,9 +531,10 @@ def movements(txs: list[Tx], year: int) -> list[dict[str, Any]]:
     "transferred", "usufruct_ended", "closing", "dismembered"}, sorted by entity, rows
     with every field 0 left out.
 
-    `opening` and `closing` are `stock` as of YEAR-1-12-31 and YEAR-12-31, computed by
-    their own folds; the flows come from replaying, unit by unit, the effective
-    transactions dated in YEAR and comparing who has the unit in stock (full owner or
+    `opening` and `closing` are `stock` as of YEAR-01-01 and YEAR+1-01-01 (the year
+    convention, `year_bounds`), computed by their own folds; the flows come from
+    replaying, unit by unit, the effective transactions dated after YEAR-01-01 and up to
+    YEAR+1-01-01 and comparing who has the unit in stock (full owner or
     usufructuary) before and after. A unit whose stock holder does not change moves
     nothing. So:
     - register_units / acquisition: +1 `registered` / `acquired` for the entity;
@@ -428,30 +558,12 @@ def movements(txs: list[Tx], year: int) -> list[dict[str, Any]]:
     transferred - usufruct_ended holds by construction if and only if the ledger's dates
     make as-of views consistent; the property tests check it.
     """
-    prefix = f"{year:04d}-"
-    end = f"{year:04d}-12-31"
-    opening, closing = stock(txs, f"{year - 1:04d}-12-31"), stock(txs, end)
+    start, end = year_bounds(year)
+    opening, closing = stock(txs, start), stock(txs, end)
     flows: dict[str, Counter[str]] = defaultdict(Counter)
-    state = State()
-    for tx in effective(txs):
-        if tx["date"] > end:
-            continue
-        changes = apply(state, tx)
-        if not tx["date"].startswith(prefix):
-            continue
-        if tx["type"] == "bare_ownership_transfer":
-            flows[tx["entity"]]["dismembered"] += len(tx["units"])
-        for unit, before, after in changes:
-            losing, gaining = _stock_holder(before), _stock_holder(after)
-            if losing == gaining:
-                continue
-            if losing is not None:
-                column = "sold" if after[0] == LEFT else _OUT.get(tx["type"])
-                assert column, f"{tx['id']}: unexpected loss of {unit} by {losing}"
-                flows[losing][column] += 1
-            if gaining is not None:
-                assert tx["type"] in _IN, f"{tx['id']}: unexpected gain of {unit}"
-                flows[gaining][_IN[tx["type"]]] += 1
+    for flow in unit_flows(txs, year):
+        for entity, column in flow.moves:
+            flows[entity][column] += flow.units
     rows = []
     for entity in sorted(set(opening) | set(closing) | set(flows)):
         row: dict[str, Any] = {"entity": entity}
@@ -460,6 +572,87 @@ def movements(txs: list[Tx], year: int) -> list[dict[str, Any]]:
         if any(row[name] for name in MOVEMENT_FIELDS):
             rows.append(row)
     return rows
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One stock change of the year: `moves` are (entity, column) pairs of one unit (or, for
+    `dismembered`, of `units` units) changing in one transaction dated `day`."""
+
+    day: str
+    moves: tuple[tuple[str, str], ...]
+    units: int = 1
+
+
+def unit_flows(txs: list[Tx], year: int) -> list[Flow]:
+    """The stock changes of the year's flows, transaction by transaction, unit by unit."""
+    start, end = year_bounds(year)
+    found = []
+    state = State()
+    for tx in effective(txs):
+        if tx["date"] > end:
+            continue
+        changes = apply(state, tx)
+        if tx["date"] <= start:
+            continue
+        if tx["type"] == "bare_ownership_transfer":
+            found.append(Flow(tx["date"], ((tx["entity"], "dismembered"),), len(tx["units"])))
+        for unit, before, after in changes:
+            losing, gaining = _stock_holder(before), _stock_holder(after)
+            if losing == gaining:
+                continue
+            moves = []
+            if losing is not None:
+                column = "sold" if after[0] == LEFT else _OUT.get(tx["type"])
+                assert column, f"{tx['id']}: unexpected loss of {unit} by {losing}"
+                moves.append((losing, column))
+            if gaining is not None:
+                assert tx["type"] in _IN, f"{tx['id']}: unexpected gain of {unit}"
+                moves.append((gaining, _IN[tx["type"]]))
+            found.append(Flow(tx["date"], tuple(moves)))
+    advance_all(state, end)
+    for _, before, after, term_day in state.term_changes:  # usufructs ended at term
+        if start < term_day <= end:
+            found.append(Flow(term_day, ((before[1], "usufruct_ended"), (after[1], "reunited"))))
+    return found
+
+
+#: The group line's columns (`report movements`, JSON key `group`).
+GROUP_MOVEMENT_FIELDS = (
+    "opening",
+    "registered",
+    "acquired",
+    "received",
+    "reunited",
+    "joined",
+    "sold",
+    "transferred",
+    "usufruct_ended",
+    "left",
+    "closing",
+    "dismembered",
+)
+
+
+def movements_group(txs: list[Tx], year: int) -> dict[str, Any]:
+    """The `group` line of `report movements`: the stock of the entities of the group on
+    each date; a change between two entities of the group on its date moves nothing; an
+    entity entering (leaving) the group brings (takes) its stock of the eve of that day."""
+    start, end = year_bounds(year)
+    row: dict[str, Any] = dict.fromkeys(GROUP_MOVEMENT_FIELDS, 0)
+    row["opening"] = sum(n for e, n in stock(txs, start).items() if member(txs, e, start))
+    row["closing"] = sum(n for e, n in stock(txs, end).items() if member(txs, e, end))
+    for flow in unit_flows(txs, year):
+        inside = [(e, c) for e, c in flow.moves if in_group(txs, e, flow.day)]
+        if len(inside) == 2:
+            continue
+        for _, column in inside:
+            row[column] += flow.units
+    for tx in effective(txs):
+        if tx["type"] in ("group_entry", "group_exit") and in_year(tx, year):
+            held = stock(txs, _previous_day(tx["date"])).get(tx["entity"], 0)
+            row["joined" if tx["type"] == "group_entry" else "left"] += held
+    return {"entity": "group", **row}
 
 
 def movement_identity_holds(row: dict[str, Any]) -> bool:
@@ -478,57 +671,151 @@ def _half_up(numerator: int, denominator: int, places: int = 4) -> str:
     return f"{n // 10**places}.{n % 10**places:0{places}d}"
 
 
-def sales(txs: list[Tx], year: int, target_rate: str = "0.01") -> list[dict[str, Any]]:
-    """The `rows` of `report sales --year YEAR [--target-rate R]`.
+#: Entity kinds of the HLM bodies (docs/transactions.md): the sellers of `report sales`.
+HLM_BODIES = frozenset({"hlm", "esh", "oph", "coop"})
+#: Buyer categories that are households (natural persons, RPLS sale types 01 to 05).
+HOUSEHOLDS = frozenset({"sitting_tenant", "tenant_family", "tenant", "caretaker", "individual"})
+#: Kinds outside the group unless `register_entity` says otherwise.
+OUTSIDE_BY_DEFAULT = frozenset({"pension_fund", "external"})
 
-    Row: {"entity", "opening_stock", "units_sold", "by_category" (every category),
-    "sitting_tenant_share", "block_sold_to_institutionals", "proceeds_eur",
-    "net_proceeds_eur", "units_with_net_proceeds", "sales_rate", "target_rate",
-    "target_met"}; every entity with opening stock > 0 or a sale dated in the year (every
-    buyer, to a registered entity too), sorted by entity. `net_proceeds_eur` sums the
-    sales that recorded net proceeds (None when none did), `units_with_net_proceeds`
-    counts their units.
+
+def kinds(txs: list[Tx]) -> dict[str, str]:
+    return {tx["entity"]: tx["kind"] for tx in effective(txs) if tx["type"] == "register_entity"}
+
+
+def member(txs: list[Tx], entity: str, day: str) -> bool:
+    """Whether `entity` is of the group as of `day`, for a statement's group line: from its
+    registration (unless its kind is outside by default, or it says `group: false`), until
+    a `group_exit`; again from a `group_entry`. An absorbed entity stays where it was: it
+    holds nothing after the merger, which moves its rights on the merger's date."""
+    inside = False
+    for tx in effective(txs):
+        if tx["date"] > day:
+            continue
+        if tx["type"] == "register_entity" and tx["entity"] == entity:
+            inside = bool(tx.get("group", tx["kind"] not in OUTSIDE_BY_DEFAULT) or tx.get("parent"))
+        elif tx["type"] in ("group_entry", "group_exit") and tx["entity"] == entity:
+            inside = tx["type"] == "group_entry"
+    return inside
+
+
+def _previous_day(day: str) -> str:
+    return (dt.date.fromisoformat(day) - dt.timedelta(days=1)).isoformat()
+
+
+def in_group(txs: list[Tx], entity: str, day: str) -> bool:
+    """Of the group for a transaction dated `day`: a member as of that day."""
+    return member(txs, entity, day)
+
+
+def _sales_row(
+    entity: str, kind: str | None, base: int, own: list[Tx], within: int, target_rate: str
+) -> dict[str, Any]:
+    by_category = dict.fromkeys(BUYER_CATEGORIES, 0)
+    for tx in own:
+        by_category[tx["buyer"]["category"]] += len(tx["units"])
+    sold = sum(by_category.values())
+    households = sum(by_category[c] for c in HOUSEHOLDS)
+    block = sum(
+        len(tx["units"])
+        for tx in own
+        if tx["buyer"]["category"] == "institutional" and len(tx["units"]) > 1
+    )
+    in_blocks = sum(
+        len(tx["units"])
+        for tx in own
+        if tx["buyer"]["category"] not in HOUSEHOLDS and len(tx["units"]) > 1
+    )
+    proceeds = sum((Decimal(tx["price_eur"]) for tx in own), Decimal(0))
+    with_net = [tx for tx in own if tx.get("net_proceeds_eur") is not None]
+    net = sum((Decimal(tx["net_proceeds_eur"]) for tx in with_net), Decimal(0))
+    target = Fraction(Decimal(target_rate))
+    return {
+        "entity": entity,
+        "kind": kind,
+        "opening_stock": base,
+        "units_sold": sold,
+        "by_category": by_category,
+        "sold_to_households": households,
+        "sold_in_blocks": in_blocks,
+        "sold_within_group": within,
+        "sitting_tenant_share": _half_up(by_category["sitting_tenant"], households)
+        if households
+        else None,
+        "block_sold_to_institutionals": block,
+        "proceeds_eur": str(proceeds.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)),
+        "net_proceeds_eur": str(net.quantize(Decimal("0.01"))) if with_net else None,
+        "units_with_net_proceeds": sum(len(tx["units"]) for tx in with_net),
+        "sales_rate": _half_up(sold, base) if base else None,
+        "household_sales_rate": _half_up(households, base) if base else None,
+        "target_rate": target_rate,
+        "target_met": Fraction(sold, base) >= target if base else None,
+        "household_target_met": Fraction(households, base) >= target if base else None,
+    }
+
+
+def _within_group(txs: list[Tx], sale: Tx) -> bool:
+    buyer = sale["buyer"].get("entity")
+    return (
+        buyer is not None
+        and in_group(txs, sale["entity"], sale["date"])
+        and in_group(txs, buyer, sale["date"])
+    )
+
+
+def sales(
+    txs: list[Tx], year: int, target_rate: str = "0.01", sellers: str = "hlm"
+) -> list[dict[str, Any]]:
+    """The `rows` of `report sales --year YEAR [--target-rate R] [--sellers S]`.
+
+    Row: {"entity", "kind", "opening_stock", "units_sold", "by_category" (every category),
+    "sold_to_households", "sold_in_blocks", "sold_within_group", "sitting_tenant_share",
+    "block_sold_to_institutionals", "proceeds_eur", "net_proceeds_eur",
+    "units_with_net_proceeds", "sales_rate", "household_sales_rate", "target_rate",
+    "target_met", "household_target_met"}; every entity (an HLM body unless `sellers` is
+    `all`) with opening stock (as of YEAR-01-01) > 0 or a sale of the year's flows (every
+    buyer, to a registered entity too), sorted by entity. Households are the buyers of
+    sale types 01-05; the sitting-tenant share is over them; a block is a sale of more
+    than one unit to a legal person; `sold_within_group` counts the units sold to another
+    entity of the group (both of it on the sale's date).
     """
-    opening = stock(txs, f"{year - 1:04d}-12-31")
-    year_sales = [
-        tx for tx in effective(txs) if tx["type"] == "sale" and tx["date"][:4] == f"{year:04d}"
-    ]
+    opening = stock(txs, year_bounds(year)[0])
+    kind = kinds(txs)
+    year_sales = [tx for tx in effective(txs) if tx["type"] == "sale" and in_year(tx, year)]
     rows = []
     for entity in sorted(set(opening) | {tx["entity"] for tx in year_sales}):
+        if sellers != "all" and kind.get(entity) not in HLM_BODIES:
+            continue
         own = [tx for tx in year_sales if tx["entity"] == entity]
-        by_category = dict.fromkeys(BUYER_CATEGORIES, 0)
-        for tx in own:
-            by_category[tx["buyer"]["category"]] += len(tx["units"])
-        sold, base = sum(by_category.values()), opening.get(entity, 0)
-        block = sum(
-            len(tx["units"])
-            for tx in own
-            if tx["buyer"]["category"] == "institutional" and len(tx["units"]) > 1
-        )
-        proceeds = sum((Decimal(tx["price_eur"]) for tx in own), Decimal(0))
-        with_net = [tx for tx in own if tx.get("net_proceeds_eur") is not None]
-        net = sum((Decimal(tx["net_proceeds_eur"]) for tx in with_net), Decimal(0))
+        within = sum(len(tx["units"]) for tx in own if _within_group(txs, tx))
         rows.append(
-            {
-                "entity": entity,
-                "opening_stock": base,
-                "units_sold": sold,
-                "by_category": by_category,
-                "sitting_tenant_share": _half_up(by_category["sitting_tenant"], sold)
-                if sold
-                else None,
-                "block_sold_to_institutionals": block,
-                "proceeds_eur": str(proceeds.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)),
-                "net_proceeds_eur": str(net.quantize(Decimal("0.01"))) if with_net else None,
-                "units_with_net_proceeds": sum(len(tx["units"]) for tx in with_net),
-                "sales_rate": _half_up(sold, base) if base else None,
-                "target_rate": target_rate,
-                "target_met": Fraction(sold, base) >= Fraction(Decimal(target_rate))
-                if base
-                else None,
-            }
+            _sales_row(entity, kind.get(entity), opening.get(entity, 0), own, within, target_rate)
         )
     return rows
+
+
+def sales_group(
+    txs: list[Tx], year: int, target_rate: str = "0.01", sellers: str = "hlm"
+) -> dict[str, Any]:
+    """The `group` line of `report sales`: over the rows' entities of the group, the
+    opening stock of those of the group on 1 January, and only their sales to buyers
+    outside the group (`sold_within_group`: the units they sold inside it, left out)."""
+    start = year_bounds(year)[0]
+    chosen = [r["entity"] for r in sales(txs, year, target_rate, sellers)]
+    year_sales = [tx for tx in effective(txs) if tx["type"] == "sale" and in_year(tx, year)]
+    own = [
+        tx
+        for tx in year_sales
+        if tx["entity"] in chosen
+        and in_group(txs, tx["entity"], tx["date"])
+        and not _within_group(txs, tx)
+    ]
+    within = sum(
+        len(tx["units"]) for tx in year_sales if tx["entity"] in chosen and _within_group(txs, tx)
+    )
+    opening = stock(txs, start)
+    base = sum(opening.get(e, 0) for e in chosen if member(txs, e, start))
+    return _sales_row("group", None, base, own, within, target_rate)
 
 
 # --------------------------------------------------------------------------- dismemberment
@@ -548,29 +835,39 @@ def dismemberment(
 ) -> list[dict[str, Any]]:
     """The `rows` of `report dismemberment`: {"usufructuary", "bare_owner", "units",
     "maturities" ({year of usufruct_end as str: units}), "overdue"}, sorted by both.
-    `overdue` counts usufruct_end < as_of (or < `today` when as_of is None)."""
+    `units` are dismembered as of `as_of` (None: the latest date); `overdue` counts those
+    whose usufruct_end < the judged date (as_of, or `today` when as_of is None), and the
+    units (not in `units`) whose usufruct ended at term before both dates, untouched by
+    any transaction since (no extinction recorded, still the bare owner's)."""
     judge = as_of if as_of is not None else today
     if judge is None:
         raise ValueError("give as_of, or today when as_of is None")
     state = fold(txs, as_of)
     rows: dict[tuple[str, str], dict[str, Any]] = {}
-    for unit, holding in state.holding.items():
-        if holding[0] != DISMEMBERED:
-            continue
-        row = rows.setdefault(
-            (holding[1], holding[2]),
+
+    def row(pair: tuple[str, str]) -> dict[str, Any]:
+        return rows.setdefault(
+            pair,
             {
-                "usufructuary": holding[1],
-                "bare_owner": holding[2],
+                "usufructuary": pair[0],
+                "bare_owner": pair[1],
                 "units": 0,
                 "maturities": {},
                 "overdue": 0,
             },
         )
+
+    for unit, holding in state.holding.items():
+        if holding[0] != DISMEMBERED:
+            continue
+        found = row((holding[1], holding[2]))
         end = state.usufruct_end[unit]
-        row["units"] += 1
-        row["maturities"][end[:4]] = row["maturities"].get(end[:4], 0) + 1
-        row["overdue"] += end < str(judge)
+        found["units"] += 1
+        found["maturities"][end[:4]] = found["maturities"].get(end[:4], 0) + 1
+        found["overdue"] += end < str(judge)
+    for usufructuary, bare_owner, end in state.term_ended.values():
+        if end < str(judge):
+            row((usufructuary, bare_owner))["overdue"] += 1
     return [rows[key] for key in sorted(rows)]
 
 
@@ -636,7 +933,7 @@ DECIMAL_RE = re.compile(r"^\d+(\.\d+)?$")
 REGION_RE = re.compile(r"^\d{2}$")
 SIRET_RE = re.compile(r"^[0-9]{14}$")
 VALUE_LISTS = {
-    "kind": {"group", "hlm", "lli", "fonciere", "pension_fund", "other"},
+    "kind": {"group", "hlm", "lli", "fonciere", "pension_fund", "other", *NEW_KINDS},
     "zone": {"Abis", "A", "B1", "B2", "C"},
     "segment": {"social", "intermediate", "other"},
     "financing": {"PLAI", "PLUS", "PLS", "PLI", "other"},
@@ -647,7 +944,10 @@ VALUE_LISTS = {
 }
 COMMON_FIELDS = {"id", "type", "date", "reference", "note", "journal"}
 FIELDS: dict[str, tuple[set[str], set[str]]] = {  # type -> (required, optional)
-    "register_entity": ({"entity", "name", "kind"}, {"region"}),
+    "register_entity": ({"entity", "name", "kind"}, {"region", "group", "parent"}),
+    "group_entry": ({"entity"}, {"parent"}),
+    "group_exit": ({"entity"}, set()),
+    "share_transfer": ({"entity", "parent"}, set()),
     "register_units": ({"entity", "units"}, set()),
     "acquisition": ({"entity", "units", "mode", "price_eur"}, {"seller", "seller_siret"}),
     "sale": ({"entity", "units", "buyer", "price_eur"}, {"net_proceeds_eur"}),
@@ -656,6 +956,7 @@ FIELDS: dict[str, tuple[set[str], set[str]]] = {  # type -> (required, optional)
         {"price_eur"},
     ),
     "usufruct_extinguished": ({"units"}, set()),
+    "usufruct_extension": ({"units", "usufruct_end"}, set()),
     "merger": ({"absorbed", "into"}, set()),
     "register_business": ({"entity", "business", "name", "sector", "headcount"}, set()),
     "divestment": (
@@ -670,6 +971,8 @@ UNIT_FIELDS = (
 )
 
 Error = tuple[str, str]  # (rule code, message)
+#: The transactions the perimeter rules apply to.
+PERIMETER_TYPES = ("register_entity", "group_entry", "group_exit", "share_transfer")
 
 #: Every rule code `violations` can give.
 RULE_CODES = frozenset({
@@ -689,12 +992,16 @@ RULE_CODES = frozenset({
     "seller_siret_without_seller",
     "usufruct_end_not_after_date", "usufruct_too_long", "gratuitous_with_price",
     "onerous_without_price", "merger_into_absorbed",
+    "usufruct_ended_at_term", "extension_not_later",
     # businesses
     "unknown_business", "business_already_divested", "business_not_held_by_seller",
     "employees_exceed_headcount",
     # reversals
     "reversal_unknown_tx", "reversal_of_reversal", "reversal_already_reversed",
     "reversal_blocked", "reversal_entity_absorbed",
+    # kinds and the group perimeter
+    "merger_family", "buyer_kind", "already_member", "not_member", "parent_not_member",
+    "parent_is_entity", "same_parent", "parent_outside_group",
 })  # fmt: skip
 
 
@@ -782,9 +1089,13 @@ def _field_errors(tx: Any) -> list[Error]:
     for key in ("reference", "note", "name", "seller"):
         if key in tx and not isinstance(tx[key], str):
             errors.append(("field_type", f"{key} must be a string"))
-    for key in ("entity", "bare_owner", "into", "business"):
+    for key in ("entity", "bare_owner", "into", "business", "parent"):
         if key in tx and not is_id(tx[key]):
             errors.append(("id_format", f"invalid {key} {tx[key]!r}"))
+    if "group" in tx and type(tx["group"]) is not bool:
+        errors.append(("field_type", "group must be a boolean"))
+    elif tx.get("group") is False and "parent" in tx:
+        errors.append(("parent_outside_group", "a parent is given with group false"))
     for key in ("kind", "mode", "consideration", "sector"):
         if key in tx and tx[key] not in VALUE_LISTS[key]:
             errors.append(("value_list", f"invalid {key} {tx[key]!r}"))
@@ -905,7 +1216,7 @@ def _units_errors(state: State, tx: Tx, wanted: str) -> list[Error]:
         holding = state.holding.get(unit)
         if holding is None:
             errors.append(("unknown_unit", f"unit {unit} is not in the ledger"))
-        elif wanted == FULL and holding != (FULL, tx["entity"]):
+        elif wanted == FULL and effective_holding(state, unit, tx["date"]) != (FULL, tx["entity"]):
             errors.append(
                 (
                     "unit_not_full_owner",
@@ -917,7 +1228,26 @@ def _units_errors(state: State, tx: Tx, wanted: str) -> list[Error]:
             errors.append(
                 ("unit_not_dismembered", f"unit {unit} is not dismembered ({_describe(holding)})")
             )
+        elif wanted == DISMEMBERED and tx["type"] == "usufruct_extension":
+            errors += _extension_errors(state, tx, unit)
+        elif wanted == DISMEMBERED and tx["date"] <= state.usufruct_end[unit]:
+            if holding[1] in state.absorbed_by:  # an early end: both holders must be active
+                errors.append(("entity_inactive", f"usufructuary {holding[1]} was absorbed"))
     return errors
+
+
+def _extension_errors(state: State, tx: Tx, unit: str) -> list[Error]:
+    """A term not yet passed moves later, within 30 years of the usufruct's start."""
+    end, new = state.usufruct_end[unit], tx["usufruct_end"]
+    if tx["date"] > end:
+        return [("usufruct_ended_at_term", f"unit {unit}: its usufruct ended at term on {end}")]
+    if new <= end:
+        return [("extension_not_later", f"unit {unit}: {new} is not after {end}")]
+    if new > add_30_years(state.usufruct_start[unit]):
+        return [("usufruct_too_long", f"unit {unit}: {new} is more than 30 years after its start")]
+    if state.holding[unit][1] in state.absorbed_by:
+        return [("entity_inactive", f"usufructuary {state.holding[unit][1]} was absorbed")]
+    return []
 
 
 def _price(tx: Tx) -> Decimal | None:
@@ -951,6 +1281,10 @@ def _type_errors(state: State, accepted: list[Tx], tx: Tx) -> list[Error]:
             errors.append((code, "a sale of the home a tenant occupies has one unit"))
         if tx["buyer"].get("entity") == tx["entity"]:
             errors.append(("buyer_is_seller", "buyer.entity is the seller"))
+        elif tx["buyer"].get("entity") in state.entities:
+            kind = state.entities[tx["buyer"]["entity"]]["kind"]
+            if kind not in BUYER_KINDS[tx["buyer"]["category"]]:
+                errors.append(("buyer_kind", f"a {tx['buyer']['category']} buyer is no {kind}"))
     elif kind == "bare_ownership_transfer":
         errors += _units_errors(state, tx, FULL)
         if tx["bare_owner"] == tx["entity"]:
@@ -963,11 +1297,18 @@ def _type_errors(state: State, accepted: list[Tx], tx: Tx) -> list[Error]:
             errors.append(("gratuitous_with_price", "a gratuitous transfer has no price"))
         if tx["consideration"] == "onerous" and (price is None or price <= 0):
             errors.append(("onerous_without_price", "an onerous transfer needs a price > 0"))
-    elif kind == "usufruct_extinguished":
+    elif kind in ("usufruct_extinguished", "usufruct_extension"):
         errors += _units_errors(state, tx, DISMEMBERED)
     elif kind == "merger":
         if tx["into"] in tx["absorbed"]:
             errors.append(("merger_into_absorbed", "into is one of the absorbed entities"))
+        elif tx["into"] in state.entities:
+            family = FAMILIES[state.entities[tx["into"]]["kind"]]
+            errors += [
+                ("merger_family", f"{e} is not of the family of {tx['into']}")
+                for e in dict.fromkeys(tx["absorbed"])
+                if e in state.entities and FAMILIES[state.entities[e]["kind"]] != family
+            ][:1]
         errors += [
             ("duplicate_in_list", f"entity {e} is absorbed twice")
             for e in _duplicates(tx["absorbed"])
@@ -1025,6 +1366,25 @@ def _reversal_errors(state: State, accepted: list[Tx], tx: Tx) -> list[Error]:
     return errors
 
 
+def _perimeter_errors(state: State, tx: Tx) -> list[Error]:
+    """The group perimeter: joining when a member, leaving or moving shares when not, and a
+    parent that is the entity itself, not a member on the date, or already the parent."""
+    kind, entity, parent = tx["type"], tx.get("entity"), tx.get("parent")
+    if kind == "group_entry" and entity in state.members:
+        return [("already_member", f"{entity} is already a member")]
+    if kind in ("group_exit", "share_transfer") and entity not in state.members:
+        return [("not_member", f"{entity} is not a member")]
+    if kind == "share_transfer" and state.members[entity] == parent:
+        return [("same_parent", f"{parent} already holds the shares of {entity}")]
+    if parent is None:
+        return []
+    if parent == entity:
+        return [("parent_is_entity", f"parent {parent} is the entity")]
+    if parent not in state.members or state.member_since[parent] > tx["date"]:
+        return [("parent_not_member", f"parent {parent} is not a member on {tx['date']}")]
+    return []
+
+
 def _date_errors(state: State, tx: Tx) -> list[Error]:
     """Dates never go back for a unit, a business, or an entity named by a merger.
 
@@ -1036,17 +1396,23 @@ def _date_errors(state: State, tx: Tx) -> list[Error]:
     units: set[str] = set()
     businesses: set[str] = set()
     entities: set[str] = set()
-    if kind in ("sale", "bare_ownership_transfer", "usufruct_extinguished"):
+    if kind in ("sale", "bare_ownership_transfer", "usufruct_extinguished", "usufruct_extension"):
         units = set(tx["units"])
     elif kind in ("divestment",):
         businesses = {tx["business"]}
     elif kind == "merger":
         absorbed = set(tx["absorbed"])
-        units = {u for u, h in state.holding.items() if _held_by(h, absorbed)}
+        units = {
+            u
+            for u in state.holding
+            if _held_by(effective_holding(state, u, date) or (LEFT,), absorbed)
+        }
         businesses = {
             b for b, o in state.business_owner.items() if o in absorbed and b not in state.divested
         }
         entities = absorbed | {tx["into"]}
+    elif kind in ("group_entry", "group_exit", "share_transfer"):
+        entities = {tx["entity"]}
     late = [f"unit {u}" for u in sorted(units) if state.unit_date.get(u, date) > date]
     late += [f"business {b}" for b in sorted(businesses) if state.business_date.get(b, date) > date]
     late += [f"entity {e}" for e in sorted(entities) if state.name_date.get(e, date) > date]
@@ -1078,8 +1444,10 @@ def violations(txs: list[Any]) -> list[tuple[int, str, str]]:
                 continue
         errors = _field_errors(tx)
         if not errors:
-            state = fold(accepted)
+            state = fold(accepted, at_term=False)  # each unit judged on tx's date
             errors = _entity_errors(state, tx)
+            if not errors and tx["type"] in PERIMETER_TYPES:
+                errors = _perimeter_errors(state, tx)
             if tx["type"] != "register_entity":
                 errors += _type_errors(state, accepted, tx)
             if tx["type"] != "reversal":

@@ -42,7 +42,36 @@ ENTITY_POOL = (
     "SCI/AFL-1",
 )
 MAX_RANDOM_ENTITIES = 6
-KINDS = ("hlm", "lli", "fonciere", "pension_fund")
+KINDS = (
+    "hlm",
+    "esh",
+    "lli",
+    "fonciere",
+    "association",
+    "pension_fund",
+    "sales_company",
+    "external",
+)
+#: A merger joins entities of one family (docs/transactions.md).
+FAMILY = {"esh": "hlm", "fonciere": "association"}
+#: Who is outside the group unless the registration says otherwise.
+OUTSIDE = ("pension_fund", "external")
+#: The categories of a sale to a buyer entity that fit the buyer's kind.
+HLM_BUYERS = ("social_landlord",)
+ENTITY_BUYERS = {
+    "hlm": HLM_BUYERS,
+    "esh": HLM_BUYERS,
+    "sales_company": HLM_BUYERS,
+    "external": ("sem", "approved_body", "institutional", "other"),
+    "association": ("approved_body", "institutional", "other"),
+    "fonciere": ("approved_body", "institutional", "other"),
+}
+
+
+def family(kind: str) -> str:
+    return FAMILY.get(kind, kind)
+
+
 REGIONS = (None, "11", "84", "44")
 COMMUNES = ("75056", "69123", "2A004", "13055", "93066", "2B033", "92050")
 ZONES = ("Abis", "A", "B1", "B2", "C")
@@ -77,7 +106,7 @@ def money(cents: int) -> str:
 
 def tx_names(tx: Tx) -> set[str]:
     """Entities a transaction names in any field."""
-    names = {tx[k] for k in ("entity", "bare_owner", "into") if k in tx}
+    names = {tx[k] for k in ("entity", "bare_owner", "into", "parent") if k in tx}
     names |= set(tx.get("absorbed", ()))
     if tx["type"] == "sale" and "entity" in tx["buyer"]:
         names.add(tx["buyer"]["entity"])
@@ -89,8 +118,13 @@ class _World:
     """The generator's own picture of the effective ledger."""
 
     reg_date: dict[str, dt.date] = field(default_factory=dict)
+    kind: dict[str, str] = field(default_factory=dict)
+    members: dict[str, str | None] = field(default_factory=dict)  # member -> parent
+    member_since: dict[str, dt.date] = field(default_factory=dict)
     absorbed_by: dict[str, str] = field(default_factory=dict)
     holding: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: unit -> (start, usufruct_end) of its dismemberment: it ends at term by law.
+    term: dict[str, tuple[dt.date, dt.date]] = field(default_factory=dict)
     rpls: dict[str, str] = field(default_factory=dict)  # unit -> rpls id
     unit_date: dict[str, dt.date] = field(default_factory=dict)
     owner: dict[str, str] = field(default_factory=dict)  # business -> owner
@@ -113,6 +147,17 @@ class _World:
     def active(self) -> list[str]:
         return sorted(e for e in self.reg_date if e not in self.absorbed_by)
 
+    def active_members(self) -> list[str]:
+        return [e for e in self.active() if e in self.members]
+
+    def outsiders(self) -> list[str]:
+        return [e for e in self.active() if e not in self.members]
+
+    def same_family(self, entity: str) -> list[str]:
+        """The other active entities a merger may join `entity` with."""
+        own = family(self.kind[entity])
+        return [e for e in self.active() if e != entity and family(self.kind[e]) == own]
+
     def full_units(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         for unit, h in sorted(self.holding.items()):
@@ -123,8 +168,35 @@ class _World:
     def dismembered(self) -> list[str]:
         return sorted(u for u, h in self.holding.items() if h[0] == "dism")
 
-    def moved_by_merger(self, absorbed: list[str]) -> tuple[list[str], list[str]]:
-        units = sorted(u for u, h in self.holding.items() if set(h[1:]) & set(absorbed))
+    def effective(self, unit: str, d: dt.date) -> tuple[str, ...]:
+        """The unit's holding in law on `d`: after its usufruct's term, the bare owner's."""
+        h = self.holding[unit]
+        if h[0] == "dism" and self.term[unit][1] < d:
+            return ("full", h[2])
+        return h
+
+    def advance(self, unit: str, d: dt.date) -> None:
+        if unit in self.holding and self.holding[unit] != self.effective(unit, d):
+            self.holding[unit] = self.effective(unit, d)
+            del self.term[unit]
+
+    def extensible(self) -> list[str]:
+        """Dismembered units whose term can still move later (within 30 years)."""
+        return sorted(
+            u
+            for u, (start, end) in self.term.items()
+            if self.unit_date[u] <= end < add_30_years(start)
+            and self.holding[u][1] not in self.absorbed_by
+        )
+
+    def moved_by_merger(
+        self, absorbed: list[str], on: dt.date | None = None
+    ) -> tuple[list[str], list[str]]:
+        units = sorted(
+            u
+            for u in self.holding
+            if set((self.holding[u] if on is None else self.effective(u, on))[1:]) & set(absorbed)
+        )
         businesses = sorted(
             b for b, o in self.owner.items() if o in absorbed and b not in self.divested
         )
@@ -147,6 +219,17 @@ class _World:
         entities: set[str] = set()
         if kind == "register_entity":
             self.reg_date[tx["entity"]] = d
+            self.kind[tx["entity"]] = tx["kind"]
+            entities.add(tx["entity"])
+            if tx.get("group", tx["kind"] not in OUTSIDE) or "parent" in tx:
+                self.members[tx["entity"]] = tx.get("parent")
+                self.member_since[tx["entity"]] = d
+        elif kind in ("group_entry", "share_transfer"):
+            self.members[tx["entity"]] = tx.get("parent")
+            self.member_since.setdefault(tx["entity"], d)
+            entities.add(tx["entity"])
+        elif kind == "group_exit":
+            del self.members[tx["entity"]], self.member_since[tx["entity"]]
             entities.add(tx["entity"])
         elif kind in ("register_units", "acquisition"):
             for unit in tx["units"]:
@@ -154,6 +237,17 @@ class _World:
                 if "rpls_id" in unit:
                     self.rpls[unit["unit_id"]] = unit["rpls_id"]
                 units.add(unit["unit_id"])
+        # A usufruct ends at its term: the units a transaction touches, judged on its date.
+        if kind in ("sale", "bare_ownership_transfer") or kind.startswith("usufruct_"):
+            for unit in tx["units"]:
+                self.advance(unit, d)
+        if kind == "merger":
+            for unit in self.moved_by_merger(tx["absorbed"], d)[0]:
+                self.advance(unit, d)
+        if kind == "usufruct_extension":
+            for unit in tx["units"]:
+                self.term[unit] = (self.term[unit][0], day(tx["usufruct_end"]))
+            units |= set(tx["units"])
         elif kind == "sale":
             buyer = tx["buyer"].get("entity")
             for unit in tx["units"]:
@@ -162,24 +256,30 @@ class _World:
         elif kind == "bare_ownership_transfer":
             for unit in tx["units"]:
                 self.holding[unit] = ("dism", tx["entity"], tx["bare_owner"])
+                self.term[unit] = (d, day(tx["usufruct_end"]))
             units |= set(tx["units"])
         elif kind == "usufruct_extinguished":
-            for unit in tx["units"]:
-                self.holding[unit] = ("full", self.holding[unit][2])
+            for unit in tx["units"]:  # after the term: a confirmation (already full)
+                if self.holding[unit][0] == "dism":
+                    self.holding[unit] = ("full", self.holding[unit][2])
+                    del self.term[unit]
             units |= set(tx["units"])
         elif kind == "merger":
             absorbed, into = tx["absorbed"], tx["into"]
-            moved_units, moved_businesses = self.moved_by_merger(absorbed)
+            moved_units, moved_businesses = self.moved_by_merger(absorbed, d)
             for unit in moved_units:
                 holders = tuple(into if e in absorbed else e for e in self.holding[unit][1:])
                 if len(set(holders)) == 1:
                     self.holding[unit] = ("full", holders[0])
+                    self.term.pop(unit, None)
                 else:
                     self.holding[unit] = ("dism", *holders)
             for business in moved_businesses:
                 self.owner[business] = into
             for entity in absorbed:
                 self.absorbed_by[entity] = tx["id"]
+                self.members.pop(entity, None)
+                self.member_since.pop(entity, None)
             self.merger_named |= set(absorbed) | {into}
             units, businesses, entities = set(moved_units), set(moved_businesses), set(absorbed)
         elif kind == "register_business":
@@ -368,22 +468,82 @@ class _Builder:
 
     # ----------------------------------------------------------------- steps
 
-    def register_entity(self, entity: str | None = None, date: dt.date | None = None) -> Tx:
+    def register_entity(
+        self,
+        entity: str | None = None,
+        date: dt.date | None = None,
+        kind: str | None = None,
+        membership: bool = True,
+    ) -> Tx:
+        """A registration; with `membership`, sometimes a stated `group` or a `parent`."""
         if entity is None:
             free = [e for e in ENTITY_POOL if e not in self.world.reg_date]
             entity = self.draw(st.sampled_from(free))
+        kind = kind or self.draw(st.sampled_from(KINDS))
         tx: Tx = {
             "id": self.new_id("ENT"),
             "type": "register_entity",
-            "date": iso(date or self.pick_date(START)),
+            "date": "",
             "entity": entity,
             "name": f"Entité {entity}",
-            "kind": self.draw(st.sampled_from(KINDS)),
+            "kind": kind,
         }
+        lb = START
+        how = self.draw(st.sampled_from(("default", "stated", "parent"))) if membership else ""
+        parents = self.world.active_members()
+        if how == "stated":
+            tx["group"] = self.draw(st.booleans())
+        elif how == "parent" and parents:
+            tx["parent"] = self.draw(st.sampled_from(parents))
+            lb = max(self.floor([tx["parent"]]), self.world.member_since[tx["parent"]])
+        tx["date"] = iso(date or self.pick_date(lb))
         region = self.draw(st.sampled_from(REGIONS))
         if region is not None:
             tx["region"] = region
         return self.record(tx)
+
+    def parent_floor(self, parent: str) -> dt.date:
+        """The earliest date `parent` may be named as a parent: registered, a member."""
+        return max(self.floor([parent]), self.world.member_since[parent])
+
+    def group_entry(self, entity: str | None = None, parent: str | None = None) -> Tx:
+        entity = entity or self.draw(st.sampled_from(self.world.outsiders()))
+        lb = self.floor([entity], merger=True)
+        parents = [p for p in self.world.active_members() if p != entity]
+        if parent is None and parents and self.draw(st.booleans()):
+            parent = self.draw(st.sampled_from(parents))
+        tx: Tx = {"id": self.new_id("ENTRY"), "type": "group_entry", "date": "", "entity": entity}
+        if parent is not None:
+            tx["parent"] = parent
+            lb = max(lb, self.parent_floor(parent))
+        tx["date"] = iso(self.pick_date(lb))
+        return self.record(tx)
+
+    def group_exit(self, entity: str | None = None) -> Tx:
+        entity = entity or self.draw(st.sampled_from(self.world.active_members()))
+        d = self.pick_date(self.floor([entity], merger=True))
+        return self.record(
+            {"id": self.new_id("EXIT"), "type": "group_exit", "date": iso(d), "entity": entity}
+        )
+
+    def share_transfers(self) -> list[tuple[str, str]]:
+        """(member, another member that does not hold its shares yet)."""
+        members = self.world.active_members()
+        return [(e, p) for e in members for p in members if p not in (e, self.world.members[e])]
+
+    def share_transfer(self, entity: str | None = None, parent: str | None = None) -> Tx:
+        if entity is None or parent is None:
+            entity, parent = self.draw(st.sampled_from(self.share_transfers()))
+        lb = max(self.floor([entity], merger=True), self.parent_floor(parent))
+        return self.record(
+            {
+                "id": self.new_id("SHARES"),
+                "type": "share_transfer",
+                "date": iso(self.pick_date(lb)),
+                "entity": entity,
+                "parent": parent,
+            }
+        )
 
     def register_units(
         self,
@@ -436,11 +596,9 @@ class _Builder:
             buyer = {"category": "institutional"}
         else:
             units = units or self.subset(own)
-            entity_buyers = ("social_landlord", "sem", "approved_body", "institutional", "other")
-            buyer = {
-                "category": draw(st.sampled_from(entity_buyers)),
-                "entity": draw(st.sampled_from(others)),
-            }
+            entity = draw(st.sampled_from(others))
+            entity_buyers = ENTITY_BUYERS.get(self.world.kind[entity], ("institutional", "other"))
+            buyer = {"category": draw(st.sampled_from(entity_buyers)), "entity": entity}
         if draw(st.booleans()):
             buyer["name"] = "Acquéreur"
         d = self.pick_date(self.floor([seller, *tx_names({"type": "sale", "buyer": buyer})], units))
@@ -466,8 +624,10 @@ class _Builder:
         bare_owner = draw(st.sampled_from([e for e in self.world.active() if e != transferor]))
         units = self.subset(holders[transferor])
         d = self.pick_date(self.floor([transferor, bare_owner], units))
-        span = (add_30_years(d) - d).days
-        end = d + dt.timedelta(days=draw(st.one_of(st.integers(1, span), st.just(span))))
+        span = (add_30_years(d) - d).days  # short terms too: they pass within the ledger
+        end = d + dt.timedelta(
+            days=draw(st.one_of(st.integers(1, 700), st.integers(1, span), st.just(span)))
+        )
         tx: Tx = {
             "id": self.new_id("BOT"),
             "type": "bare_ownership_transfer",
@@ -485,8 +645,13 @@ class _Builder:
         return self.record(tx)
 
     def usufruct_extinguished(self) -> Tx:
-        units = self.subset(self.world.dismembered())
-        d = self.pick_date(self.floor(units=units))
+        w = self.world
+        units = self.subset(w.dismembered())
+        floor = self.floor(units=units)
+        for unit in units:  # an early end needs an active usufructuary: else after the term
+            if w.holding[unit][1] in w.absorbed_by:
+                floor = max(floor, w.term[unit][1] + dt.timedelta(days=1))
+        d = self.pick_date(floor)
         return self.record(
             {
                 "id": self.new_id("EXT"),
@@ -496,10 +661,42 @@ class _Builder:
             }
         )
 
+    def usufruct_extension(self) -> Tx:
+        """The term of one dismembered unit moved later, on a date before it passes."""
+        w, draw = self.world, self.draw
+        unit = draw(st.sampled_from(w.extensible()))
+        start, end = w.term[unit]
+        floor = self.floor(units=[unit])
+        d = floor + dt.timedelta(days=draw(st.integers(0, (end - floor).days)))
+        cap = add_30_years(start)
+        new = end + dt.timedelta(days=draw(st.integers(1, (cap - end).days)))
+        return self.record(
+            {
+                "id": self.new_id("EXTN"),
+                "type": "usufruct_extension",
+                "date": iso(d),
+                "units": [unit],
+                "usufruct_end": iso(new),
+            }
+        )
+
     def merger(self, absorbed: list[str] | None = None, into: str | None = None) -> Tx:
-        active = self.world.active()
-        into = into or self.draw(st.sampled_from(active))
-        absorbed = absorbed or self.subset([e for e in active if e != into], 1, 2)
+        """A merger of entities of one family (registering one of the family when no
+        other active entity is of it)."""
+        w = self.world
+        if into is None:
+            if absorbed:
+                candidates = [e for e in w.same_family(absorbed[0]) if e not in absorbed]
+            else:
+                candidates = [e for e in w.active() if w.same_family(e)]
+            if not candidates:
+                anchor = absorbed[0] if absorbed else self.draw(st.sampled_from(w.active()))
+                free = [e for e in ENTITY_POOL if e not in w.reg_date]
+                added = free[0] if free else f"SAME-{self.serial}"
+                self.register_entity(added, kind=w.kind[anchor])
+                candidates = [added] if absorbed else [anchor]
+            into = self.draw(st.sampled_from(candidates))
+        absorbed = absorbed or self.subset(w.same_family(into), 1, 2)
         units, businesses = self.world.moved_by_merger(absorbed)
         floor = self.floor([*absorbed, into], units, businesses, merger=True)
         # The product rejects a merger dated before an absorbed entity gave up a right.
@@ -596,8 +793,16 @@ class _Builder:
             options += [self.bare_ownership_transfer, self.bare_ownership_transfer]
         if w.dismembered():
             options += [self.usufruct_extinguished, self.usufruct_extinguished]
-        if len(active) >= 2:
+        if w.extensible():
+            options.append(self.usufruct_extension)
+        if any(w.same_family(e) for e in active):
             options.append(self.merger)
+        if w.outsiders():
+            options.append(self.group_entry)
+        if w.active_members():
+            options.append(self.group_exit)
+        if self.share_transfers():
+            options.append(self.share_transfer)
         if self.held_businesses():
             options.append(self.divestment)
         if self.reversible():
@@ -913,7 +1118,7 @@ class _Bad:
     def reversal_entity_absorbed(self) -> Tx:
         seller, units = self.holder()
         sold = self.b.sale(seller, units[:1], how="lot")
-        self.b.merger([seller], self.other(seller))
+        self.b.merger([seller])
         return self.reversal_tx(sold["id"])
 
     def duplicate_unit_id(self) -> Tx:
@@ -984,6 +1189,126 @@ class _Bad:
         tx["units"][0]["year_built"] = self.b.draw(st.sampled_from((self.b.clock.year + 6, 1799)))
         return tx
 
+    # kinds and the group perimeter ---------------------------------------------
+
+    def outsider(self, exclude: str | None = None) -> str:
+        """An active entity outside the group (registered as a pension fund if none)."""
+        found = [e for e in self.b.world.outsiders() if e != exclude]
+        if found:
+            return str(self.b.draw(st.sampled_from(found)))
+        free = [e for e in ENTITY_POOL if e not in self.b.world.reg_date]
+        entity = free[0] if free else f"OUT-{self.b.serial}"
+        self.b.register_entity(entity, kind="pension_fund", membership=False)
+        return entity
+
+    def members(self, count: int) -> list[str]:
+        """At least `count` active members of the group (registering HLM bodies)."""
+        while len(self.b.world.active_members()) < count:
+            free = [e for e in ENTITY_POOL if e not in self.b.world.reg_date]
+            entity = free[0] if free else f"MEMBER-{self.b.serial}"
+            self.b.register_entity(entity, kind="hlm", membership=False)
+        return self.b.world.active_members()
+
+    def merger_family(self) -> Tx:
+        w = self.b.world
+        pairs = [
+            (a, i) for a in w.active() for i in w.active() if family(w.kind[a]) != family(w.kind[i])
+        ]
+        if not pairs:
+            into = self.active(1)[0]
+            other = "pension_fund" if family(w.kind[into]) != "pension_fund" else "hlm"
+            free = [e for e in ENTITY_POOL if e not in w.reg_date]
+            self.b.register_entity(free[0] if free else f"FAM-{self.b.serial}", kind=other)
+            pairs = [
+                (a, i)
+                for a in w.active()
+                for i in w.active()
+                if family(w.kind[a]) != family(w.kind[i])
+            ]
+        absorbed, into = self.b.draw(st.sampled_from(pairs))
+        return {
+            "id": self.b.new_id("MRG"),
+            "type": "merger",
+            "date": self.now,
+            "absorbed": [absorbed],
+            "into": into,
+        }
+
+    def buyer_kind(self) -> Tx:
+        seller, units = self.holder()
+        category = self.b.draw(st.sampled_from(("tenant", "caretaker", "individual")))
+        return self.sale(seller, units[:1], category=category, entity=self.other(seller))
+
+    def already_member(self) -> Tx:
+        entity = self.b.draw(st.sampled_from(self.members(1)))
+        return {
+            "id": self.b.new_id("ENTRY"),
+            "type": "group_entry",
+            "date": self.now,
+            "entity": entity,
+        }
+
+    def not_member(self) -> Tx:
+        entity = self.outsider()
+        tx: Tx = {
+            "id": self.b.new_id("EXIT"),
+            "type": "group_exit",
+            "date": self.now,
+            "entity": entity,
+        }
+        if self.b.draw(st.booleans()):
+            tx.update(type="share_transfer", parent=self.b.draw(st.sampled_from(self.members(1))))
+        return tx
+
+    def parent_not_member(self) -> Tx:
+        entity = self.outsider()
+        parent = self.outsider(exclude=entity)
+        return {
+            "id": self.b.new_id("ENTRY"),
+            "type": "group_entry",
+            "date": self.now,
+            "entity": entity,
+            "parent": parent,
+        }
+
+    def parent_is_entity(self) -> Tx:
+        entity = self.outsider()
+        return {
+            "id": self.b.new_id("ENTRY"),
+            "type": "group_entry",
+            "date": self.now,
+            "entity": entity,
+            "parent": entity,
+        }
+
+    def same_parent(self) -> Tx:
+        w = self.b.world
+        held = [e for e in w.active_members() if w.members[e] in w.active_members()]
+        if not held:
+            self.members(2)
+            self.b.share_transfer(*self.b.draw(st.sampled_from(self.b.share_transfers())))
+            held = [e for e in w.active_members() if w.members[e] in w.active_members()]
+        entity = self.b.draw(st.sampled_from(held))
+        return {
+            "id": self.b.new_id("SHARES"),
+            "type": "share_transfer",
+            "date": self.now,
+            "entity": entity,
+            "parent": w.members[entity],
+        }
+
+    def parent_outside_group(self) -> Tx:
+        return {
+            "id": self.b.new_id("ENT"),
+            "type": "register_entity",
+            "date": self.now,
+            "entity": "NEW-OUTSIDE",
+            "name": "Entité hors groupe",
+            "kind": "external",
+            "group": False,
+            "parent": self.b.draw(st.sampled_from(self.members(1))),
+        }
+
     def empty_reason(self) -> Tx:
         return self.reversal_tx(
             self.b.txs[-1]["id"], reason=self.b.draw(st.sampled_from(("", "   ")))
@@ -1007,6 +1332,8 @@ BAD_RULES: tuple[str, ...] = tuple(
         "divestment",
         "held_business",
         "reversal_tx",
+        "outsider",
+        "members",
     }
 )
 

@@ -135,7 +135,7 @@ def base_ledger() -> list[dict[str, Any]]:
     return [
         entity("ESH-A", "hlm"),
         entity("ESH-B", "hlm", "84"),
-        entity("FUND", "pension_fund", None),
+        entity("FUND", "hlm", None),  # an HLM body: mergers join one family
         {
             "id": "OPEN-A",
             "type": "register_units",

@@ -248,7 +248,7 @@ class Book:
 def named_entities(tx: Transaction) -> list[str]:
     """Every entity id named in any field of the transaction."""
     f = tx.fields
-    names = [f.get("entity"), f.get("bare_owner"), f.get("into")]
+    names = [f.get("entity"), f.get("bare_owner"), f.get("into"), f.get("parent")]
     names.extend(f.get("absorbed") or ())
     buyer = f.get("buyer")
     if isinstance(buyer, dict):

@@ -2,8 +2,9 @@
 
 A handler first checks every rule of its transaction (domain commands raise a named
 `RuleViolation`), and only then changes aggregates, so a rejected line leaves the book as
-it was. The merger and the reversal have modules of their own (`merger.py`,
-`reversal.py`): they read more of the ledger and have date rules of their own.
+it was. The merger, the reversal and the group perimeter have modules of their own
+(`merger.py`, `reversal.py`, `perimeter.py`): they read more of the ledger and have date
+rules of their own.
 
 Must not: change an aggregate before every rule of the transaction is checked, or write
 anything (the book collects the events; the service records them).
@@ -20,6 +21,13 @@ from ledger.booking.book import Book, Booked, Handler, Touched
 from ledger.booking.created import created
 from ledger.booking.entries import EnteredUnit, unit_entry
 from ledger.booking.merger import book_merger
+from ledger.booking.perimeter import (
+    book_group_entry,
+    book_group_exit,
+    book_share_transfer,
+    check_buyer_kind,
+    membership,
+)
 from ledger.booking.reversal import book_reversal
 from ledger.booking.transactions import Transaction
 from ledger.booking.unitlines import UnitSpec
@@ -46,8 +54,15 @@ def _register_entity(book: Book, tx: Transaction, booked: Booked) -> list[Aggreg
     entity: Entity | None = book._get(entity_key(tx["entity"]))
     if entity is not None and entity.status != Entity.VOID:
         raise RuleViolation("entity_exists", f"entity {tx['entity']} is already registered")
+    group, parent = membership(book, tx)
     registration = dict(
-        name=tx["name"], kind=str(tx["kind"]), region=tx["region"], transaction=tx.id, on=tx.date
+        name=tx["name"],
+        kind=str(tx["kind"]),
+        region=tx["region"],
+        transaction=tx.id,
+        on=tx.date,
+        group=group,
+        parent=parent,
     )
     if entity is None:
         entity = Entity._create(
@@ -192,7 +207,7 @@ def _sale(book: Book, tx: Transaction, booked: Booked) -> list[Aggregate]:
     if buyer["entity"] is not None:
         if buyer["entity"] == seller:
             raise RuleViolation("buyer_is_seller", f"buyer.entity {seller} is the seller")
-        book.entity(buyer["entity"], tx.date, "buyer.entity")
+        check_buyer_kind(book, str(buyer["category"]), buyer["entity"], tx.date)
     units = [book.unit(u) for u in tx["units"]]
     for unit in units:
         unit.check_full_owner(seller, tx.date)
@@ -235,10 +250,24 @@ def _usufruct_extinguished(book: Book, tx: Transaction, booked: Booked) -> list[
     units = [book.unit(u) for u in tx["units"]]
     for unit in units:
         unit.check_dismembered(tx.date)
-        for holder in unit.holding.holders:
+        for holder in unit.holding_on(tx.date).holders:  # after the term: the full owner
             book.entity(holder, tx.date, "holder", named=False)
     for unit in units:
         unit.extinguish_usufruct(tx.id, tx.date)
+    booked.units.extend(tx["units"])
+    return list(units)
+
+
+def _usufruct_extension(book: Book, tx: Transaction, booked: Booked) -> list[Aggregate]:
+    """The term of the usufruct of every unit moves to `usufruct_end` (Unit.check_extension:
+    not yet passed, later, within 30 years of the usufruct's start)."""
+    units = [book.unit(u) for u in tx["units"]]
+    for unit in units:
+        unit.check_extension(tx["usufruct_end"], tx.date)
+        for holder in unit.holding.holders:
+            book.entity(holder, tx.date, "holder", named=False)
+    for unit in units:
+        unit.extend_usufruct(tx["usufruct_end"], tx.id, tx.date)
     booked.units.extend(tx["units"])
     return list(units)
 
@@ -294,8 +323,12 @@ HANDLERS: Mapping[str, Handler] = {
     "sale": _sale,
     "bare_ownership_transfer": _bare_ownership_transfer,
     "usufruct_extinguished": _usufruct_extinguished,
+    "usufruct_extension": _usufruct_extension,
     "register_business": _register_business,
     "divestment": _divestment,
     "merger": book_merger,
     "reversal": book_reversal,
+    "group_entry": book_group_entry,
+    "group_exit": book_group_exit,
+    "share_transfer": book_share_transfer,
 }

@@ -19,7 +19,8 @@ from ledger.booking.book import Book, Booked
 from ledger.booking.created import Stamped
 from ledger.booking.entries import merge_fields
 from ledger.booking.transactions import Transaction
-from ledger.domain import Business, Unit, business_key, unit_key
+from ledger.domain import Business, Entity, Unit, business_key, unit_key
+from ledger.domain.values import merger_family
 from ledger.errors import RuleViolation
 
 
@@ -29,10 +30,13 @@ def book_merger(book: Book, tx: Transaction, booked: Booked) -> list[Aggregate]:
         raise RuleViolation("merger_into_absorbed", f"into {into} is also in absorbed")
     entities = [book.entity(e, tx.date, "absorbed entity") for e in absorbed]
     target = book.entity(into, tx.date, "into")
+    for entity in entities:
+        _check_same_family(entity, target)
     book.has_merger = True
-    units = _current(book, book.index.units_held_by(absorbed), unit_key, Unit, absorbed)
+    held = book.index.units_held_by(absorbed, tx.date.isoformat())
+    units = _current(book, held, unit_key, Unit, absorbed, tx.date)
     businesses = _current(
-        book, book.index.businesses_held_by(absorbed), business_key, Business, absorbed
+        book, book.index.businesses_held_by(absorbed), business_key, Business, absorbed, tx.date
     )
     entered = book.entered_units(absorbed)  # moved in stored form, unless a rule fails
     if any(e.last_date > tx.date for _, e in entered):  # check_date fails: say where
@@ -43,7 +47,7 @@ def book_merger(book: Book, tx: Transaction, booked: Booked) -> list[Aggregate]:
     for business in businesses:
         business.check_date(tx.date)
     for name in [*absorbed, into]:
-        _check_latest_naming(book, name, tx.date)
+        check_latest_naming(book, name, tx.date)
     _check_no_later_release(book, absorbed, tx.date)
     moving = frozenset(absorbed)
     for unit in units:
@@ -65,9 +69,22 @@ def book_merger(book: Book, tx: Transaction, booked: Booked) -> list[Aggregate]:
     return [*(m for _, m in moved), *businesses, *entities, target]
 
 
-def _check_latest_naming(book: Book, entity: str, on: date) -> None:
-    """For an entity named by a merger, dates never go back: the merger cannot be dated
-    before the latest transaction (not reversed) that named the entity."""
+def _check_same_family(absorbed: Entity, into: Entity) -> None:
+    """A merger joins entities of the same family (`MERGER_FAMILIES`): a pension fund
+    cannot absorb an HLM body, nor an HLM body a pension fund."""
+    family, into_family = merger_family(absorbed.kind), merger_family(into.kind)
+    if family != into_family:
+        raise RuleViolation(
+            "merger_family",
+            f"{absorbed.entity_id} ({family}) cannot be absorbed by "
+            f"{into.entity_id} ({into_family}): a merger joins entities of the same family",
+        )
+
+
+def check_latest_naming(book: Book, entity: str, on: date, what: str = "a merger") -> None:
+    """For an entity named by a merger (or by a change of the group perimeter: `what`),
+    dates never go back: the transaction cannot be dated before the latest transaction
+    (not reversed) that named the entity."""
     in_file = [
         (t, book.booked[t].tx.date.isoformat())
         for t in book.named.get(entity, [])
@@ -78,7 +95,7 @@ def _check_latest_naming(book: Book, entity: str, on: date) -> None:
         if txn not in book.reversed_here and when > on.isoformat():
             raise RuleViolation(
                 "date_goes_back",
-                f"entity {entity} is named by {txn} dated {when}; a merger naming it "
+                f"entity {entity} is named by {txn} dated {when}; {what} naming it "
                 f"cannot be dated {on}",
             )
 
@@ -114,9 +131,11 @@ def _current(
     key: Callable[[str], UUID],
     kind: type,
     holders: Sequence[str],
+    on: date,
 ) -> list[Any]:
-    """Aggregates held by `holders` now: the index's list, corrected by this import's changes
-    (but not the units of `book.entries`: `Book.entered_units`)."""
+    """Aggregates held by `holders` on `on` (a unit in law: after a usufruct's term, by its
+    bare owner only): the index's list, corrected by this import's changes (but not the
+    units of `book.entries`: `Book.entered_units`)."""
     for item in from_index:
         book.labels.setdefault(key(item), f"{kind.__name__.lower()} {item}")
     book._load(key(i) for i in from_index)
@@ -128,7 +147,7 @@ def _current(
         if agg is None:
             continue
         if isinstance(agg, Unit):
-            h = agg.holding
+            h = agg.holding_on(on)
             if agg.status == Unit.HELD and (
                 h.full_owner in held or h.usufructuary in held or h.bare_owner in held
             ):

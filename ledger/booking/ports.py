@@ -75,8 +75,10 @@ class EventStore(Protocol):
 class LedgerIndex(Protocol):
     """Set lookups of the current (caught-up) ledger."""
 
-    def units_held_by(self, entities: Iterable[str]) -> list[str]:
-        """Unit ids in which any of these entities holds a right now."""
+    def units_held_by(self, entities: Iterable[str], on: str | None = None) -> list[str]:
+        """Unit ids in which any of these entities holds a right now, or (given `on`, a
+        date on or after every transaction of these units) holds one on `on` or later: a
+        usufruct that ends at its term after `on` counts."""
         ...
 
     def businesses_held_by(self, entities: Iterable[str]) -> list[str]:

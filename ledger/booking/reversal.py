@@ -119,8 +119,9 @@ def _check_restored_holders(book: Book, unit: Unit, target: Transaction) -> None
 
 
 def _entities_to_restore(book: Book, target: Transaction) -> list[Entity]:
-    """The entities whose state the reversed transaction changed."""
-    if target.type == "register_entity":
+    """The entities whose state the reversed transaction changed (a change of the group
+    perimeter, like a registration, only while no later transaction names the entity)."""
+    if target.type in ("register_entity", "group_entry", "group_exit", "share_transfer"):
         name = target["entity"]
         later = [t for t in _later_namings(book, name, target.id) if t not in book.reversed_here]
         if later:

@@ -334,7 +334,8 @@ class Schema:
 
 SCHEMAS: dict[str, Schema] = {
     "register_entity": Schema(
-        {"entity": _ident, "name": _text, "kind": _choice(EntityKind)}, {"region": _region}
+        {"entity": _ident, "name": _text, "kind": _choice(EntityKind)},
+        {"region": _region, "group": _boolean, "parent": _ident},
     ),
     "register_units": Schema({"entity": _ident, "units": _registered_unit_list}, {}),
     "acquisition": Schema(
@@ -361,6 +362,8 @@ SCHEMAS: dict[str, Schema] = {
         {"price_eur": _money},
     ),
     "usufruct_extinguished": Schema({"units": _id_list}, {}),
+    # The usufruct's term moved by agreement before it passed (Civil Code art. 619 cap).
+    "usufruct_extension": Schema({"units": _id_list, "usufruct_end": _date}, {}),
     "merger": Schema({"absorbed": _id_list, "into": _ident}, {}),
     "register_business": Schema(
         {
@@ -384,6 +387,11 @@ SCHEMAS: dict[str, Schema] = {
         {},
     ),
     "reversal": Schema({"reverses": _ident, "reason": _text}, {}),
+    # The group perimeter (docs/transactions.md): an entity joins or leaves the group, a
+    # member's shares move to another member.
+    "group_entry": Schema({"entity": _ident}, {"parent": _ident}),
+    "group_exit": Schema({"entity": _ident}, {}),
+    "share_transfer": Schema({"entity": _ident, "parent": _ident}, {}),
 }
 TRANSACTION_TYPES = tuple(SCHEMAS)
 
@@ -408,8 +416,19 @@ def _check_sale(fields: Mapping[str, Any]) -> None:
         )
 
 
+def _check_registration(fields: Mapping[str, Any]) -> None:
+    """A parent holds a member's shares: an entity with a `parent` is in the group."""
+    if fields["parent"] is not None and fields["group"] is False:
+        raise InvalidField(
+            "parent_outside_group",
+            f"field 'parent' {fields['parent']} is given with group false (an entity whose "
+            "shares a member holds is in the group)",
+        )
+
+
 #: The rules between the fields of one transaction, by type (nothing from the ledger).
 CROSS_CHECKS: dict[str, Callable[[Mapping[str, Any]], None]] = {
+    "register_entity": _check_registration,
     "acquisition": _check_acquisition,
     "sale": _check_sale,
 }

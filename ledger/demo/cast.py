@@ -31,7 +31,8 @@ K = TypeVar("K")
 
 @dataclass(frozen=True, slots=True)
 class Cast:
-    """An entity of the story; `share` is its part of its family's opening stock."""
+    """An entity of the story; `share` is its part of its family's opening stock, `parent`
+    the group entity holding its shares (ALI for the real-estate subsidiaries)."""
 
     id: str
     name: str
@@ -39,6 +40,7 @@ class Cast:
     region: str | None
     registered: date = START
     share: float = 0.0
+    parent: str | None = None
 
 
 class Odds(Generic[K]):
@@ -60,40 +62,50 @@ AFL = "AFL"
 PENSION_FUND = "AGIRC-ARRCO"
 ONV = "ONV"
 INLI = "INLI"
+ALI = "ALI"
+#: The kinds of the HLM bodies in the story (the ESH; `hlm` is an HLM body of unstated
+#: form): they sell under the HLM rules and to the 1% target.
+HLM_KINDS = ("hlm", "esh")
+
+
+def family(kind: str) -> str:
+    """The family the story's rates are given by: `hlm` for every HLM body."""
+    return "hlm" if kind in HLM_KINDS else kind
+
 
 HEAD = (
     Cast(GROUP, "Action Logement Groupe", "group", None),
-    Cast("ALI", "Action Logement Immobilier", "other", "11"),
+    Cast(ALI, "Action Logement Immobilier", "other", "11"),
     Cast(AFL, "Foncière Logement", "fonciere", "11"),
     Cast(PENSION_FUND, "Fédération AGIRC-ARRCO", "pension_fund", None),
 )
 ESH = (
-    Cast("ESH-IDF", "ESH Île-de-France", "hlm", "11", share=0.24),
-    Cast("ESH-IDF-EST", "ESH Est francilien", "hlm", "11", share=0.06),
-    Cast("ESH-HDF", "ESH Hauts-de-France", "hlm", "32", share=0.13),
-    Cast("ESH-ARA", "ESH Auvergne-Rhône-Alpes", "hlm", "84", share=0.13),
-    Cast("ESH-ALPES", "ESH des Alpes", "hlm", "84", share=0.04),
-    Cast("ESH-GE", "ESH Grand Est", "hlm", "44", share=0.10),
-    Cast("ESH-NAQ", "ESH Nouvelle-Aquitaine", "hlm", "75", share=0.08),
-    Cast("ESH-OCC", "ESH Occitanie", "hlm", "76", share=0.08),
-    Cast("ESH-PACA", "ESH Provence-Alpes-Côte d'Azur", "hlm", "93", share=0.08),
-    Cast("ESH-NOR", "ESH Normandie", "hlm", "28", share=0.06),
+    Cast("ESH-IDF", "ESH Île-de-France", "esh", "11", share=0.24, parent=ALI),
+    Cast("ESH-IDF-EST", "ESH Est francilien", "esh", "11", share=0.06, parent=ALI),
+    Cast("ESH-HDF", "ESH Hauts-de-France", "esh", "32", share=0.13, parent=ALI),
+    Cast("ESH-ARA", "ESH Auvergne-Rhône-Alpes", "esh", "84", share=0.13, parent=ALI),
+    Cast("ESH-ALPES", "ESH des Alpes", "esh", "84", share=0.04, parent=ALI),
+    Cast("ESH-GE", "ESH Grand Est", "esh", "44", share=0.10, parent=ALI),
+    Cast("ESH-NAQ", "ESH Nouvelle-Aquitaine", "esh", "75", share=0.08, parent=ALI),
+    Cast("ESH-OCC", "ESH Occitanie", "esh", "76", share=0.08, parent=ALI),
+    Cast("ESH-PACA", "ESH Provence-Alpes-Côte d'Azur", "esh", "93", share=0.08, parent=ALI),
+    Cast("ESH-NOR", "ESH Normandie", "esh", "28", share=0.06, parent=ALI),
 )
 LLI_2017 = (
-    Cast("LLI-IDF-NORD", "LLI Île-de-France Nord", "lli", "11", share=0.28),
-    Cast("LLI-IDF-OUEST", "LLI Île-de-France Ouest", "lli", "11", share=0.24),
-    Cast("LLI-IDF-SUD", "LLI Île-de-France Sud", "lli", "11", share=0.18),
-    Cast("LLI-LYON", "LLI Lyon Métropole", "lli", "84", share=0.12),
-    Cast("LLI-ALPES", "LLI Alpes", "lli", "84", share=0.06),
-    Cast("LLI-BORDEAUX", "LLI Bordeaux Atlantique", "lli", "75", share=0.12),
+    Cast("LLI-IDF-NORD", "LLI Île-de-France Nord", "lli", "11", share=0.28, parent=ALI),
+    Cast("LLI-IDF-OUEST", "LLI Île-de-France Ouest", "lli", "11", share=0.24, parent=ALI),
+    Cast("LLI-IDF-SUD", "LLI Île-de-France Sud", "lli", "11", share=0.18, parent=ALI),
+    Cast("LLI-LYON", "LLI Lyon Métropole", "lli", "84", share=0.12, parent=ALI),
+    Cast("LLI-ALPES", "LLI Alpes", "lli", "84", share=0.06, parent=ALI),
+    Cast("LLI-BORDEAUX", "LLI Bordeaux Atlantique", "lli", "75", share=0.12, parent=ALI),
 )
 #: Registered during the story, each before its first use.
 LATER = (
-    Cast(INLI, "In'li", "lli", "11", date(2017, 10, 2)),
-    Cast("INLI-ARA", "In'li Auvergne-Rhône-Alpes", "lli", "84", date(2017, 10, 2)),
-    Cast("INLI-SO", "In'li Sud-Ouest", "lli", "75", date(2018, 10, 1)),
-    Cast("INLI-PACA", "In'li PACA", "lli", "93", date(2019, 1, 2)),
-    Cast(ONV, "Opérateur national de vente", "hlm", None, date(2019, 3, 1)),
+    Cast(INLI, "In'li", "lli", "11", date(2017, 10, 2), parent=ALI),
+    Cast("INLI-ARA", "In'li Auvergne-Rhône-Alpes", "lli", "84", date(2017, 10, 2), parent=ALI),
+    Cast("INLI-SO", "In'li Sud-Ouest", "lli", "75", date(2018, 10, 1), parent=ALI),
+    Cast("INLI-PACA", "In'li PACA", "lli", "93", date(2019, 1, 2), parent=ALI),
+    Cast(ONV, "Opérateur national de vente", "sales_company", None, date(2019, 3, 1), parent=ALI),
 )
 CAST = {c.id: c for c in (*HEAD, *ESH, *LLI_2017, *LATER)}
 
@@ -118,14 +130,28 @@ MERGERS = (
     Merger(date(2019, 1, 1), ("LLI-BORDEAUX",), "INLI-SO", "Traité de fusion du 12/11/2018"),
     Merger(date(2019, 7, 1), ("ESH-ALPES",), "ESH-ARA", "Traité de fusion du 28/05/2019"),
     Merger(date(2020, 1, 1), ("ESH-IDF-EST",), "ESH-IDF", "Traité de fusion du 19/11/2019"),
-    Merger(
-        date(2025, 1, 1),
-        ("INLI-ARA", "INLI-SO", "INLI-PACA"),
-        INLI,
-        "Traité de fusion du 18/11/2024 (décision ALI de septembre 2024)",
-    ),
 )
 ABSORBED_ON = {a: m.day for m in MERGERS for a in m.absorbed}
+
+
+class ShareTransfer(NamedTuple):
+    """A group entity's shares pass to another (`share_transfer`): no unit moves."""
+
+    day: date
+    entity: str
+    parent: str
+    reference: str
+
+
+#: The In'li case (DOMAIN.md §7): in September 2024 ALI decided to transfer the regional
+#: companies' shares to In'li, effective at the end of 2024; no unit moved, no company
+#: disappeared.
+SHARE_TRANSFERS = tuple(
+    ShareTransfer(
+        date(2024, 12, 31), entity, INLI, "Décision ALI de septembre 2024, cession des titres"
+    )
+    for entity in ("INLI-ARA", "INLI-SO", "INLI-PACA")
+)
 
 
 class DivestedBusiness(NamedTuple):
@@ -204,6 +230,19 @@ LOT_BUYERS = {
 BLOCKS = {"institutional": (2017, 0.03), "social_landlord": (2017, 0.05), ONV: (2019, 0.15)}
 BLOCK_SIZE = (10, 80)
 FORCED_BLOCKS = {("institutional", 2018), ("social_landlord", 2019), (ONV, 2019)}
+
+
+class ScriptedBlock(NamedTuple):
+    day: date
+    seller: str
+    category: str
+    size: int
+
+
+#: Blocks the story always tells, beside the drawn ones: in 2022 ESH Île-de-France sells a
+#: block to the group's own sales company, which resells it lot by lot (a sale inside the
+#: group, which the group's line of `report sales` leaves out).
+SCRIPTED_BLOCKS = (ScriptedBlock(date(2022, 6, 15), "ESH-IDF", ONV, 10),)
 INSTITUTIONAL_BUYERS = (
     "Foncière Résidentielle Alpha",
     "SCPI Pierre Habitat",

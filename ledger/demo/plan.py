@@ -37,9 +37,12 @@ from ledger.demo.cast import (
     LOT_BUYERS,
     LOT_SALES_FROM,
     ONV,
+    SCRIPTED_BLOCKS,
+    SHARE_TRANSFERS,
     START,
     WRONG_ACQUISITION,
     Cast,
+    family,
 )
 from ledger.demo.profiles import Profile
 
@@ -107,6 +110,9 @@ class Planner:
         for merger in self.profile.mergers:
             if merger.day.year == year:
                 add(merger.day, 1, "merger", merger)
+        for transfer in SHARE_TRANSFERS:
+            if transfer.day.year == year:
+                add(transfer.day, 1, "share_transfer", transfer)
         for business in BUSINESSES:
             if business.divested.year == year:
                 add(business.divested, 2, "divestment", business)
@@ -115,6 +121,9 @@ class Planner:
         for extinction in EXTINCTIONS:
             if extinction.day.year == year:
                 add(extinction.day, 2, "extinction", extinction)
+        for block in SCRIPTED_BLOCKS:
+            if block.day.year == year:
+                add(block.day, 2, "block", block.seller, block.category, block.size)
         if ANNULLED_SALE.day.year == year:
             day, seller, delay, reason = ANNULLED_SALE
             add(day, 2, "annulled_sale", seller)
@@ -154,11 +163,11 @@ class Planner:
         rng = self.rng
         part = year_part(year)
         for entity, pool in self.pools.items():
-            family = ONV if entity == ONV else self.cast[entity].kind
-            if year < LOT_SALES_FROM.get(family, 9999) or not pool:
+            rates_of = ONV if entity == ONV else family(self.cast[entity].kind)
+            if year < LOT_SALES_FROM.get(rates_of, 9999) or not pool:
                 continue
-            rate = HLM_LOT_RATE[year] if family == "hlm" else self.profile.lot_rates[family]
-            buyers = LOT_BUYERS[family]
+            rate = HLM_LOT_RATE[year] if rates_of == "hlm" else self.profile.lot_rates[rates_of]
+            buyers = LOT_BUYERS[rates_of]
             for _ in range(self._round(rate * len(pool) * part)):
                 category = buyers.draw(rng)
                 add(rng.choice(days), 2, "lot", entity, category)
@@ -168,7 +177,7 @@ class Planner:
         sellers = [
             (e, len(p))
             for e, p in self.pools.items()
-            if self.cast[e].kind == "hlm" and e != ONV and len(p) >= 2
+            if family(self.cast[e].kind) == "hlm" and e != ONV and len(p) >= 2
         ]
         if not sellers:
             return

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ledger.demo import scale
-from ledger.demo.cast import LATER, LOT_RATE_BY_KIND, MERGERS, Cast, Merger
+from ledger.demo.cast import ALI, LATER, LOT_RATE_BY_KIND, MERGERS, Cast, Merger
 
 
 class Profile(NamedTuple):
@@ -40,7 +40,7 @@ def load_profile(name: str) -> Profile:
         return Profile(LATER, MERGERS, LOT_RATE_BY_KIND, 0.0)
     if name != "scale":
         raise ValueError(f"unknown profile {name!r}: choose one of {', '.join(PROFILES)}")
-    later = tuple(Cast(i, n, k, r, day) for i, n, k, r, day in scale.ENTITIES)
+    later = tuple(Cast(i, n, k, r, day, parent=ALI) for i, n, k, r, day in scale.ENTITIES)
     mergers = tuple(Merger(*m) for m in scale.MERGERS)
     merged = tuple(sorted((*MERGERS, *mergers), key=lambda m: m.day))
     return Profile((*LATER, *later), merged, scale.LOT_RATES, scale.ONV_BLOCK_RATE)

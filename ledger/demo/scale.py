@@ -27,22 +27,23 @@ from __future__ import annotations
 
 from datetime import date
 
-#: (id, name, kind, region, registration date): each registered before it absorbs.
+#: (id, name, kind, region, registration date): each registered before it absorbs; ALI
+#: holds their shares (`ledger.demo.profiles`).
 ENTITIES = (
-    ("ALH-IDF", "Action Logement Habitat Île-de-France", "hlm", "11", date(2020, 10, 1)),
+    ("ALH-IDF", "Action Logement Habitat Île-de-France", "esh", "11", date(2020, 10, 1)),
     (
         "ALH-NORD",
         "Action Logement Habitat Hauts-de-France Normandie",
-        "hlm",
+        "esh",
         "32",
         date(2020, 10, 1),
     ),
-    ("ALH-EST", "Action Logement Habitat Grand Est", "hlm", "44", date(2020, 10, 1)),
-    ("ALH-SO", "Action Logement Habitat Sud-Ouest", "hlm", "75", date(2020, 10, 1)),
-    ("ALH-SE", "Action Logement Habitat Sud-Est", "hlm", "84", date(2020, 10, 1)),
-    ("ALH-NORD-EST", "Action Logement Habitat Nord et Est", "hlm", "11", date(2023, 10, 2)),
-    ("ALH-SUD", "Action Logement Habitat Sud", "hlm", "84", date(2023, 10, 2)),
-    ("ALH", "Action Logement Habitat", "hlm", "11", date(2026, 3, 2)),
+    ("ALH-EST", "Action Logement Habitat Grand Est", "esh", "44", date(2020, 10, 1)),
+    ("ALH-SO", "Action Logement Habitat Sud-Ouest", "esh", "75", date(2020, 10, 1)),
+    ("ALH-SE", "Action Logement Habitat Sud-Est", "esh", "84", date(2020, 10, 1)),
+    ("ALH-NORD-EST", "Action Logement Habitat Nord et Est", "esh", "11", date(2023, 10, 2)),
+    ("ALH-SUD", "Action Logement Habitat Sud", "esh", "84", date(2023, 10, 2)),
+    ("ALH", "Action Logement Habitat", "esh", "11", date(2026, 3, 2)),
 )
 
 #: (date, absorbed, into, reference): the three waves.

@@ -7,11 +7,12 @@ rule of docs/transactions.md, so that an importer rejecting it is an importer bu
 The story: on 2017-01-01 the group, its HLM companies (ESH), its intermediate-housing
 (LLI) companies, Foncière Logement (AFL) and the AGIRC-ARRCO pension fund are registered
 with their opening stock; LLI companies buy new intermediate units in tense zones from
-2017 to 2021 and merge into regional entities (In'li in 2018, then everything into In'li
-in 2025); HLM companies sell about 1% of their stock a year, lot by lot to sitting
-tenants mostly, with a few blocks; from 2019 the national sales operator (ONV) buys
-blocks from the ESH and resells them lot by lot; AFL gives the bare ownership of most of
-its stock to AGIRC-ARRCO on 2017-07-01 with staggered usufruct end dates; the two
+2017 to 2021 and merge into regional entities (In'li in 2018), whose shares pass from ALI
+to In'li at the end of 2024 (no unit moves); HLM companies sell about 1% of their stock
+a year, lot by lot to sitting tenants mostly, with a few blocks; from 2019 the national
+sales operator (ONV) buys blocks from the ESH and resells them lot by lot; AFL gives the
+bare ownership of most of its stock to AGIRC-ARRCO on 2017-07-01 with staggered usufruct
+end dates; the two
 competitive-sector businesses are divested without redundancy; one annulled sale and
 one acquisition recorded with a wrong zone are reversed. That default story gives about
 1.5 events per unit. The "scale" profile (`ledger.demo.profiles`, tables in
@@ -73,6 +74,7 @@ from ledger.demo.cast import (
     DivestedBusiness,
     Extinction,
     Merger,
+    ShareTransfer,
 )
 from ledger.demo.geography import Geography, load_geography
 from ledger.demo.plan import Planned, Planner
@@ -195,7 +197,7 @@ class _Story:
     # ----------------------------------------------------------------- events
 
     def _do_entity(self, day: date, cast: Cast) -> Iterator[dict[str, Any]]:
-        if cast.kind in ("hlm", "lli", "fonciere"):
+        if cast.kind in ("hlm", "esh", "sales_company", "lli", "fonciere"):
             self.pools[cast.id] = array("i")
         tx: dict[str, Any] = {
             "id": f"ENT-{cast.id}",
@@ -207,7 +209,19 @@ class _Story:
         }
         if cast.region:
             tx["region"] = cast.region
+        if cast.parent:
+            tx["parent"] = cast.parent
         yield tx
+
+    def _do_share_transfer(self, day: date, transfer: ShareTransfer) -> Iterator[dict[str, Any]]:
+        yield {
+            "id": f"TIT-{day.year}-{transfer.entity}",
+            "type": "share_transfer",
+            "date": day.isoformat(),
+            "entity": transfer.entity,
+            "parent": transfer.parent,
+            "reference": transfer.reference,
+        }
 
     def _do_merger(self, day: date, merger: Merger) -> Iterator[dict[str, Any]]:
         into = self.pools.setdefault(merger.into, array("i"))

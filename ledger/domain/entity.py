@@ -1,5 +1,6 @@
 """The `Entity` aggregate: a holder (subsidiary, HLM body, pension fund...), active
-until a merger absorbs it into another.
+until a merger absorbs it into another, and its membership of the group (the perimeter
+of the consolidated figures): whether it is a member and which member holds its shares.
 
 Public commands check a rule and raise a `RuleViolation`; event `apply` methods only
 assign state. Stored topics are pinned by `TOPIC`: never change them.
@@ -12,7 +13,20 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
+from ledger.domain.values import default_member
 from ledger.errors import RuleViolation
+
+#: The fields version 2 of `Registered` and `Reregistered` added: the registration's
+#: membership of the group. A version 1 state reads with the default of its kind
+#: (`default_member`: every kind of version 1 but `pension_fund` is in the group).
+REGISTRATION_V2_FIELDS = ("group", "parent")
+
+
+def upcast_registration_v1_v2(state: dict[str, Any]) -> None:
+    """A version 1 registration state as version 2 (the library calls it on read; the
+    read side's fold reads both versions with the same default)."""
+    state.setdefault("group", default_member(state["kind"]))
+    state.setdefault("parent", None)
 
 
 class Entity(Aggregate):
@@ -28,9 +42,14 @@ class Entity(Aggregate):
         TOPIC = "ledger.domain:Entity.Created"
 
     class Registered(Aggregate.Created):
-        """The entity was registered (`kind` from the value list, `region` an INSEE code)."""
+        """The entity was registered (`kind` from the value list, `region` an INSEE code),
+        a member of the group or not (`group`), its shares held by `parent` (a member).
+
+        Version 2 added `group` and `parent`; a version 1 state is upcast with the
+        default membership of its kind and no parent."""
 
         TOPIC = "ledger.domain:Entity.Registered"
+        class_version = 2
 
         entity_id: str
         name: str
@@ -38,14 +57,22 @@ class Entity(Aggregate):
         region: str | None
         transaction: str
         on: date
+        group: bool
+        parent: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            upcast_registration_v1_v2(state)
 
         def apply(self, aggregate: Entity) -> None:
             aggregate._register(vars(self))
 
     class Reregistered(Aggregate.Event):
-        """The entity was registered again after its first registration was reversed."""
+        """The entity was registered again after its first registration was reversed
+        (version 2: with its membership, as `Registered`)."""
 
         TOPIC = "ledger.domain:Entity.Reregistered"
+        class_version = 2
 
         entity_id: str
         name: str
@@ -53,6 +80,12 @@ class Entity(Aggregate):
         region: str | None
         transaction: str
         on: date
+        group: bool
+        parent: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            upcast_registration_v1_v2(state)
 
         def apply(self, aggregate: Entity) -> None:
             aggregate._register(vars(self))
@@ -96,6 +129,47 @@ class Entity(Aggregate):
         def apply(self, aggregate: Entity) -> None:
             aggregate.mergers.pop(self.reverses, None)
 
+    class JoinedGroup(Aggregate.Event):
+        """The entity, outside the group, joined it on `on`; `parent` (a member) holds its
+        shares, or None when no member does (the group's head)."""
+
+        TOPIC = "ledger.domain:Entity.JoinedGroup"
+
+        parent: str | None
+        transaction: str
+        on: date
+
+        def apply(self, aggregate: Entity) -> None:
+            aggregate.stack.append((self.transaction, aggregate._state()))
+            aggregate.member, aggregate.parent = True, self.parent
+            aggregate.member_since = self.on
+
+    class LeftGroup(Aggregate.Event):
+        """The entity, a member, left the group on `on` (it holds what it held)."""
+
+        TOPIC = "ledger.domain:Entity.LeftGroup"
+
+        transaction: str
+        on: date
+
+        def apply(self, aggregate: Entity) -> None:
+            aggregate.stack.append((self.transaction, aggregate._state()))
+            aggregate.member, aggregate.parent, aggregate.member_since = False, None, None
+
+    class SharesTransferred(Aggregate.Event):
+        """The entity's shares passed on `on` to `parent`, another member: it stays a
+        member and keeps what it holds (the In'li case of 2024-25)."""
+
+        TOPIC = "ledger.domain:Entity.SharesTransferred"
+
+        parent: str
+        transaction: str
+        on: date
+
+        def apply(self, aggregate: Entity) -> None:
+            aggregate.stack.append((self.transaction, aggregate._state()))
+            aggregate.parent = self.parent
+
     class Reversed(Aggregate.Event):
         """Transaction `reverses` was voided: the entity is back in its prior state."""
 
@@ -118,18 +192,43 @@ class Entity(Aggregate):
         self.mergers: dict[str, date] = {}
         self.into: str | None = None
         self.name, self.kind, self.region = "", "", None
+        self.member = False
+        self.parent: str | None = None
+        self.member_since: date | None = None
 
     def _register(self, r: dict[str, Any]) -> None:
         self.stack.append((r["transaction"], self._state()))
         self.status = Entity.ACTIVE
         self.name, self.kind, self.region = r["name"], r["kind"], r["region"]
         self.registered_on = r["on"]
+        self.member, self.parent = r["group"], r["parent"]
+        self.member_since = r["on"] if r["group"] else None
 
     def _state(self) -> tuple[Any, ...]:
-        return (self.status, self.registered_on, self.into, self.name, self.kind, self.region)
+        return (
+            self.status,
+            self.registered_on,
+            self.into,
+            self.name,
+            self.kind,
+            self.region,
+            self.member,
+            self.parent,
+            self.member_since,
+        )
 
     def restore(self, prior: tuple[Any, ...]) -> None:
-        (self.status, self.registered_on, self.into, self.name, self.kind, self.region) = prior
+        (
+            self.status,
+            self.registered_on,
+            self.into,
+            self.name,
+            self.kind,
+            self.region,
+            self.member,
+            self.parent,
+            self.member_since,
+        ) = prior
 
     @property
     def last_merger_date(self) -> date | None:
@@ -164,6 +263,55 @@ class Entity(Aggregate):
                 f"entity {self.entity_id} was named by a merger on {self.last_merger_date}; "
                 f"a later transaction naming it cannot be dated {on}",
             )
+
+    def check_member_on(self, on: date, role: str) -> None:
+        """The entity is a member of the group on `on` (as a parent must be)."""
+        if not self.member or self.member_since is None:
+            raise RuleViolation(
+                "parent_not_member", f"{role} {self.entity_id} is not a member of the group"
+            )
+        if self.member_since > on:
+            raise RuleViolation(
+                "parent_not_member",
+                f"{role} {self.entity_id} is a member of the group from {self.member_since}, "
+                f"after {on}",
+            )
+
+    def check_can_join(self) -> None:
+        if self.member:
+            raise RuleViolation(
+                "already_member", f"entity {self.entity_id} is already a member of the group"
+            )
+
+    def join_group(self, parent: str | None, transaction: str, on: date) -> None:
+        self.check_can_join()
+        self.trigger_event(Entity.JoinedGroup, parent=parent, transaction=transaction, on=on)
+
+    def check_can_leave(self) -> None:
+        if not self.member:
+            raise RuleViolation(
+                "not_member", f"entity {self.entity_id} is not a member of the group"
+            )
+
+    def leave_group(self, transaction: str, on: date) -> None:
+        self.check_can_leave()
+        self.trigger_event(Entity.LeftGroup, transaction=transaction, on=on)
+
+    def check_shares_can_move(self, parent: str) -> None:
+        if not self.member:
+            raise RuleViolation(
+                "not_member",
+                f"entity {self.entity_id} is not a member of the group: its shares cannot "
+                "move to a member (record its group_entry)",
+            )
+        if self.parent == parent:
+            raise RuleViolation(
+                "same_parent", f"the shares of {self.entity_id} are already held by {parent}"
+            )
+
+    def transfer_shares(self, parent: str, transaction: str, on: date) -> None:
+        self.check_shares_can_move(parent)
+        self.trigger_event(Entity.SharesTransferred, parent=parent, transaction=transaction, on=on)
 
     def reregister(self, **registration: Any) -> None:
         self.trigger_event(Entity.Reregistered, **registration)

@@ -2,7 +2,10 @@
 
 Its events are the only record of who held a unit: entering the ledger (opening
 balance or acquisition), a sale, a bare-ownership transfer (usufruct kept), the
-usufruct's extinction (Civil Code art. 617), rights passed by a merger, a reversal.
+usufruct's extinction (Civil Code art. 617) or the extension of its term, rights passed
+by a merger, a reversal. The law adds one change no event records: a temporary usufruct
+ends at its term (arts. 617, 619), so every command judges the holding in law on its
+date (`Unit.holding_on`), and an extinction recorded after the term confirms it.
 Public commands check a rule and raise a `RuleViolation`; event `apply` methods only
 assign state (they run again on every replay: no clock, no lookups, no rules there).
 Every change a reversal may undo pushes the prior state on a stack, so a reversal
@@ -18,6 +21,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate
 
 from ledger.domain.holding import NOBODY, Holding
+from ledger.domain.values import MAX_USUFRUCT_YEARS, add_years
 from ledger.errors import RuleViolation
 
 #: The fields version 2 of `Unit.Entered` and `Unit.Reentered` added, and what a version 1
@@ -173,10 +177,13 @@ class Unit(Aggregate):
                 usufructuary=self.usufructuary,
                 bare_owner=self.bare_owner,
                 usufruct_end=self.usufruct_end,
+                usufruct_start=self.on,
             )
 
     class UsufructExtinguished(Aggregate.Event):
-        """The usufruct ended: the bare owner became full owner (Civil Code art. 617)."""
+        """The usufruct ended: the bare owner became full owner (Civil Code art. 617).
+        Dated after the usufruct's term, it records the end the law made at term (the
+        bare owner has held in full ownership since the day after `usufruct_end`)."""
 
         TOPIC = "ledger.domain:Unit.UsufructExtinguished"
 
@@ -186,8 +193,39 @@ class Unit(Aggregate):
         on: date
 
         def apply(self, aggregate: Unit) -> None:
+            before = aggregate.holding
             aggregate._push(self.transaction, self.on)
-            aggregate.holding = Holding(full_owner=self.bare_owner)
+            aggregate.holding = Holding(
+                full_owner=self.bare_owner,
+                ended_term=before.usufruct_end if before.ended_by_term(self.on) else None,
+                former_usufructuary=self.usufructuary,
+                extinguished_by=self.transaction,
+                extinguished_on=self.on,
+            )
+
+    class UsufructExtended(Aggregate.Event):
+        """The term of the usufruct was moved from `previous_end` to `usufruct_end` before
+        it passed; a legal person's usufruct still lasts at most 30 years from its start
+        (Civil Code art. 619)."""
+
+        TOPIC = "ledger.domain:Unit.UsufructExtended"
+
+        usufructuary: str
+        bare_owner: str
+        previous_end: date
+        usufruct_end: date
+        transaction: str
+        on: date
+
+        def apply(self, aggregate: Unit) -> None:
+            before = aggregate.holding
+            aggregate._push(self.transaction, self.on)
+            aggregate.holding = Holding(
+                usufructuary=before.usufructuary,
+                bare_owner=before.bare_owner,
+                usufruct_end=self.usufruct_end,
+                usufruct_start=before.usufruct_start,
+            )
 
     class RightsMerged(Aggregate.Event):
         """A merger passed the absorbed entities' rights to `into`; the resulting holders are
@@ -204,9 +242,12 @@ class Unit(Aggregate):
         on: date
 
         def apply(self, aggregate: Unit) -> None:
-            end = aggregate.holding.usufruct_end if self.usufructuary else None
+            h = aggregate.holding
+            end, start = (h.usufruct_end, h.usufruct_start) if self.usufructuary else (None, None)
             aggregate._push(self.transaction, self.on)
-            aggregate.holding = Holding(self.full_owner, self.usufructuary, self.bare_owner, end)
+            aggregate.holding = Holding(
+                self.full_owner, self.usufructuary, self.bare_owner, end, start
+            )
 
     class Reversed(Aggregate.Event):
         """Transaction `reverses` was voided by reversal `reversal`: the prior state is back."""
@@ -249,6 +290,7 @@ class Unit(Aggregate):
                 usufructuary=entry["holder"],
                 bare_owner=entry["bare_owner"],
                 usufruct_end=entry["usufruct_end"],
+                usufruct_start=entry["on"],
             )
         keys = (
             "mode",
@@ -280,11 +322,20 @@ class Unit(Aggregate):
             (self.status, self.holding, self.last_date, self.attributes)
         ]
         for before, after in zip(states, states[1:], strict=False):
-            lost = set(before[1].holders) - set(after[1].holders)
             changed_on: date | None = after[2]
-            if lost & holders and changed_on is not None and changed_on > day:
+            if changed_on is None:
+                continue
+            # In law on the change's date: an extinction recorded after the term gives
+            # up nothing (the term did, and a term is no transaction).
+            lost = set(before[1].on(changed_on).holders) - set(after[1].on(changed_on).holders)
+            if lost & holders and changed_on > day:
                 return changed_on
         return None
+
+    def holding_on(self, day: date) -> Holding:
+        """Who holds the unit in law on `day` (on or after its last transaction's date):
+        after a usufruct's term, the bare owner in full ownership."""
+        return self.holding.on(day) if self.status == Unit.HELD else NOBODY
 
     # -- commands -------------------------------------------------------------------
     def check_date(self, on: date) -> None:
@@ -295,25 +346,68 @@ class Unit(Aggregate):
                 f"by {self.last_transaction}; a later transaction cannot be dated {on}",
             )
 
+    def _state(self, on: date) -> str:
+        return (
+            self.holding_on(on).describe() if self.status == Unit.HELD else "it has left the ledger"
+        )
+
     def check_full_owner(self, entity: str, on: date) -> None:
         self.check_date(on)
-        if self.status != Unit.HELD or self.holding.full_owner != entity:
-            state = (
-                self.holding.describe() if self.status == Unit.HELD else "it has left the ledger"
-            )
+        if self.status != Unit.HELD or self.holding_on(on).full_owner != entity:
             raise RuleViolation(
                 "not_full_owner",
-                f"unit {self.unit_id} is not held in full ownership by {entity} on {on} ({state})",
+                f"unit {self.unit_id} is not held in full ownership by {entity} on {on} "
+                f"({self._state(on)})",
             )
 
     def check_dismembered(self, on: date) -> None:
+        """An extinction may be recorded: before the term it ends the usufruct early,
+        after it it confirms the end at term (once: a second one is refused)."""
         self.check_date(on)
-        if self.status != Unit.HELD or self.holding.usufructuary is None:
-            state = (
-                self.holding.describe() if self.status == Unit.HELD else "it has left the ledger"
-            )
+        h = self.holding
+        if self.status == Unit.HELD and h.usufructuary is None and h.extinguished_by:
             raise RuleViolation(
-                "not_dismembered", f"unit {self.unit_id} is not dismembered on {on} ({state})"
+                "usufruct_already_ended",
+                f"unit {self.unit_id}: its usufruct already ended (extinction {h.extinguished_by} "
+                f"recorded on {h.extinguished_on}); {self._state(on)}",
+            )
+        if self.status != Unit.HELD or h.usufructuary is None:
+            raise RuleViolation(
+                "not_dismembered",
+                f"unit {self.unit_id} is not dismembered on {on} ({self._state(on)})",
+            )
+
+    def check_extension(self, usufruct_end: date, on: date) -> None:
+        """The term of a usufruct not yet ended may move later, within 30 years of the
+        usufruct's start (Civil Code art. 619)."""
+        self.check_date(on)
+        h = self.holding
+        if self.status != Unit.HELD or h.usufructuary is None:
+            raise RuleViolation(
+                "not_dismembered",
+                f"unit {self.unit_id} is not dismembered on {on} ({self._state(on)})",
+            )
+        assert h.usufruct_end is not None and h.usufruct_start is not None
+        if on > h.usufruct_end:
+            raise RuleViolation(
+                "usufruct_ended_at_term",
+                f"unit {self.unit_id}: its usufruct ended at term on {h.usufruct_end}; an "
+                f"extension dated {on} comes too late (the bare owner holds in full ownership)",
+            )
+        if usufruct_end <= h.usufruct_end:
+            raise RuleViolation(
+                "extension_not_later",
+                f"unit {self.unit_id}: usufruct_end {usufruct_end} is not after the current "
+                f"term {h.usufruct_end}",
+            )
+        cap = add_years(h.usufruct_start, MAX_USUFRUCT_YEARS)
+        if usufruct_end > cap:
+            raise RuleViolation(
+                "usufruct_term",
+                f"unit {self.unit_id}: usufruct_end {usufruct_end} is more than "
+                f"{MAX_USUFRUCT_YEARS} years after the usufruct began on {h.usufruct_start} "
+                f"(at most {cap}): a legal person's usufruct cannot exceed 30 years "
+                "(Civil Code art. 619)",
             )
 
     def reenter(self, **entry: Any) -> None:
@@ -366,10 +460,25 @@ class Unit(Aggregate):
             on=on,
         )
 
+    def extend_usufruct(self, usufruct_end: date, transaction: str, on: date) -> None:
+        self.check_extension(usufruct_end, on)
+        h = self.holding
+        assert h.usufructuary and h.bare_owner and h.usufruct_end
+        self.trigger_event(
+            Unit.UsufructExtended,
+            usufructuary=h.usufructuary,
+            bare_owner=h.bare_owner,
+            previous_end=h.usufruct_end,
+            usufruct_end=usufruct_end,
+            transaction=transaction,
+            on=on,
+        )
+
     def merge(self, absorbed: frozenset[str], into: str, transaction: str, on: date) -> None:
-        """Pass every right held by an absorbed entity to `into` (consolidating if needed)."""
+        """Pass every right held by an absorbed entity on `on` to `into` (consolidating if
+        needed): after a usufruct's term, only the bare owner's full ownership moves."""
         self.check_date(on)
-        fields = Unit.rights_merged(self.holding, absorbed, into, transaction, on)
+        fields = Unit.rights_merged(self.holding_on(on), absorbed, into, transaction, on)
         self.trigger_event(Unit.RightsMerged, **fields)
 
     @staticmethod

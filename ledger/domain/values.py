@@ -34,12 +34,53 @@ MAX_USUFRUCT_YEARS = 30
 
 
 class EntityKind(StrEnum):
-    GROUP = "group"
-    HLM = "hlm"
-    LLI = "lli"
-    FONCIERE = "fonciere"
-    PENSION_FUND = "pension_fund"
-    OTHER = "other"
+    """What an entity is. A stored kind never changes meaning: `hlm` stays "an HLM body
+    of unstated form" beside the three forms added later (`esh`, `oph`, `coop`)."""
+
+    GROUP = "group"  # a structure of the group's head (Action Logement Groupe, ALI...)
+    HLM = "hlm"  # an HLM body (organisme HLM, CCH L411-2) of unstated form
+    LLI = "lli"  # an intermediate-housing (LLI) company
+    FONCIERE = "fonciere"  # Foncière Logement (AFL), an association
+    PENSION_FUND = "pension_fund"  # a pension fund (AGIRC-ARRCO)
+    OTHER = "other"  # another legal person of the group's trades
+    ESH = "esh"  # an HLM body: entreprise sociale pour l'habitat (L411-2, L422-2)
+    OPH = "oph"  # an HLM body: office public de l'habitat (L411-2, L421-1)
+    COOP = "coop"  # an HLM body: société coopérative d'HLM (L411-2, L422-3)
+    SALES_COMPANY = "sales_company"  # a société de vente d'HLM (L422-4): the ONV
+    ASSOCIATION = "association"  # an association (loi 1901) other than AFL
+    EXTERNAL = "external"  # a legal person outside the group's trades
+
+
+#: The HLM bodies (organismes HLM, CCH L411-2): the sellers subject to the HLM sale rules
+#: (L443-7 and following) and to the 1% target.
+HLM_BODIES = frozenset({EntityKind.HLM, EntityKind.ESH, EntityKind.OPH, EntityKind.COOP})
+
+#: The kinds that are outside the group unless the registration says otherwise.
+OUTSIDE_BY_DEFAULT = frozenset({EntityKind.PENSION_FUND, EntityKind.EXTERNAL})
+
+#: The merger families: an entity may only be absorbed by an entity of its own family
+#: (a merger joins entities of the same legal nature), with the family's name in errors.
+MERGER_FAMILIES: dict[EntityKind, str] = {
+    **dict.fromkeys(HLM_BODIES, "HLM body"),
+    EntityKind.LLI: "LLI company",
+    EntityKind.SALES_COMPANY: "sales company",
+    EntityKind.ASSOCIATION: "association",
+    EntityKind.FONCIERE: "association",
+    EntityKind.PENSION_FUND: "pension fund",
+    EntityKind.GROUP: "group structure",
+    EntityKind.OTHER: "other legal person",
+    EntityKind.EXTERNAL: "other legal person",
+}
+
+
+def default_member(kind: str) -> bool:
+    """Whether an entity of `kind` is in the group when its registration does not say."""
+    return kind not in OUTSIDE_BY_DEFAULT
+
+
+def merger_family(kind: str) -> str:
+    """The merger family of a kind (MERGER_FAMILIES)."""
+    return MERGER_FAMILIES[EntityKind(kind)]
 
 
 class Zone(StrEnum):
@@ -87,6 +128,38 @@ class BuyerCategory(StrEnum):
 
 #: The categories whose sale is of the home one tenant occupies: exactly one unit.
 SINGLE_HOME_BUYERS = frozenset({BuyerCategory.SITTING_TENANT, BuyerCategory.TENANT_FAMILY})
+
+_NATURAL_PERSONS: frozenset[EntityKind] = frozenset()
+_NOT_HLM = frozenset(EntityKind) - HLM_BODIES - {EntityKind.SALES_COMPANY}
+
+#: Which kinds of entity a buyer of each category may be, when the sale names the buyer
+#: entity (`buyer.entity`): the one statement of the rule (docs/transactions.md).
+BUYER_KINDS: dict[BuyerCategory, frozenset[EntityKind]] = {
+    # Natural persons: never a registered entity.
+    **dict.fromkeys(
+        (
+            BuyerCategory.SITTING_TENANT,
+            BuyerCategory.TENANT_FAMILY,
+            BuyerCategory.TENANT,
+            BuyerCategory.CARETAKER,
+            BuyerCategory.INDIVIDUAL,
+        ),
+        _NATURAL_PERSONS,
+    ),
+    BuyerCategory.SOCIAL_LANDLORD: HLM_BODIES | {EntityKind.SALES_COMPANY},
+    BuyerCategory.SEM: frozenset({EntityKind.OTHER, EntityKind.EXTERNAL}),
+    BuyerCategory.LOCAL_AUTHORITY: frozenset({EntityKind.OTHER, EntityKind.EXTERNAL}),
+    BuyerCategory.APPROVED_BODY: frozenset(
+        {EntityKind.ASSOCIATION, EntityKind.FONCIERE, EntityKind.OTHER, EntityKind.EXTERNAL}
+    ),
+    BuyerCategory.INSTITUTIONAL: _NOT_HLM,
+    BuyerCategory.OTHER: _NOT_HLM,
+}
+
+
+def buyer_fits(category: str, kind: str) -> bool:
+    """Whether an entity of `kind` may be the buyer of a sale of `category` (BUYER_KINDS)."""
+    return EntityKind(kind) in BUYER_KINDS[BuyerCategory(category)]
 
 
 class Sector(StrEnum):

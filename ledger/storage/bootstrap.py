@@ -100,6 +100,19 @@ def _create_views(conn: Connection) -> None:
     share_views(conn)
 
 
+#: The key of `hl_meta` that holds the projections' position (projections/engine/position.py).
+POSITION_KEY = "projection_position"
+
+
+def _fold_again(conn: Connection) -> None:
+    """Empty the projections (and the tally derived from them) and set their position back
+    to 0, in the upgrade's database transaction: the journal is untouched, and the next
+    catch-up writes every row again with the fold of this version."""
+    for table in (*schema.PROJECTION_TABLES, schema.holding_days):
+        conn.execute(f"DELETE FROM {table.name}")
+    conn.execute("DELETE FROM hl_meta WHERE key = ?", (POSITION_KEY,))
+
+
 def upgrade(db: Database, conn: Connection, version: int) -> None:
     """Bring a database of an older schema version up to this one (in one transaction).
     Version 2 adds the holdings tally, derived from the current periods; version 3 the
@@ -108,10 +121,14 @@ def upgrade(db: Database, conn: Connection, version: int) -> None:
     values, which only version 2 of `Unit.Entered` records); version 6 the columns
     `hl_movements.price_eur` and `net_proceeds_eur` (NULL in older rows: only version 2
     of `Unit.Sold` records a unit's shares), and the views again (`hl_v_movements` gains
-    them)."""
+    them); version 7 writes the law of a usufruct's term into the projections
+    (docs/decisions/0008), so an older database's projections are emptied and their
+    position set back to 0: the next catch-up folds the journal again (a rebuild when the
+    journal is long), as the new fold does, and the views are created again."""
     engine = create_engine(db.url)
     try:
-        schema.metadata.create_all(engine, tables=[schema.holding_days])
+        # The tally (version 2), and any projection table added since (emptied below).
+        schema.metadata.create_all(engine, tables=[*schema.PROJECTION_TABLES, schema.holding_days])
         columns = inspect(engine)
         has_rpls = any(c["name"] == "rpls" for c in columns.get_columns("hl_units"))
         movement_columns = {c["name"] for c in columns.get_columns("hl_movements")}
@@ -135,6 +152,8 @@ def upgrade(db: Database, conn: Connection, version: int) -> None:
         for column in SHARE_COLUMNS:  # version 6
             if column not in movement_columns:
                 conn.execute(f"ALTER TABLE hl_movements ADD COLUMN {column} TEXT")
+        if version < 7:
+            _fold_again(conn)
         _create_views(conn)  # version 4 created them, version 6 changed hl_v_movements
         conn.execute(
             "UPDATE hl_meta SET value = ? WHERE key = ?", (str(schema.SCHEMA_VERSION), SCHEMA_KEY)

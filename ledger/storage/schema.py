@@ -26,8 +26,10 @@ from sqlalchemy import (
 
 #: 2: hl_holding_days; 3: hl_periods_usufruct, hl_periods_bare_ownership; 4: the reporting
 #: views of ledger/storage/views.py; 5: hl_units.rpls; 6: hl_movements.price_eur and
-#: hl_movements.net_proceeds_eur (and the view hl_v_movements with them).
-SCHEMA_VERSION = 6
+#: hl_movements.net_proceeds_eur (and the view hl_v_movements with them); 7: the usufruct
+#: at term written in the periods and movements (docs/decisions/0008: an older database's
+#: projections are folded again), and the current views as of the latest date.
+SCHEMA_VERSION = 7
 DISMEMBERED = ("usufruct", "bare_ownership")
 metadata = MetaData()
 POS = BigInteger().with_variant(Integer(), "sqlite")
@@ -202,6 +204,31 @@ businesses = Table(
     Index("hl_businesses_key", "business_key", "known_to"),
 )
 
+#: The group perimeter (issue 13): one row per period during which an entity is a member
+#: of the group, with the member holding its shares (`parent`, NULL for the group's head
+#: or when not stated), opened and closed by the transactions named; bitemporal like
+#: `hl_periods`. `stated` is 1 unless the row follows from a registration of version 1
+#: alone (the kind's default membership; a merger's close or a reversal's restore keeps
+#: the flag): the state digest takes the stated rows only, so a ledger recorded before
+#: the perimeter existed keeps its digest (projections/engine/digest.py).
+memberships = Table(
+    "hl_memberships",
+    metadata,
+    _row_id(),
+    Column("entity_key", String(32), nullable=False),
+    Column("entity", String(80), nullable=False),
+    Column("parent", String(80)),
+    Column("from_date", String(10), nullable=False),
+    Column("to_date", String(10)),
+    Column("opened_by", String(80), nullable=False),
+    Column("closed_by", String(80)),
+    Column("known_from", POS, nullable=False),
+    Column("known_to", POS),
+    Column("stated", Integer, nullable=False),
+    Index("hl_memberships_key", "entity_key", "known_to"),
+    Index("hl_memberships_asof", "known_to", "from_date", "to_date"),
+)
+
 #: The tally behind holdings of the current ledger (projections/engine/tally.py): the net change
 #: of units held per day, holder, right and unit dimensions. Derived from the current
 #: `hl_periods` rows (`HOLDING_DAYS_QUERY`), so it is not in the state digest; a rebuild
@@ -244,7 +271,17 @@ DERIVE_HOLDING_DAYS = (
 )
 
 #: Projection tables emptied by a rebuild (hl_meta keeps the schema version).
-PROJECTION_TABLES = (transactions, entities, units, periods, movements, touches, names, businesses)
+PROJECTION_TABLES = (
+    transactions,
+    entities,
+    units,
+    periods,
+    movements,
+    touches,
+    names,
+    businesses,
+    memberships,
+)
 
 #: The journal's hash chain (ledger/storage/chain.py): one link per event position, written
 #: in the same database transaction as the events. Not a projection: a rebuild keeps it.

@@ -36,13 +36,23 @@ class View:
     select: str
 
 
-#: Current rows of a versioned table, and holding periods still open.
-_CURRENT_OPEN = "{a}.known_to IS NULL AND {a}.to_date IS NULL"
+#: The latest date of the effective transactions (not reversals): "current" holdings are
+#: as of that date (schema 7, docs/decisions/0008: a usufruct past its term by then is
+#: the bare owner's full ownership), as the CLI's answers without `--as-of`.
+_LATEST = (
+    "(SELECT MAX(t.date) FROM hl_transactions t "
+    "WHERE t.reversed_at IS NULL AND t.type <> 'reversal')"
+)
+#: Current rows of a versioned table, and holding periods open on the latest date.
+_CURRENT_OPEN = (
+    "{a}.known_to IS NULL AND {a}.from_date <= " + _LATEST + " AND ({a}.to_date IS NULL OR "
+    "{a}.to_date > " + _LATEST + ")"
+)
 
 HOLDINGS_CURRENT = View(
     "hl_v_holdings_current",
     ("entity", "full_ownership", "usufruct", "bare_ownership"),
-    ("hl_periods",),
+    ("hl_periods", "hl_transactions"),
     "SELECT p.holder, "
     "SUM(CASE WHEN p.held_as = 'full_ownership' THEN 1 ELSE 0 END), "
     "SUM(CASE WHEN p.held_as = 'usufruct' THEN 1 ELSE 0 END), "
@@ -67,7 +77,7 @@ UNITS_CURRENT = View(
         "from_date",
         "usufruct_end",
     ),
-    ("hl_periods", "hl_units"),
+    ("hl_periods", "hl_units", "hl_transactions"),
     "SELECT u.unit_id, p.holder, p.held_as, u.commune, u.zone, u.segment, u.financing, "
     "u.rooms, u.surface_m2, u.year_built, u.rpls_id, p.from_date, p.usufruct_end "
     "FROM hl_periods p JOIN hl_units u ON u.unit_key = p.unit_key AND u.known_to IS NULL "
@@ -119,7 +129,7 @@ TRANSACTIONS = View(
 DISMEMBERED_CURRENT = View(
     "hl_v_dismembered_current",
     ("unit_id", "usufructuary", "bare_owner", "usufruct_end"),
-    ("hl_periods", "hl_units"),
+    ("hl_periods", "hl_units", "hl_transactions"),
     "SELECT u.unit_id, us.holder, bo.holder, us.usufruct_end FROM hl_periods us "
     "JOIN hl_periods bo ON bo.unit_key = us.unit_key AND bo.held_as = 'bare_ownership' "
     f"AND {_CURRENT_OPEN.format(a='bo')} "

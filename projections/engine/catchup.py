@@ -155,6 +155,8 @@ class Projector:
             ws.units[row["unit_key"]] = row
         for row in self._select("hl_entities", "entity_key", keys["Entity"]):
             ws.entities.setdefault(row["entity_key"], []).append(row)
+        for row in self._select("hl_memberships", "entity_key", keys["Entity"]):
+            ws.memberships.setdefault(row["entity_key"], []).append(row)
         for row in self._select("hl_businesses", "business_key", keys["Business"]):
             ws.businesses.setdefault(row["business_key"], []).append(row)
 
@@ -200,7 +202,19 @@ def write(conn: Connection, ws: WorkingSet) -> None:
     for table, changes in ws.superseded.items():
         conn.update_many(table, "known_to", "row_id", sorted(changes.items()))
     tally.add(conn, ws)
+    void_terms(conn, ws.voided_terms)
     mark_reversals(conn, ws.reversed_transactions)
+
+
+def void_terms(conn: Connection, voided: Sequence[tuple[str, str, int]]) -> None:
+    """Void the stored movements of usufruct terms that the batch replaced (a term's
+    movements made before the position that changed it; those not voided already)."""
+    if voided:
+        conn.executemany(
+            "UPDATE hl_movements SET voided_at = ? WHERE unit_key = ? AND type = 'usufruct_term' "
+            "AND date = ? AND position < ? AND voided_at IS NULL",
+            [(at, key, day, at) for key, day, at in voided],
+        )
 
 
 def mark_reversals(conn: Connection, reversed_transactions: Iterable[tuple[str, int, str]]) -> None:

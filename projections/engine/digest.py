@@ -11,7 +11,8 @@ The state digest is canonical: every projection table (by name), its columns (sc
 order, without the surrogate `row_id`), its rows encoded as compact JSON arrays, sorted.
 It leaves out `hl_transactions.recorded_at` (the wall-clock time of the import): the same
 journal imported into two databases gives the same digest. A column of DIGESTED_WHEN_SET
-counts only where it has a value. `compare` checks every column.
+counts only where it has a value, a row of a table of DIGESTED_WHEN_STATED only where it
+is stated. `compare` checks every column.
 
 How many rows are read and sorted at a time is the caller's (projections/engine/replay.py
 holds that policy). Must not: fold events or read the journal; it never writes to the
@@ -21,6 +22,7 @@ database.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -46,6 +48,11 @@ DIGESTED_WHEN_SET = {
     ("hl_movements", "price_eur"),
     ("hl_movements", "net_proceeds_eur"),
 }
+#: Tables whose rows the digest takes only where `stated` is 1, and whose heading only when
+#: it takes a row: `hl_memberships` (ledger/storage/schema.py), whose unstated rows follow
+#: from registrations of version 1 alone (and so from the digested `hl_entities` and
+#: `hl_transactions`): a ledger recorded before the group perimeter keeps its digest.
+DIGESTED_WHEN_STATED = {"hl_memberships"}
 #: Marks set by a later transaction, per table: cleared when reading "as at" a position.
 LATER_MARKS = {"hl_transactions": ("reversed_at", "reversed_by"), "hl_movements": ("voided_at",)}
 
@@ -61,7 +68,7 @@ def digested(table: str) -> tuple[int, ...] | None:
     cols = columns(table)
     left_out = NOT_DIGESTED | DIGESTED_WHEN_SET
     keep = tuple(i for i, c in enumerate(cols) if (table, c) not in left_out)
-    return None if len(keep) == len(cols) else keep
+    return None if len(keep) == len(cols) and table not in DIGESTED_WHEN_STATED else keep
 
 
 @cache
@@ -85,6 +92,9 @@ class State:
         if full or keep is None:
             self.lines[table].add(_lines(rows))
         if keep is not None:
+            if table in DIGESTED_WHEN_STATED:
+                stated = columns(table).index("stated")
+                rows = [row for row in rows if row[stated]]
             pick, when_set = itemgetter(*keep), digested_when_set(table)
             picked = [
                 (*pick(row), *(row[i] for i in when_set if row[i] is not None)) for row in rows
@@ -174,8 +184,12 @@ def state_digest(state: State) -> str:
     for table in TABLES:
         cols = columns(table)
         keep = digested(table) or range(len(cols))
+        lines = state.digested_lines(table)
+        first = next(lines, None)
+        if first is None and table in DIGESTED_WHEN_STATED:
+            continue
         digest.update(f"{table}({','.join(cols[i] for i in keep)})\n".encode())
-        for chunk in chunks(state.digested_lines(table)):
+        for chunk in chunks(itertools.chain([first] if first is not None else [], lines)):
             digest.update(chunk)
     return digest.hexdigest()
 

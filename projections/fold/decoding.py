@@ -34,6 +34,7 @@ def decode_state(state: bytes | str | memoryview) -> dict[str, Any]:
 def named_entities(content: dict[str, Any]) -> list[str]:
     """Every entity id named in any field of a transaction's content (the hl_names rows)."""
     names = [content.get("entity"), content.get("bare_owner"), content.get("into")]
+    names.append(content.get("parent"))  # register_entity and the group perimeter's types
     names.extend(content.get("absorbed") or ())
     buyer = content.get("buyer")
     if isinstance(buyer, dict):

@@ -41,6 +41,8 @@ class WorkingSet:
     units: dict[str, Row] = field(default_factory=dict)
     entities: dict[str, list[Row]] = field(default_factory=dict)
     businesses: dict[str, list[Row]] = field(default_factory=dict)
+    #: Each entity's `hl_memberships` rows, every version (projections/fold/versions.py).
+    memberships: dict[str, list[Row]] = field(default_factory=dict)
     new: dict[str, list[Row]] = field(default_factory=dict)
     superseded: dict[str, dict[int, int]] = field(default_factory=dict)
     #: The stored period rows this batch superseded (whole rows: the tally takes them off).
@@ -48,6 +50,11 @@ class WorkingSet:
     batch_transactions: dict[str, Row] = field(default_factory=dict)
     batch_movements: dict[str, list[Row]] = field(default_factory=dict)
     reversed_transactions: list[tuple[str, int, str]] = field(default_factory=list)
+    #: The batch's movements of usufruct terms, by unit (projections/fold/units.py).
+    term_movements: dict[str, list[Row]] = field(default_factory=dict)
+    #: (unit key, day, position): the stored movements of the unit's term on that day,
+    #: recorded before the position, voided at it (the term changed or went).
+    voided_terms: list[tuple[str, str, int]] = field(default_factory=list)
     #: The tables whose new rows it keeps (None: all): a replay's pass keeps some.
     keep: frozenset[str] | None = None
 
@@ -59,6 +66,14 @@ class WorkingSet:
         if self.keep is None or table in self.keep:
             self.new.setdefault(table, []).append(row)
         return row
+
+    def void_term(self, key: str, day: str, at: int) -> None:
+        """Void the movements of the unit's term on `day` made before position `at`: this
+        batch's here, the stored ones by the writer (`voided_terms`)."""
+        for row in self.term_movements.get(key, ()):
+            if row["date"] == day and row["voided_at"] is None and row["position"] < at:
+                row["voided_at"] = at
+        self.voided_terms.append((key, day, at))
 
     def supersede(self, table: str, row: Row, at: int) -> None:
         row["known_to"] = at

@@ -36,7 +36,8 @@ class Document:
     rows: list[dict[str, Any]]
     columns: Sequence[str] = ()
     extra: dict[str, Any] = field(default_factory=dict)
-    #: HTML only: the page title, an inline SVG chart, and a totals line (not in JSON/CSV).
+    #: The page title and an inline SVG chart (HTML only), and a totals line (the last line
+    #: of a table and of the HTML page; not in CSV: JSON has it when `extra` does).
     title: str = ""
     figure: str = ""
     totals: dict[str, Any] | None = None
@@ -96,8 +97,11 @@ def escape(text: str) -> str:
 
 
 def to_table(doc: Document) -> str:
-    """Every row in one block: the columns as wide as their widest value."""
+    """Every row in one block, then the totals (or group) line when the statement has one:
+    the columns as wide as their widest value."""
     rows = [_flat(r) for r in doc.rows]
+    if rows and doc.totals is not None:
+        rows.append(_flat(doc.totals))
     return "".join(_table_pieces(doc.header, rows, _columns(doc, rows), block=len(rows)))
 
 

@@ -4,12 +4,18 @@
 It serves the dismemberment register that the landlord keeps for its counterparties
 (e.g. Foncière Logement and AGIRC-ARRCO since 2017) and its auditors: the calendar of
 usufruct maturities, at which the bare owner becomes full owner (Civil Code art. 617),
-and the usufructs past their end date that nobody has recorded as extinguished yet
-(`overdue`: a deed or a correction is missing).
+and the usufructs past their term whose extinction nobody has recorded yet (`overdue`:
+the law ended them, a deed is missing from the ledger).
 
-Rows come from the usufruct holding periods open as of the date, each paired with the
-unit's bare-ownership period open at the same time; `usufruct_end` is the one set by
-the bare-ownership transfer (a merger that moves one of the rights keeps it).
+`units` come from the usufruct holding periods open as of the date (without a date: the
+latest date of the transactions, `projections.queries.latest_date`), each paired with
+the unit's bare-ownership period open at the same time; `usufruct_end` is the one in
+force then (set by the bare-ownership transfer or registration, moved by an extension;
+a merger that moves one of the rights keeps it). A usufruct past its term is not
+dismembered any more: the bare owner holds in full ownership (projections/fold/units.py).
+`overdue` counts, per pair, the units of `units` whose term is before the judged date,
+and the units that ended at term before it, not in `units`, that the bare owner still
+holds since the term and whose extinction no effective transaction recorded.
 
 Must not: read the clock. The date `overdue` is judged against is given by the caller
 (the CLI passes today's local date when no `--as-of` is given).
@@ -22,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ledger.storage.database import Connection
+from projections.queries import latest_date
 from projections.render import charts
 from projections.render.formats import Document
 from projections.reports import periods
@@ -57,10 +64,13 @@ def register(conn: Connection, as_of: str | None, judged_on: str, position: int)
     bare-ownership periods are read apart (each through its partial index, which holds
     only the dismembered periods) and paired by unit here: SQLite, without statistics,
     plans the self-join as a scan of every current period."""
+    day = as_of if as_of is not None else latest_date(conn, position)
+    if day is None:
+        return Register([], [])
     found: dict[str, list[tuple[str, str | None]]] = {}
     bare_owners: dict[str, list[str]] = {}
     k_sql, k_params = periods.known("p", position)
-    d_sql, d_params = periods.held_on("p", as_of)
+    d_sql, d_params = periods.held_on("p", day)
     for right in ("usufruct", "bare_ownership"):
         for key, holder, end in conn.query(  # (the right as a literal: a partial index)
             f"SELECT p.unit_key, p.holder, p.usufruct_end FROM hl_periods p "
@@ -86,6 +96,12 @@ def register(conn: Connection, as_of: str | None, judged_on: str, position: int)
                 maturities.setdefault(pair, Counter())[year] += 1
                 ending[year] += 1
                 late_by_year[year] += late
+    for pair, end in _ended_unrecorded(conn, day, judged_on, position):
+        units.setdefault(pair, 0)
+        maturities.setdefault(pair, Counter())
+        overdue[pair] += 1
+        ending[end[:4]] += 1
+        late_by_year[end[:4]] += 1
     rows = [
         DismembermentRow(
             pair[0], pair[1], units[pair], tuple(sorted(maturities[pair].items())), overdue[pair]
@@ -93,6 +109,58 @@ def register(conn: Connection, as_of: str | None, judged_on: str, position: int)
         for pair in sorted(units)
     ]
     return Register(rows, [(y, ending[y], late_by_year[y]) for y in sorted(ending)])
+
+
+def _ended_unrecorded(
+    conn: Connection, day: str, judged_on: str, position: int
+) -> list[tuple[tuple[str, str], str]]:
+    """((usufructuary, bare owner), usufruct_end) of each unit whose usufruct ended at
+    term on or before `day` and before `judged_on`, still held by the bare owner on `day`
+    in the full ownership the term gave it, with no effective extinction recorded (dated
+    after the term, on or before `day`)."""
+    k_sql, k_params = periods.known("p", position)
+    ended: dict[str, dict[tuple[str, str], tuple[str, str]]] = {}
+    for right in ("usufruct", "bare_ownership"):
+        for key, holder, end, term in conn.query(  # (the right as a literal: a partial index)
+            f"SELECT p.unit_key, p.holder, p.usufruct_end, p.to_date FROM hl_periods p "
+            f"WHERE p.held_as = '{right}' AND {k_sql} AND p.closed_by IS NULL "
+            "AND p.to_date IS NOT NULL AND p.to_date <= ? AND p.usufruct_end < ?",
+            [*k_params, day, judged_on],
+        ):
+            ended.setdefault(key, {})[(right, term)] = (holder, end)
+    if not ended:
+        return []
+    keys = sorted(ended)
+    f_sql, f_params = periods.held_on("p", day)
+    e_sql, e_params = periods.effective_transaction("t", position)
+    still: set[tuple[str, str, str]] = set()
+    recorded: dict[str, list[str]] = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        for key, holder, since in conn.query(
+            "SELECT p.unit_key, p.holder, p.from_date FROM hl_periods p "
+            f"WHERE p.held_as = 'full_ownership' AND {k_sql} AND {f_sql} "
+            f"AND p.unit_key IN {conn.in_list(chunk)}",
+            [*k_params, *f_params, *chunk],
+        ):
+            still.add((key, holder, since))
+        for key, when in conn.query(
+            "SELECT h.item_key, t.date FROM hl_touches h JOIN hl_transactions t "
+            f"ON t.position = h.position WHERE t.type = 'usufruct_extinguished' AND {e_sql} "
+            f"AND t.date <= ? AND h.item_key IN {conn.in_list(chunk)}",
+            [*e_params, day, *chunk],
+        ):
+            recorded.setdefault(key, []).append(when)
+    result = []
+    for key, rights in ended.items():
+        for (right, term), (usufructuary, end) in rights.items():
+            bare = rights.get(("bare_ownership", term))
+            if right != "usufruct" or bare is None or (key, bare[0], term) not in still:
+                continue
+            if any(when >= term for when in recorded.get(key, ())):
+                continue
+            result.append(((usufructuary, bare[0]), end))
+    return result
 
 
 def _tone(units: int, late: int) -> str:

@@ -75,8 +75,11 @@ def statement(conn: Connection, year: int | None = None, known_at: int | None = 
     position = periods.pin(conn, known_at)
     rows = divestment_rows(conn, year, position)
     title = "Divestments (cessions d'activités)" + (f" {year}" if year else "")
+    header: dict[str, Any] = {"year": year}
+    if year is not None:
+        header.update(flows_from=periods.Year(year).first_day, flows_to=periods.Year(year).last_day)
     return Document(
-        {"year": year, "position": position},
+        {**header, "position": position},
         [r.as_dict() for r in rows],
         COLUMNS,
         title=title,

@@ -1,6 +1,7 @@
-"""What every statement asks of the projections: one pinned journal position, calendar
+"""What every statement asks of the projections: one pinned journal position, statement
 years, stock as of a date, and the movements and transactions valid at the position.
 
+Years follow one convention (`Year`): the stock on 1 January is taken as of that day.
 A statement is computed for ONE journal position P, fixed before its first query: the
 given `--known-at` (capped at the end of the journal), or the end of the journal. Every
 query then filters row versions "known at P", so a statement is consistent with its
@@ -29,24 +30,57 @@ class InconsistentStatement(Exception):
     balance): the projections disagree with themselves, and nothing must be filed."""
 
 
+#: The statements' year convention, in words: the header of every statement says it.
+CONVENTION = (
+    "stock on 1 January: as of that day, its transactions included; a year's flows: "
+    "from 2 January to the next 1 January included (the RPLS reading)"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Year:
-    """A calendar year and its bounds as ISO dates (which sort as dates)."""
+    """A statement year under the RPLS reading of "stock on 1 January" (spec rpls.md §6.2,
+    docs/statements.md "The year"): the stock on 1 January Y is the holdings **as of**
+    Y-01-01, that day's transactions included, and the year's flows are those dated from
+    2 January Y to 1 January Y+1 included. So the opening balances registered as of
+    1 January Y are year Y's opening stock, an entity absorbed on 1 January Y files no
+    stock for Y, and opening(Y) + flows(Y) = closing(Y) = opening(Y+1) = the stock on
+    1 January Y+1. All dates are ISO strings (they sort as dates)."""
 
     year: int
 
     @property
-    def first_day(self) -> str:
+    def opening_day(self) -> str:
+        """The stock on 1 January: holdings as of this day."""
         return f"{self.year:04d}-01-01"
 
     @property
-    def last_day(self) -> str:
-        return f"{self.year:04d}-12-31"
+    def first_day(self) -> str:
+        """The first day of the year's flows (2 January)."""
+        return f"{self.year:04d}-01-02"
 
     @property
-    def eve(self) -> str:
-        """The day before the year starts: the opening balance is taken as of that day."""
-        return f"{self.year - 1:04d}-12-31"
+    def last_day(self) -> str:
+        """The last day of the year's flows, and the closing day (the next 1 January)."""
+        return f"{self.year + 1:04d}-01-01"
+
+    @property
+    def closing_day(self) -> str:
+        return self.last_day
+
+    def header(self) -> dict[str, str]:
+        """The dates a statement of the year states in its header (JSON keys too)."""
+        return {
+            "opening_on": self.opening_day,
+            "flows_from": self.first_day,
+            "flows_to": self.last_day,
+        }
+
+    @staticmethod
+    def of(day: str) -> int:
+        """The statement year whose flows a transaction dated `day` belongs to."""
+        year = int(day[:4])
+        return year - 1 if day[5:] == "01-01" else year
 
 
 def pin(conn: Connection, known_at: int | None) -> int:

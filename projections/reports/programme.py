@@ -7,7 +7,8 @@ tendues, `TENSE_ZONES` of `ledger.domain.values`: A bis, A, B1), the cumulative 
 against a linear target, and who acquired.
 
 Only `acquisition` transactions count (an opening balance, `register_units`, is not an
-acquisition), dated in the programme's years and not reversed as known at the position.
+acquisition), of the flows of the programme's years (`periods.Year`: 2 January to the next
+1 January) and not reversed as known at the position.
 The unit's segment and zone are those of the acquisition that is in force (a wrong zone
 corrected by reversal and re-acquisition counts with the corrected zone). `by_entity`
 names the acquirer of record, even if it was later absorbed by a merger.
@@ -57,15 +58,17 @@ class Programme:
 def acquisitions(
     conn: Connection, start: int, years: int, segment: str, position: int
 ) -> list[tuple[int, str, bool, int]]:
-    """(year, acquirer, in a tense zone, units) of the segment's acquisitions."""
+    """(year, acquirer, in a tense zone, units) of the segment's acquisitions; the year is
+    the statements' (`periods.Year`: an acquisition dated 1 January counts in the year
+    before, as the RPLS counts it)."""
     v_sql, v_params = periods.valid_movement("m", position)
     k_sql, k_params = periods.known("u", position)
     tense = tense_sql("u")
     rows = conn.query(
-        f"SELECT substr(m.date, 1, 4) AS y, m.entity, {tense} AS tense, COUNT(*) "
+        f"SELECT m.date AS d, m.entity, {tense} AS tense, COUNT(*) "
         f"FROM hl_movements m JOIN hl_units u ON u.unit_key = m.unit_key AND {k_sql} "
         "WHERE m.kind = 'acquired' AND m.type = 'acquisition' AND m.date >= ? AND m.date <= ? "
-        f"AND u.segment = ? AND {v_sql} GROUP BY y, m.entity, tense",
+        f"AND u.segment = ? AND {v_sql} GROUP BY d, m.entity, tense",
         [
             *k_params,
             periods.Year(start).first_day,
@@ -74,7 +77,7 @@ def acquisitions(
             *v_params,
         ],
     )
-    return [(int(y), entity, bool(tense), int(n)) for y, entity, tense, n in rows]
+    return [(periods.Year.of(day), entity, bool(tense), int(n)) for day, entity, tense, n in rows]
 
 
 def programme(
@@ -128,6 +131,8 @@ def statement(
             "years": years,
             "target": target,
             "segment": segment,
+            "flows_from": periods.Year(start).first_day,
+            "flows_to": periods.Year(start + years - 1).last_day,
             "position": position,
         },
         [r.as_dict() for r in result.rows],

@@ -4,7 +4,11 @@ year N-1 or of year N, in the shape of the arrêté du 5 janvier 2010 (docs/rpls
 
 A unit's row comes from the entity's own holding periods of that unit (`hl_periods`),
 the unit as recorded (`hl_units`) and the journal entries that opened or closed those
-periods (`hl_transactions`), all known at ONE pinned position. The entity's units are
+periods (`hl_transactions`), all known at ONE pinned position. A usufruct's term is an
+exit for the usufructuary and an entry for the bare owner, as an extinction
+(docs/decisions/0008): its usufruct period ends with no `closed_by`, and the bare
+owner's full ownership starts after the day of the transaction that set the term
+(`_opened_at_term`). The entity's units are
 read in pages sorted by `si_id` (code points on both databases), so a national extract
 streams and never loads the ledger.
 
@@ -54,6 +58,11 @@ class Period:
 
     def held_on(self, day: str) -> bool:
         return self.from_date <= day and (self.to_date is None or self.to_date > day)
+
+    @property
+    def ended_at_term(self) -> bool:
+        """A usufruct that its term ended (no transaction closed it)."""
+        return self.to_date is not None and self.closed_by is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,6 +313,26 @@ class Extract:
             )
         return self._names[entity]
 
+    def _opened_at_term(self, p: Period) -> bool:
+        """The bare owner's full ownership that a usufruct's term opened: the only period
+        a reversal opens, and the only one that starts after its opening transaction's
+        day (projections/fold/units.py; `projections.register.OPENED_AT_TERM`)."""
+        txn = self._txns[p.opened_by]
+        return p.held_as == "full_ownership" and (txn.type == "reversal" or txn.date < p.from_date)
+
+    def _former_usufructuary(self, key: str, term: str) -> str:
+        """Who held the unit's usufruct that ended at term, the day before `term`."""
+        k_sql, k_params = periods.known("p", self.position)
+        holder = self.conn.scalar(
+            "SELECT MIN(p.holder) FROM hl_periods p WHERE p.unit_key = ? "
+            "AND p.held_as = 'usufruct' AND p.to_date = ? AND p.closed_by IS NULL "
+            f"AND {k_sql}",
+            [key, term, *k_params],
+        )
+        if holder is None:
+            raise periods.InconsistentStatement(f"no usufruct of unit {key} ended on {term}")
+        return str(holder)
+
     def _former_holder(self, key: str, txn: str, rights: str) -> str:
         """Who held the unit's stock right closed by `txn`, other than the entity."""
         k_sql, k_params = periods.known("p", self.position)
@@ -376,7 +405,7 @@ class Extract:
         the same transaction closed and reopened on the same day (a bare-ownership
         transfer keeping the usufruct, a usufruct consolidated by a merger)."""
         current = last
-        while True:
+        while not self._opened_at_term(current):
             before = [
                 p
                 for p in held
@@ -385,11 +414,14 @@ class Extract:
             if not before:
                 return current
             current = before[0]
+        return current
 
     def _exit(self, key: str, unit_id: str, last: Period) -> ExitFields:
         """Field 37 (and 58, 60, 61 for a sale) from the transaction that closed `last`. A
         sale's shares are those its movement recorded, or for a sale recorded before they
         were (NULL), the journal's lot amounts split the same way: the same answer."""
+        if last.ended_at_term:  # the usufruct's term: as an extinction
+            return ExitFields(codes.Exit.OTHER_REASON)
         closed_by = last.closed_by or ""
         txn = self._txns[closed_by]
         if txn.type == "sale" and txn.content is not None:
@@ -406,7 +438,13 @@ class Extract:
         )
 
     def _entry(self, key: str, first: Period, values: RplsValues | None) -> Entry:
-        """Fields 28-31 and 54 from the transaction that opened `first`."""
+        """Fields 28-31 and 54 from the transaction that opened `first` (or from the
+        usufruct's term that did: as an extinction, in the year after the term)."""
+        if self._opened_at_term(first):
+            previous = None
+            if self.during(first.from_date):
+                previous = self._name(self._former_usufructuary(key, first.from_date))
+            return Entry(int(first.from_date[:4]), codes.MOVED_IN, previous)
         txn = self._txns[first.opened_by]
         year = int(txn.date[:4])
         if txn.type == "register_units":
@@ -442,14 +480,22 @@ class Extract:
         journal order (a `register_units` is not a transfer)."""
         opened: dict[str, list[str]] = {}
         closed: dict[str, list[str]] = {}
-        for p in held:
-            if self.during(p.from_date):
-                opened.setdefault(p.opened_by, []).append(p.held_as)
-            if p.to_date is not None and p.closed_by is not None and self.during(p.to_date):
-                closed.setdefault(p.closed_by, []).append(p.held_as)
         changes: list[tuple[str, int, codes.Transfer]] = []
+        for p in held:
+            position = self._txns[p.opened_by].position
+            if self._opened_at_term(p):  # the term made it full owner: as an extinction
+                if self.during(p.from_date):
+                    changes.append((p.from_date, position, codes.Transfer.GAINED))
+            elif self.during(p.from_date):
+                opened.setdefault(p.opened_by, []).append(p.held_as)
+            if p.ended_at_term and p.to_date is not None and self.during(p.to_date):
+                changes.append((p.to_date, position, codes.Transfer.LOST))
+            elif p.to_date is not None and p.closed_by is not None and self.during(p.to_date):
+                closed.setdefault(p.closed_by, []).append(p.held_as)
         for tid in opened.keys() | closed.keys():
             txn = self._txns[tid]
+            if txn.type == "usufruct_extension":  # the same right, a later term
+                continue
             if tid in opened and tid in closed:
                 kind = (
                     codes.Transfer.BARE_OWNERSHIP_TRANSFERRED

@@ -25,15 +25,23 @@ MORE: list[dict[str, Any]] = [
         "date": "2019-03-01",
         "entity": "ESH-IDF",
         "units": ["U-0002"],
-        "buyer": {"category": "social_landlord", "entity": "LLI-IDF"},
+        "buyer": {"category": "institutional", "entity": "LLI-IDF"},
         "price_eur": "150000.00",
     },
     {
+        "id": "ENT-AFL-2",
+        "type": "register_entity",
+        "date": "2019-06-01",
+        "entity": "AFL-2",
+        "name": "Association foncière (bis)",
+        "kind": "association",
+    },
+    {  # a merger joins one family: AFL (an association) into another association
         "id": "MRG-2020-01",
         "type": "merger",
         "date": "2020-01-01",
         "absorbed": ["AFL"],
-        "into": "AGIRC-ARRCO",
+        "into": "AFL-2",
     },
     {
         "id": "REV-2020-01",
@@ -43,7 +51,7 @@ MORE: list[dict[str, Any]] = [
         "reason": "merger annulled",
     },
 ]
-ENTITIES = ["AL-GROUPE", "ESH-IDF", "LLI-IDF", "LLI-EST", "AFL", "AGIRC-ARRCO"]
+ENTITIES = ["AL-GROUPE", "ESH-IDF", "LLI-IDF", "LLI-EST", "AFL", "AGIRC-ARRCO", "AFL-2"]
 
 
 def both(any_ledger: LedgerHarness) -> InMemoryLedger:

@@ -18,6 +18,16 @@ from ledger.storage.bootstrap import SCHEMA_KEY
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "example.jsonl"
 ENTITIES = [json.loads(line) for line in EXAMPLE.read_text(encoding="utf-8").splitlines()[:6]]
+#: The example's entities with the bare owner an association, as AFL: a merger of the two
+#: (below) joins entities of one family (docs/transactions.md).
+SAME_FAMILY = [
+    {**e, "kind": "association"} if e["entity"] == "AGIRC-ARRCO" else e for e in ENTITIES
+]
+#: Another pension fund, which may absorb AGIRC-ARRCO.
+OTHER_FUND = [
+    {"id": "ENT-IRCANTEC", "type": "register_entity", "date": "2017-01-01", "entity": "IRCANTEC",
+     "name": "IRCANTEC", "kind": "pension_fund"},
+]  # fmt: skip
 USUFRUCT = {
     "id": "OPEN-U",
     "type": "register_units",
@@ -95,7 +105,7 @@ def movements(url: str, year: int) -> dict[str, dict[str, int]]:
 
 
 def test_a_unit_registered_in_usufruct(db_url: str, tmp_path: Path) -> None:
-    record(db_url, tmp_path, *ENTITIES, USUFRUCT)
+    record(db_url, tmp_path, *SAME_FAMILY, USUFRUCT)
     assert holdings(db_url) == {"AFL": (0, 1, 0), "AGIRC-ARRCO": (0, 0, 1)}
     (row,) = answer(db_url, "report", "dismemberment")["rows"]
     assert (row["usufructuary"], row["bare_owner"], row["maturities"]) == (
@@ -103,7 +113,9 @@ def test_a_unit_registered_in_usufruct(db_url: str, tmp_path: Path) -> None:
         "AGIRC-ARRCO",
         {"2042": 1},
     )
-    assert movements(db_url, 2017) == {"AFL": {"registered": 1, "closing": 1}}
+    # registered as of 2017-01-01: 2016's flows, 2017's stock on 1 January
+    assert movements(db_url, 2016) == {"AFL": {"registered": 1, "closing": 1}}
+    assert movements(db_url, 2017) == {"AFL": {"opening": 1, "closing": 1}}
     register = answer(db_url, "units")["rows"]
     assert [(r["entity"], r["right"], r["entry"], r["usufruct_end"]) for r in register] == [
         ("AFL", "usufruct", "registered", "2042-06-30"),
@@ -144,10 +156,11 @@ def test_the_registration_names_the_bare_owner_for_the_reversal_rules(
     db_url: str, tmp_path: Path
 ) -> None:
     record(db_url, tmp_path, *ENTITIES, USUFRUCT)
+    record(db_url, tmp_path, OTHER_FUND[0])
     merger = {"id": "MRG-A", "type": "merger", "date": "2018-01-01", "absorbed": ["AGIRC-ARRCO"],
-              "into": "AL-GROUPE"}  # fmt: skip
+              "into": "IRCANTEC"}  # fmt: skip
     record(db_url, tmp_path, merger)
-    assert holdings(db_url) == {"AFL": (0, 1, 0), "AL-GROUPE": (0, 0, 1)}
+    assert holdings(db_url) == {"AFL": (0, 1, 0), "IRCANTEC": (0, 0, 1)}
     reversal = {"id": "REV-O", "type": "reversal", "date": "2018-02-01", "reverses": "OPEN-U",
                 "reason": "error"}  # fmt: skip
     output = record(db_url, tmp_path, reversal, ok=False)
@@ -192,7 +205,7 @@ def test_a_right_that_does_not_come_from_the_registration_has_no_cus_segment(
     lines = [RPLS_OPEN if t["id"] == "OPEN-ESH-IDF" else t for t in lines]
     record(db_url, tmp_path, *lines)
     sale = {"id": "SALE-X", "type": "sale", "date": "2018-06-01", "entity": "ESH-IDF",
-            "units": ["U-0002"], "buyer": {"category": "social_landlord", "entity": "LLI-IDF"},
+            "units": ["U-0002"], "buyer": {"category": "institutional", "entity": "LLI-IDF"},
             "price_eur": "100000.00"}  # fmt: skip
     record(db_url, tmp_path, sale)
     (row,) = answer(db_url, "report", "rpls", "--entity", "LLI-IDF", "--year", "2019")["rows"][:1]

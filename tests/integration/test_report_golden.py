@@ -37,8 +37,9 @@ DEMO_UNITS, DEMO_SEED = 1500, 2017
 
 #: golden name -> `report` arguments
 STATEMENTS: dict[str, list[str]] = {
-    **{f"movements-{y}": ["movements", "--year", str(y)] for y in (2017, 2018, 2019, 2025)},
-    **{f"sales-{y}": ["sales", "--year", str(y)] for y in (2018, 2019, 2024)},
+    **{f"movements-{y}": ["movements", "--year", str(y)] for y in (2017, 2018, 2019, 2022, 2025)},
+    **{f"sales-{y}": ["sales", "--year", str(y)] for y in (2017, 2018, 2019, 2022, 2024)},
+    "sales-2022-all": ["sales", "--year", "2022", "--sellers", "all"],
     "sales-2019-target-2pc": ["sales", "--year", "2019", "--target-rate", "0.02"],
     "programme-2017-5y": ["programme", "--start", "2017", "--years", "5", "--target", "100000"],
     "programme-2017-5y-social": [
@@ -53,6 +54,7 @@ STATEMENTS: dict[str, list[str]] = {
         "social",
     ],
     "dismemberment-2020-12-31": ["dismemberment", "--as-of", "2020-12-31"],
+    "dismemberment-2025-12-31": ["dismemberment", "--as-of", "2025-12-31"],
     "dismemberment-2026-11-27": ["dismemberment", "--as-of", "2026-11-27"],
     "divestments": ["divestments"],
     "divestments-2018": ["divestments", "--year", "2018"],

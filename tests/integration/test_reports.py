@@ -119,11 +119,20 @@ def test_movements_count_sales_out_transfers_between_entities_and_dismemberments
     doc = doc_json(movements.statement(ledger.conn, 2018))
     assert doc == {
         "year": 2018,
+        "opening_on": "2018-01-01",
+        "flows_from": "2018-01-02",
+        "flows_to": "2019-01-01",
         "position": ledger.position(),
         "rows": [
             mv("ESH-A", 3, 1, dismembered=1, sold=1, transferred=1),
             mv("ESH-B", 2, 3, received=1),
         ],
+        # ESH-A to ESH-B stays in the group; FUND (an HLM body here) is of the group too
+        "group": {
+            **mv("group", 5, 4, dismembered=1, sold=1),
+            "joined": 0,
+            "left": 0,
+        },
     }
     assert doc_json(movements.statement(ledger.conn, 2019))["rows"] == [
         mv("ESH-A", 1, 0, usufruct_ended=1),
@@ -132,13 +141,17 @@ def test_movements_count_sales_out_transfers_between_entities_and_dismemberments
     ]
 
 
-def test_the_opening_year_counts_registrations_and_an_empty_year_has_no_rows(ledger):
-    ledger.ok(*base_ledger())
+def test_opening_balances_of_1_january_open_the_year_and_an_empty_year_has_no_rows(ledger):
+    ledger.ok(*base_ledger())  # registered as of 2017-01-01: 2017's stock on 1 January
     assert doc_json(movements.statement(ledger.conn, 2017))["rows"] == [
+        mv("ESH-A", 3, 3),
+        mv("ESH-B", 2, 2),
+    ]
+    assert doc_json(movements.statement(ledger.conn, 2016))["rows"] == [
         mv("ESH-A", 0, 3, registered=3),
         mv("ESH-B", 0, 2, registered=2),
     ]
-    assert doc_json(movements.statement(ledger.conn, 2016))["rows"] == []
+    assert doc_json(movements.statement(ledger.conn, 2015))["rows"] == []
 
 
 def test_a_merger_consolidating_usufruct_and_bare_ownership_counts_each_unit_once(ledger):
@@ -207,6 +220,7 @@ def test_sales_split_by_buyer_category_with_blocks_proceeds_and_rates(ledger):
     assert rows == [
         {
             "entity": "ESH-A",
+            "kind": "hlm",
             "opening_stock": 10,
             "units_sold": 7,
             "by_category": {
@@ -215,28 +229,39 @@ def test_sales_split_by_buyer_category_with_blocks_proceeds_and_rates(ledger):
                 "institutional": 4,
                 "social_landlord": 2,
             },
-            "sitting_tenant_share": "0.1429",
+            "sold_to_households": 1,
+            "sold_in_blocks": 5,  # S2 and S4: more than one unit to a legal person
+            "sold_within_group": 2,  # S4, to ESH-B
+            "sitting_tenant_share": "1.0000",  # over the sales to households
             "block_sold_to_institutionals": 3,
             "proceeds_eur": "495001.50",
             "net_proceeds_eur": None,
             "units_with_net_proceeds": 0,
             "sales_rate": "0.7000",
+            "household_sales_rate": "0.1000",
             "target_rate": "0.01",
             "target_met": True,
+            "household_target_met": True,
         },
         {
             "entity": "ESH-B",
+            "kind": "hlm",
             "opening_stock": 1,
             "units_sold": 0,
             "by_category": NO_SALES,
+            "sold_to_households": 0,
+            "sold_in_blocks": 0,
+            "sold_within_group": 0,
             "sitting_tenant_share": None,
             "block_sold_to_institutionals": 0,
             "proceeds_eur": "0.00",
             "net_proceeds_eur": None,
             "units_with_net_proceeds": 0,
             "sales_rate": "0.0000",
+            "household_sales_rate": "0.0000",
             "target_rate": "0.01",
             "target_met": False,
+            "household_target_met": False,
         },
     ]
 
@@ -330,6 +355,8 @@ def test_programme_counts_the_segment_acquired_each_year_against_a_linear_target
         "years": 3,
         "target": 10,
         "segment": "intermediate",
+        "flows_from": "2017-01-02",
+        "flows_to": "2020-01-01",
         "position": ledger.position(),
         "rows": [
             {
@@ -348,16 +375,16 @@ def test_programme_counts_the_segment_acquired_each_year_against_a_linear_target
                 "target_to_date": 6,
                 "on_track": False,
             },
-            {
+            {  # A5, dated 1 January 2020, is of 2019's flows
                 "year": 2019,
-                "acquired": 2,
-                "in_tense_zones": 0,
-                "cumulative": 4,
+                "acquired": 3,
+                "in_tense_zones": 1,
+                "cumulative": 5,
                 "target_to_date": 10,
                 "on_track": False,
             },
         ],
-        "by_entity": {"ESH-A": 2, "ESH-B": 2},
+        "by_entity": {"ESH-A": 3, "ESH-B": 2},
     }
     social = doc_json(programme.statement(ledger.conn, 2017, 1, 1, segment="social"))
     assert social["rows"] == [
@@ -404,28 +431,30 @@ def test_dismemberment_register_with_maturities_and_overdue_usufructs(ledger):
         "overdue_before": "2020-01-01",
         "position": ledger.position(),
         "rows": [
+            # U1 and V1 ended at their term (the bare owner holds them in full
+            # ownership), no extinction recorded: overdue, out of `units`; U2 ended early.
             {
                 "usufructuary": "ESH-A",
                 "bare_owner": "FUND",
-                "units": 2,
-                "maturities": {"2019": 1, "2030": 1},
+                "units": 1,
+                "maturities": {"2030": 1},
                 "overdue": 1,
             },
             {
                 "usufructuary": "ESH-B",
                 "bare_owner": "ESH-A",
-                "units": 1,
-                "maturities": {"2019": 1},
+                "units": 0,
+                "maturities": {},
                 "overdue": 1,
             },
         ],
     }
     early = doc_json(dismemberment.statement(ledger.conn, "2018-12-31", "2018-12-31"))
     assert [(r["units"], r["overdue"]) for r in early["rows"]] == [(3, 0), (1, 0)]
-    # after every transaction, judged against a given day (the CLI gives today)
+    # as of the latest transaction's date (2019-06-30), judged against a given day
     now = doc_json(dismemberment.statement(ledger.conn, None, "2019-06-30"))
     assert now["as_of"] is None
-    assert [(r["units"], r["overdue"]) for r in now["rows"]] == [(2, 0), (1, 1)]
+    assert [(r["units"], r["overdue"]) for r in now["rows"]] == [(2, 0), (0, 1)]
     assert doc_json(dismemberment.statement(ledger.conn, "2017-06-30", "2017-06-30"))["rows"] == []
 
 
@@ -621,9 +650,9 @@ def test_charts_are_well_formed_svg_with_a_bar_per_item_and_a_target(ledger):
         name: ElementTree.fromstring(figure).findall(f"{svg}rect")
         for name, figure in figures.items()
     }
-    # legend squares + bars: 2 sellers, 3 years, 1 maturity year
+    # legend squares + bars: 2 sellers and the group, 3 years, 1 maturity year
     counts = [len([r for r in rects if r.get("width") != "12"]) for rects in bars.values()]
-    assert counts == [2, 3, 1]
+    assert counts == [3, 3, 1]
     assert 'stroke-dasharray="6 4"' in figures["sales"]
     assert "<polyline" in figures["programme"]
     assert "overdue" in figures["dismemberment"]

@@ -52,7 +52,9 @@ ALLOWED_PROJECT = {
         "ledger.storage",
         "ledger.domain",
     },
+    "projections.perimeter": {"projections.queries", "ledger.storage"},
     "projections.reports": {
+        "projections.perimeter",
         "projections.queries",
         "projections.engine",
         "projections.render",
@@ -80,6 +82,7 @@ ALLOWED_THIRD_PARTY = {
     "projections.engine": {"orjson", "eventsourcing", "sqlalchemy", "psycopg2"},
     "projections.queries": set(),
     "projections.register": set(),
+    "projections.perimeter": set(),
     "projections.reports": {"orjson"},
 }
 

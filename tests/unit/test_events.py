@@ -105,4 +105,4 @@ def test_each_event_pins_its_released_topic_whatever_module_defines_it(cls: type
 
 
 def test_every_event_class_is_covered() -> None:
-    assert len(event_classes()) == 20
+    assert len(event_classes()) == 24

@@ -74,7 +74,7 @@ def test_a_sale_to_a_buyer_entity_closes_the_sellers_period_and_opens_the_buyers
             "date": "2019-03-01",
             "entity": "ESH-IDF",
             "units": ["U-0002"],
-            "buyer": {"category": "social_landlord", "entity": "LLI-IDF"},
+            "buyer": {"category": "institutional", "entity": "LLI-IDF"},
             "price_eur": "150000.00",
         }
     )
@@ -116,12 +116,18 @@ def test_a_bare_ownership_transfer_splits_usufruct_and_bare_ownership(example):
     ws, _ = example
     assert periods(ws, "U-0101") == [
         ("AFL", "full_ownership", "2017-01-01", "2017-07-01", "OPEN-AFL", "BOT-2017-AFL-01"),
-        ("AFL", "usufruct", "2017-07-01", None, "BOT-2017-AFL-01", None),
-        ("AGIRC-ARRCO", "bare_ownership", "2017-07-01", None, "BOT-2017-AFL-01", None),
+        ("AFL", "usufruct", "2017-07-01", "2042-07-01", "BOT-2017-AFL-01", None),
+        ("AGIRC-ARRCO", "bare_ownership", "2017-07-01", "2042-07-01", "BOT-2017-AFL-01", None),
+        # the usufruct ends at its term (2042-06-30): the bare owner then holds in full
+        ("AGIRC-ARRCO", "full_ownership", "2042-07-01", None, "BOT-2017-AFL-01", None),
     ]
     ends = {r["held_as"]: r["usufruct_end"] for r in current(ws, "hl_periods")}
     assert ends["usufruct"] == "2042-06-30"
-    assert movements(ws, "U-0101")[-1] == ("BOT-2017-AFL-01", "AFL", "dismembered", None)
+    assert movements(ws, "U-0101")[-3:] == [
+        ("BOT-2017-AFL-01", "AFL", "usufruct_ended", None),
+        ("BOT-2017-AFL-01", "AGIRC-ARRCO", "reunited", None),
+        ("BOT-2017-AFL-01", "AFL", "dismembered", None),
+    ]
 
 
 def test_an_extinguished_usufruct_makes_the_bare_owner_full_owner(example):

@@ -141,13 +141,18 @@ def test_example_holdings_by_commune_and_segment_for_one_entity():
 
 
 def test_example_movements_of_2017():
-    # AFL registers 2 and keeps them in stock as usufructuary (2 dismembered);
-    # AGIRC-ARRCO's bare ownership is not stock, so it has no row; ESH-IDF registers 3
-    # and sells 1; LLI-IDF acquires 2; AL-GROUPE only has a business: no row.
+    # The opening balances are registered as of 2017-01-01: 2017's stock on 1 January
+    # (and 2016's flows). AFL keeps its 2 in stock as usufructuary (2 dismembered);
+    # AGIRC-ARRCO's bare ownership is not stock, so it has no row; ESH-IDF sells 1;
+    # LLI-IDF acquires 2; AL-GROUPE only has a business: no row.
     assert model.movements(EXAMPLE, 2017) == [
-        movement("AFL", registered=2, closing=2, dismembered=2),
-        movement("ESH-IDF", registered=3, sold=1, closing=2),
+        movement("AFL", opening=2, closing=2, dismembered=2),
+        movement("ESH-IDF", opening=3, sold=1, closing=2),
         movement("LLI-IDF", acquired=2, opening=0, closing=2),
+    ]
+    assert model.movements(EXAMPLE, 2016) == [
+        movement("AFL", registered=2, closing=2),
+        movement("ESH-IDF", registered=3, closing=3),
     ]
 
 
@@ -165,22 +170,24 @@ def test_example_movements_of_2018():
 def test_example_dismembered_units_and_register():
     assert model.dismembered_units(EXAMPLE, as_of="2017-12-31") == {("AFL", "AGIRC-ARRCO"): 2}
     assert model.dismembered_units(EXAMPLE) == {("AFL", "AGIRC-ARRCO"): 1}
+    # the usufruct ended at its term (2042): out of `units`, overdue until recorded
     assert model.dismemberment(EXAMPLE, as_of="2043-01-01") == [
         {
             "usufructuary": "AFL",
             "bare_owner": "AGIRC-ARRCO",
-            "units": 1,
-            "maturities": {"2042": 1},
+            "units": 0,
+            "maturities": {},
             "overdue": 1,
         },
     ]
 
 
 def test_example_sales_statements():
-    (row_2017,) = model.sales(EXAMPLE, 2017)
+    (row_2017,) = model.sales(EXAMPLE, 2017)  # the HLM bodies only: ESH-IDF
     assert row_2017 == {
         "entity": "ESH-IDF",
-        "opening_stock": 0,
+        "kind": "hlm",
+        "opening_stock": 3,
         "units_sold": 1,
         "by_category": {
             "sitting_tenant": 1,
@@ -195,16 +202,21 @@ def test_example_sales_statements():
             "institutional": 0,
             "other": 0,
         },
+        "sold_to_households": 1,
+        "sold_in_blocks": 0,
+        "sold_within_group": 0,
         "sitting_tenant_share": "1.0000",
         "block_sold_to_institutionals": 0,
         "proceeds_eur": "118000.00",
         "net_proceeds_eur": None,
         "units_with_net_proceeds": 0,
-        "sales_rate": None,
+        "sales_rate": "0.3333",
+        "household_sales_rate": "0.3333",
         "target_rate": "0.01",
-        "target_met": None,
+        "target_met": True,
+        "household_target_met": True,
     }
-    rows_2018 = model.sales(EXAMPLE, 2018)
+    rows_2018 = model.sales(EXAMPLE, 2018, sellers="all")
     assert [
         (r["entity"], r["opening_stock"], r["units_sold"], r["sales_rate"], r["target_met"])
         for r in rows_2018
@@ -264,7 +276,7 @@ def bot(tx_id: str, transferor: str, bare_owner: str, *ids: str, date: str = "20
     }
 
 
-def merger(tx_id: str, absorbed: list[str], into: str, date: str = "2021-01-01") -> Tx:
+def merger(tx_id: str, absorbed: list[str], into: str, date: str = "2021-03-01") -> Tx:
     return {"id": tx_id, "type": "merger", "date": date, "absorbed": absorbed, "into": into}
 
 
@@ -492,7 +504,7 @@ def test_conservation_check_catches_a_unit_held_by_an_absorbed_entity():
 
 def years_of(txs: list[Tx]) -> range:
     years = [int(tx["date"][:4]) for tx in txs]
-    return range(min(years), max(years) + 2)
+    return range(min(years) - 1, max(years) + 2)  # 1 January closes the year before
 
 
 @PROPERTY
@@ -518,7 +530,7 @@ def test_movement_identity_holds_and_each_year_opens_at_last_years_closing(txs):
             assert model.movement_identity_holds(r), r
             assert r["opening"] == closing_before.get(r["entity"], 0), (year, r)
         closing = {r["entity"]: r["closing"] for r in rows if r["closing"]}
-        assert closing == model.stock(txs, f"{year}-12-31")
+        assert closing == model.stock(txs, f"{year + 1}-01-01")  # the next 1 January
         closing_before = closing
 
 

@@ -28,7 +28,7 @@ from tests.fakes import InMemoryLedger, current, fold_journal
 ENTITIES = [
     {"id": f"ENT-{e}", "type": "register_entity", "date": "2017-01-01", "entity": e,
      "name": e, "kind": kind}
-    for e, kind in (("AFL", "fonciere"), ("AGIRC", "pension_fund"), ("ESH", "hlm"))
+    for e, kind in (("AFL", "fonciere"), ("AGIRC", "association"), ("ESH", "hlm"))
 ]  # fmt: skip
 USUFRUCT = {
     "unit_id": "U-1",
@@ -234,9 +234,13 @@ def test_the_fold_opens_the_usufruct_and_the_bare_ownership_and_counts_registere
         for r in current(ws, "hl_periods")
         if r["unit_key"] == key
     )
-    assert periods == [("AFL", "usufruct", "2042-06-30"), ("AGIRC", "bare_ownership", "2042-06-30")]
+    assert periods == [
+        ("AFL", "usufruct", "2042-06-30"),
+        ("AGIRC", "bare_ownership", "2042-06-30"),
+        ("AGIRC", "full_ownership", None),  # from the day after the term
+    ]
     moves = [(r["entity"], r["kind"]) for r in ws.new["hl_movements"] if r["unit_key"] == key]
-    assert moves == [("AFL", "registered")]
+    assert moves == [("AFL", "usufruct_ended"), ("AGIRC", "reunited"), ("AFL", "registered")]
     units = {r["unit_id"]: r["rpls"] for r in current(ws, "hl_units")}
     assert units["U-1"] is None
     assert orjson.loads(units["U-2"])["financing_code"] == "13"

@@ -1,0 +1,152 @@
+"""The group's consolidated line of a statement: what the group as a whole holds, buys
+and sells, by the perimeter of each date (`projections/perimeter.py`).
+
+A consolidated figure counts only entities of the group on the date it is about, and
+leaves out what passes between two of them: a sale by one group entity to another, a
+merger inside the group, the end of a usufruct held by one for the bare owner another.
+An entity that joins the group brings its stock of the eve of its entry (`joined`), one
+that leaves takes its stock of the eve of its exit (`left`); the transactions dated on
+the day of the change count with the perimeter as of that day. An entity absorbed by a
+merger stays where it was (`Group`).
+
+Must not: read the clock, or count an entity outside the group on the date.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from ledger.storage.database import Connection
+from projections.perimeter import Membership, Perimeter
+from projections.reports import periods
+
+#: Movement kinds by which a stock holder loses a unit, and gains one.
+LOSSES = ("sold", "transferred", "usufruct_ended")
+GAINS = ("registered", "acquired", "received", "reunited")
+#: Losses and gains that come in pairs, one entity losing what another gains in the same
+#: transaction: between two group entities they cancel out in the group's line.
+PAIRED = ("transferred", "usufruct_ended", "received", "reunited")
+
+
+def eve(day: str) -> str:
+    """The day before an ISO date."""
+    return (date.fromisoformat(day) - timedelta(days=1)).isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """An entity's entry into (`joined`) or exit from (`left`) the group on `day`."""
+
+    day: str
+    entity: str
+    joined: bool
+
+
+class Group:
+    """The perimeter by date as a statement's group line reads it, at one position.
+
+    An absorbed entity is left in the perimeter it was in when a merger absorbed it: it
+    holds nothing afterwards, and so its rights pass to the absorbing entity inside the
+    group (or from outside it) on the merger's date, the day the perimeter changes on for
+    everything else too. Only `group_entry` and `group_exit` move an entity in or out."""
+
+    def __init__(self, conn: Connection, position: int) -> None:
+        self.conn, self.position = conn, position
+        k_sql, k_params = periods.known("m", position)
+        rows = conn.query(
+            "SELECT m.entity, m.parent, m.from_date, "
+            "CASE WHEN t.type = 'merger' THEN NULL ELSE m.to_date END "
+            "FROM hl_memberships m LEFT JOIN hl_transactions t ON t.id = m.closed_by "
+            f"WHERE {k_sql}",
+            k_params,
+        )
+        self.perimeter = Perimeter([Membership(*row) for row in rows])
+
+    def member(self, entity: str, day: str) -> bool:
+        """Of the group for the transactions dated `day` (as of that day)."""
+        return self.perimeter.is_member(entity, day)
+
+    def members(self, day: str) -> set[str]:
+        return set(self.perimeter.members(day))
+
+    def changes(self, first_day: str, last_day: str) -> list[Change]:
+        """Entries into and exits from the group dated between two days (inclusive), by a
+        `group_entry` or a `group_exit` (a registration brings no stock, an absorbed
+        entity's rights stay in the group)."""
+        k_sql, k_params = periods.known("m", self.position)
+        found = [
+            Change(day, entity, joined == 1)
+            for entity, day, joined in self.conn.query(
+                "SELECT m.entity, m.from_date, 1 FROM hl_memberships m "
+                "JOIN hl_transactions t ON t.id = m.opened_by "
+                "WHERE t.type = 'group_entry' AND m.from_date >= ? AND m.from_date <= ? "
+                f"AND {k_sql} "
+                "UNION ALL SELECT m.entity, m.to_date, 0 FROM hl_memberships m "
+                "JOIN hl_transactions t ON t.id = m.closed_by "
+                f"WHERE t.type = 'group_exit' AND m.to_date >= ? AND m.to_date <= ? AND {k_sql}",
+                [first_day, last_day, *k_params, first_day, last_day, *k_params],
+            )
+        ]
+        return sorted(found, key=lambda c: (c.day, c.entity))
+
+    def stock_moved(self, changes: list[Change]) -> tuple[int, int]:
+        """(units joined, units left): each changing entity's stock on the eve of the day."""
+        joined = left = 0
+        for change in changes:
+            units = periods.stock(self.conn, eve(change.day), self.position).get(change.entity, 0)
+            if change.joined:
+                joined += units
+            else:
+                left += units
+        return joined, left
+
+    def stock(self, day: str, entities: set[str] | None = None) -> int:
+        """The group's stock as of `day`: its members' (among `entities` when given)."""
+        held = periods.stock(self.conn, day, self.position)
+        members = self.members(day)
+        return sum(
+            n for e, n in held.items() if e in members and (entities is None or e in entities)
+        )
+
+
+def consolidated_flows(
+    conn: Connection, group: Group, year: periods.Year, position: int
+) -> Counter[str]:
+    """The group's flows of the year by movement kind: a group entity's movement counts
+    unless its counterpart in the same transaction and unit is a group entity too."""
+    v_sql, v_params = periods.valid_movement("m", position)
+    window = [year.first_day, year.last_day]
+    result: Counter[str] = Counter()
+    single = ", ".join(f"'{k}'" for k in ("registered", "acquired", "sold", "dismembered"))
+    for entity, day, kind, count in conn.query(
+        "SELECT m.entity, m.date, m.kind, COUNT(*) FROM hl_movements m "
+        f"WHERE m.date >= ? AND m.date <= ? AND m.kind IN ({single}) AND {v_sql} "
+        "GROUP BY m.entity, m.date, m.kind",
+        [*window, *v_params],
+    ):
+        if group.member(entity, day):
+            result[kind] += int(count)
+    paired = ", ".join(f"'{k}'" for k in PAIRED)
+    moves: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
+    for txn, key, day, entity, kind in conn.query(
+        "SELECT m.txn, m.unit_key, m.date, m.entity, m.kind FROM hl_movements m "
+        f"WHERE m.date >= ? AND m.date <= ? AND m.kind IN ({paired}) AND {v_sql}",
+        [*window, *v_params],
+    ):
+        moves.setdefault((txn, key, day), []).append((entity, kind))
+    for (_, _, day), pair in moves.items():
+        inside = [(entity, kind) for entity, kind in pair if group.member(entity, day)]
+        losing = any(kind in LOSSES for _, kind in inside)
+        gaining = any(kind in GAINS for _, kind in inside)
+        if losing and gaining:
+            continue  # between two group entities
+        for _, kind in inside:
+            result[kind] += 1
+    return result
+
+
+def as_row(entity: str, values: dict[str, Any]) -> dict[str, Any]:
+    return {"entity": entity, **values}
