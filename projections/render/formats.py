@@ -223,6 +223,20 @@ def _html_extra(name: str, value: Any) -> str:
     return title + _html_table([key, label], rows, totals)
 
 
+def _extras_beside(
+    doc: Document, columns: list[str], totals: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The extra objects an HTML page shows after its table: an extra that is the totals
+    line (a statement's `group`) is already the table's last line, so only its values
+    the table has no column for are left (the group's `joined` and `left`)."""
+    shown = {}
+    for key, value in doc.extra.items():
+        if value is doc.totals and totals is not None:
+            value = {k: v for k, v in totals.items() if k not in columns}
+        shown[key] = value
+    return shown
+
+
 def to_html(doc: Document) -> str:
     """One self-contained page (a statement to read, print or archive with a filing)."""
     rows = [_flat(r) for r in doc.rows]
@@ -235,7 +249,9 @@ def to_html(doc: Document) -> str:
         if v is not None
     )
     figure = f"<figure>{doc.figure}</figure>" if doc.figure else ""
-    extras = "".join(_html_extra(k, v) for k, v in doc.extra.items())
+    extras = "".join(
+        _html_extra(k, v) for k, v in _extras_beside(doc, columns, totals).items() if v
+    )
     position = _html(_cell(doc.header.get("position")))
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
