@@ -221,10 +221,11 @@ def _show_demo(s: Session, rows: list[HoldingRow], position: int) -> None:
     click.echo("Holdings (units held per entity and right):")
     emit(Document({"as_of": None, "position": position}, keyed), "table")
     click.echo(
-        "\nA statement: the tableau de passage of 2018, the year the LLI companies merged "
-        "(housing-ledger report movements --year 2018):"
+        "\nA statement: the tableau de passage of 2017, from the stock on 1 January 2017 to "
+        "the stock on 1 January 2018, the day the LLI companies merged into In'li "
+        "(housing-ledger report movements --year 2017):"
     )
-    emit(movements.statement(s.conn, 2018), "table")
+    emit(movements.statement(s.conn, 2017), "table")
     click.echo(
         "\nMore: housing-ledger report --help, holdings --as-of 2019-12-31 --by zone, "
         "history UNIT_ID, audit digest."
