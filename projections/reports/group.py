@@ -139,16 +139,33 @@ def consolidated_flows(
     ):
         by_transaction.setdefault((txn, day), []).append((entity, kind, int(count)))
     for (txn, day), moves in by_transaction.items():
-        losers = {e for e, k, _ in moves if k in LOSSES}
-        gainers = {e for e, k, _ in moves if k in GAINS}
-        if len(losers) <= 1 and len(gainers) <= 1:
-            lost = sum(n for _, k, n in moves if k in LOSSES)
-            gained = sum(n for _, k, n in moves if k in GAINS)
-            if lost == gained or not (lost and gained):  # every unit one pair (or none)
-                _count(result, group, day, [(e, k, n) for e, k, n in moves])
-                continue
-        _count_units(conn, result, group, txn, day, position)
+        if not _count_towards_one(result, group, day, moves):
+            _count_units(conn, result, group, txn, day, position)
     return result
+
+
+def _count_towards_one(
+    result: Counter[str], group: Group, day: str, moves: list[tuple[str, str, int]]
+) -> bool:
+    """Count a transaction's moves when every unit lost went to one entity (a sale, a
+    merger of several entities into one, an extinction for one bare owner) or left the
+    ledger: each loser's units pass between it and that entity. False when the moves are
+    not of that shape (several gainers): they are counted unit by unit."""
+    losses = [(e, k, n) for e, k, n in moves if k in LOSSES]
+    gains = [(e, k, n) for e, k, n in moves if k in GAINS]
+    lost, gained = sum(n for _, _, n in losses), sum(n for _, _, n in gains)
+    if len(gains) > 1 or (gains and gained != lost):
+        return False
+    gainer_inside = bool(gains) and group.member(gains[0][0], day)
+    from_outside = lost if not losses else 0
+    for entity, kind, n in losses:
+        if not group.member(entity, day):
+            from_outside += n
+        elif not gainer_inside:
+            result[kind] += n  # out of the group (to an outsider, or out of the ledger)
+    if gainer_inside:
+        result[gains[0][1]] += from_outside if losses else gained
+    return True
 
 
 def _count(result: Counter[str], group: Group, day: str, moves: list[tuple[str, str, int]]) -> None:
