@@ -23,6 +23,13 @@ JOURNAL_FORMATS = ("table", "json", "csv", "jsonl")
 @as_of_option
 @click.option("--entity", metavar="ID", help="Only this entity.")
 @click.option("--by", type=click.Choice(queries.DIMENSIONS), help="Also split by this dimension.")
+@click.option(
+    "--group",
+    "consolidated",
+    is_flag=True,
+    help="Consolidated: one row, entity `group`, for the entities of the group on the date "
+    "(the perimeter as of that day; `entities` lists it).",
+)
 @known_at_option
 @format_option
 @click.pass_context
@@ -31,15 +38,22 @@ def holdings(
     as_of: str | None,
     entity: str | None,
     by: str | None,
+    consolidated: bool,
     known_at: int | None,
     fmt: str,
 ) -> None:
     """Units held per entity and right (full ownership, usufruct, bare ownership)."""
+    if consolidated and entity is not None:
+        raise click.UsageError("--group and --entity cannot be used together")
     s = session(ctx)
     with failures():
         conn = s.current()
         rows = queries.holdings(conn, as_of, entity, by, known_at)
         position = queries.position_at(conn, known_at)
+        if consolidated:
+            from projections.perimeter import group_holdings
+
+            rows = group_holdings(conn, rows, as_of, position)
     keyed = [r.record(by) for r in rows]
     columns = ["entity", *([by] if by else []), "full_ownership", "usufruct", "bare_ownership"]
     emit(Document({"as_of": as_of, "position": position}, keyed, columns), fmt)

@@ -16,9 +16,10 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from ledger.storage.database import Connection
-from projections.queries import known
+from projections.queries import HoldingRow, known, latest_date
 
 Day = str | date | None
 
@@ -99,3 +100,23 @@ def perimeter(conn: Connection, position: int) -> Perimeter:
         k_params,
     )
     return Perimeter([Membership(*row) for row in rows])
+
+
+def group_holdings(
+    conn: Connection, rows: list[HoldingRow], as_of: str | None, position: int
+) -> list[HoldingRow]:
+    """`rows` of the entities of the group on the date (the latest date of the
+    transactions without one) summed into rows of entity `group`, one per `--by` key: the
+    group's holdings, consolidated. A unit whose usufruct and bare ownership are both held
+    in the group counts under both rights, as in the entities' rows."""
+    day = as_of if as_of is not None else latest_date(conn, position)
+    members = perimeter(conn, position).members(day) if day is not None else set()
+    totals: dict[Any, list[int]] = {}
+    for row in rows:
+        if row.entity in members:
+            total = totals.setdefault(row.key, [0, 0, 0])
+            total[0] += row.full_ownership
+            total[1] += row.usufruct
+            total[2] += row.bare_ownership
+    found = [HoldingRow("group", key, *counts) for key, counts in totals.items() if any(counts)]
+    return sorted(found, key=lambda r: (r.key is not None, r.key))

@@ -162,3 +162,33 @@ def test_every_statement_of_a_year_states_its_convention(ledger):
         assert (header["flows_from"], header["flows_to"]) == ("2018-01-02", "2019-01-01")
     table = render(movements.statement(ledger.conn, 2018), "table")
     assert "opening_on: 2018-01-01" in table.splitlines()[0]
+
+
+def test_holdings_of_the_group_count_its_members_of_the_day_only(ledger):
+    from click.testing import CliRunner
+
+    from cli import main
+
+    ledger.ok(
+        *base_ledger(),
+        entity("PENSION", "pension_fund"),
+        {"id": "B1", "type": "bare_ownership_transfer", "date": "2018-02-01", "entity": "ESH-A",
+         "bare_owner": "PENSION", "units": ["U1"], "usufruct_end": "2030-01-01",
+         "consideration": "gratuitous"},
+        {"id": "IN-1", "type": "group_entry", "date": "2019-01-01", "entity": "PENSION"},
+    )  # fmt: skip
+
+    def group(*args: str) -> list[dict[str, Any]]:
+        result = CliRunner().invoke(
+            main, ["--db", ledger.url, "holdings", "--group", *args, "--format", "json"]
+        )
+        assert result.exit_code == 0, result.output
+        rows: list[dict[str, Any]] = json.loads(result.output)["rows"]
+        return rows
+
+    row = {"entity": "group", "full_ownership": 4, "usufruct": 1}
+    assert group("--as-of", "2018-12-31") == [{**row, "bare_ownership": 0}]
+    assert group("--as-of", "2019-01-01") == [{**row, "bare_ownership": 1}]  # PENSION joined
+    assert [r["tense"] for r in group("--by", "tense")] == [False, True]
+    refused = CliRunner().invoke(main, ["--db", ledger.url, "holdings", "--group", "--entity", "X"])
+    assert refused.exit_code == 2 and "--group and --entity" in refused.output
