@@ -234,9 +234,10 @@ def apply(state: State, tx: Tx) -> list[tuple[str, Holding | None, Holding]]:
     if kind in ("sale", "bare_ownership_transfer", "usufruct_extinguished", "usufruct_extension"):
         for unit in tx["units"]:
             advance(state, unit, date)
-    elif kind == "merger":  # a right an absorbed entity held until its term passes nowhere
-        for unit, held in list(state.holding.items()):
-            if _held_by(held, set(tx["absorbed"])):
+    elif kind == "merger":
+        for unit in list(state.holding):
+            held = effective_holding(state, unit, date)
+            if held is not None and _held_by(held, set(tx["absorbed"])):
                 advance(state, unit, date)
 
     if kind == "register_entity":
@@ -278,7 +279,9 @@ def apply(state: State, tx: Tx) -> list[tuple[str, Holding | None, Holding]]:
     elif kind == "merger":
         absorbed, into = set(tx["absorbed"]), tx["into"]
         for unit, holding in list(state.holding.items()):
-            if not _held_by(holding, absorbed):
+            # in law on its date: a usufruct past its term passes nowhere (the unit is its
+            # bare owner's, and stays untouched unless the bare owner is absorbed)
+            if not _held_by(effective_holding(state, unit, date) or holding, absorbed):
                 continue
             holders = [into if e in absorbed else e for e in holding[1:]]
             if holding[0] == FULL or holders[0] == holders[1]:  # art. 617 consolidation
