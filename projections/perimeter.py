@@ -92,11 +92,18 @@ class Perimeter:
         return {entity for entity in self.by_entity if self.is_member(entity, day)}
 
 
-def perimeter(conn: Connection, position: int) -> Perimeter:
-    """The perimeter as the ledger stood at journal `position`."""
+def perimeter(conn: Connection, position: int, absorbed_stay: bool = False) -> Perimeter:
+    """The perimeter as the ledger stood at journal `position`. With `absorbed_stay`, a
+    membership that a merger ended is left open: the absorbed entity holds nothing
+    afterwards, so it stays where it was (how a statement's group line reads it)."""
     k_sql, k_params = known("m", position)
+    to_date = "CASE WHEN t.type = 'merger' THEN NULL ELSE m.to_date END"
+    join = " LEFT JOIN hl_transactions t ON t.id = m.closed_by"
+    if not absorbed_stay:
+        to_date, join = "m.to_date", ""
     rows = conn.query(
-        f"SELECT m.entity, m.parent, m.from_date, m.to_date FROM hl_memberships m WHERE {k_sql}",
+        f"SELECT m.entity, m.parent, m.from_date, {to_date} FROM hl_memberships m{join} "
+        f"WHERE {k_sql}",
         k_params,
     )
     return Perimeter([Membership(*row) for row in rows])

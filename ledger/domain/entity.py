@@ -204,31 +204,25 @@ class Entity(Aggregate):
         self.member, self.parent = r["group"], r["parent"]
         self.member_since = r["on"] if r["group"] else None
 
+    #: What a reversal restores: the fields `_state` saves on the stack, in this order.
+    STATE_FIELDS = (
+        "status",
+        "registered_on",
+        "into",
+        "name",
+        "kind",
+        "region",
+        "member",
+        "parent",
+        "member_since",
+    )
+
     def _state(self) -> tuple[Any, ...]:
-        return (
-            self.status,
-            self.registered_on,
-            self.into,
-            self.name,
-            self.kind,
-            self.region,
-            self.member,
-            self.parent,
-            self.member_since,
-        )
+        return tuple(getattr(self, name) for name in Entity.STATE_FIELDS)
 
     def restore(self, prior: tuple[Any, ...]) -> None:
-        (
-            self.status,
-            self.registered_on,
-            self.into,
-            self.name,
-            self.kind,
-            self.region,
-            self.member,
-            self.parent,
-            self.member_since,
-        ) = prior
+        for name, value in zip(Entity.STATE_FIELDS, prior, strict=True):
+            setattr(self, name, value)
 
     @property
     def last_merger_date(self) -> date | None:

@@ -128,6 +128,15 @@ class BuyerCategory(StrEnum):
 
 #: The categories whose sale is of the home one tenant occupies: exactly one unit.
 SINGLE_HOME_BUYERS = frozenset({BuyerCategory.SITTING_TENANT, BuyerCategory.TENANT_FAMILY})
+#: Households: the buyers that are natural persons (sale types 01 to 05), in the law's
+#: order of priority (the sitting tenant, other tenants, then other individuals).
+HOUSEHOLDS = (
+    BuyerCategory.SITTING_TENANT,
+    BuyerCategory.TENANT_FAMILY,
+    BuyerCategory.TENANT,
+    BuyerCategory.CARETAKER,
+    BuyerCategory.INDIVIDUAL,
+)
 
 _NATURAL_PERSONS: frozenset[EntityKind] = frozenset()
 _NOT_HLM = frozenset(EntityKind) - HLM_BODIES - {EntityKind.SALES_COMPANY}
@@ -136,16 +145,7 @@ _NOT_HLM = frozenset(EntityKind) - HLM_BODIES - {EntityKind.SALES_COMPANY}
 #: entity (`buyer.entity`): the one statement of the rule (docs/transactions.md).
 BUYER_KINDS: dict[BuyerCategory, frozenset[EntityKind]] = {
     # Natural persons: never a registered entity.
-    **dict.fromkeys(
-        (
-            BuyerCategory.SITTING_TENANT,
-            BuyerCategory.TENANT_FAMILY,
-            BuyerCategory.TENANT,
-            BuyerCategory.CARETAKER,
-            BuyerCategory.INDIVIDUAL,
-        ),
-        _NATURAL_PERSONS,
-    ),
+    **dict.fromkeys(HOUSEHOLDS, _NATURAL_PERSONS),
     BuyerCategory.SOCIAL_LANDLORD: HLM_BODIES | {EntityKind.SALES_COMPANY},
     BuyerCategory.SEM: frozenset({EntityKind.OTHER, EntityKind.EXTERNAL}),
     BuyerCategory.LOCAL_AUTHORITY: frozenset({EntityKind.OTHER, EntityKind.EXTERNAL}),

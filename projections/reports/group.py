@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from ledger.storage.database import Connection
-from projections.perimeter import Membership, Perimeter
+from projections.perimeter import Perimeter, perimeter
 from projections.reports import periods
 
 #: Movement kinds by which a stock holder loses a unit, and gains one.
@@ -55,15 +55,7 @@ class Group:
 
     def __init__(self, conn: Connection, position: int) -> None:
         self.conn, self.position = conn, position
-        k_sql, k_params = periods.known("m", position)
-        rows = conn.query(
-            "SELECT m.entity, m.parent, m.from_date, "
-            "CASE WHEN t.type = 'merger' THEN NULL ELSE m.to_date END "
-            "FROM hl_memberships m LEFT JOIN hl_transactions t ON t.id = m.closed_by "
-            f"WHERE {k_sql}",
-            k_params,
-        )
-        self.perimeter = Perimeter([Membership(*row) for row in rows])
+        self.perimeter: Perimeter = perimeter(conn, position, absorbed_stay=True)
 
     def member(self, entity: str, day: str) -> bool:
         """Of the group for the transactions dated `day` (as of that day)."""

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ledger.domain.values import HLM_BODIES, BuyerCategory
+from ledger.domain.values import HLM_BODIES, HOUSEHOLDS, BuyerCategory
 from ledger.storage.database import Connection
 from projections.perimeter import kinds
 from projections.render import charts
@@ -42,17 +42,6 @@ from projections.reports.money import meets, money, ratio
 
 CATEGORIES = tuple(c.value for c in BuyerCategory)
 DEFAULT_TARGET_RATE = "0.01"
-#: Buyers that are households (natural persons, RPLS sale types 01 to 05), in the order of
-#: the law's priority: the sitting tenant, then other tenants, then other individuals.
-HOUSEHOLDS = frozenset(
-    {
-        BuyerCategory.SITTING_TENANT,
-        BuyerCategory.TENANT_FAMILY,
-        BuyerCategory.TENANT,
-        BuyerCategory.CARETAKER,
-        BuyerCategory.INDIVIDUAL,
-    }
-)
 #: `--sellers`: the HLM bodies (subject to the HLM sale rules, CCH L443-7 ff., and measured
 #: against the 1% target), or every seller.
 SELLERS = ("hlm", "all")
