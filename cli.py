@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import click
 
-from commands import audit, entities, queries, recording, reports
+from commands import audit, entities, queries, recording, reference, reports
 from commands.session import Session
 
 __all__ = ["Session", "main"]
@@ -54,6 +54,7 @@ main.add_command(queries.history)
 main.add_command(queries.journal)
 main.add_command(entities.entities)
 main.add_command(reports.report)
+main.add_command(reference.reference)
 # Auditing it.
 main.add_command(audit.audit)
 main.add_command(audit.replay)

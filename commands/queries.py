@@ -54,9 +54,15 @@ def holdings(
             from projections.perimeter import group_holdings
 
             rows = group_holdings(conn, rows, as_of, position)
+        # By zone: where the zones came from (the vintage in force, or the declared zones).
+        extra = (
+            {"zoning": queries.zoning_in_force(conn, as_of, known_at)}
+            if by in ("zone", "tense")
+            else {}
+        )
     keyed = [r.record(by) for r in rows]
     columns = ["entity", *([by] if by else []), "full_ownership", "usufruct", "bare_ownership"]
-    emit(Document({"as_of": as_of, "position": position}, keyed, columns), fmt)
+    emit(Document({"as_of": as_of, "position": position}, keyed, columns, extra=extra), fmt)
 
 
 @click.command()

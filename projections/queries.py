@@ -14,20 +14,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import projections.zones as zones
 from ledger.domain import unit_key
-from ledger.domain.values import TENSE_ZONES, Zone
 
 if TYPE_CHECKING:  # `--help` and `--version` need the query names, not a database driver
     from ledger.storage.database import Connection
 
 DIMENSIONS = ("zone", "segment", "financing", "commune", "region", "tense")
-
-
-def tense_sql(alias: str) -> str:
-    """SQL giving 1 when the row `alias` has its `zone` in a tense zone, else 0: the
-    domain's `TENSE_ZONES`, listed in the order `Zone` declares them."""
-    zones = ", ".join(f"'{zone.value}'" for zone in Zone if zone in TENSE_ZONES)
-    return f"CASE WHEN {alias}.zone IN ({zones}) THEN 1 ELSE 0 END"
 
 
 def known(alias: str, known_at: int | None) -> tuple[str, list[Any]]:
@@ -110,8 +103,9 @@ def holdings(
         as_of = latest_date(conn, known_at)
         if as_of is None:
             return []
+    zone = _zone_sql(conn, as_of, by, known_at)
     if known_at is None:
-        return _tally(conn, as_of, entity, by)
+        return _tally(conn, as_of, entity, by, zone)
     where, params = known("p", known_at)
     where += " AND p.from_date <= ? AND (p.to_date IS NULL OR p.to_date > ?)"
     params += [as_of, as_of]
@@ -120,7 +114,7 @@ def holdings(
         where += " AND p.holder = ?"
         params.append(entity)
         hint = _HOLDER_INDEX_HINT if conn.dialect == "sqlite" else ""
-    key_sql, join, join_params = _dimension(by, known_at)
+    key_sql, join, join_params = _dimension(by, known_at, zone)
     params = join_params + params
     rows = conn.query(
         f"SELECT p.holder, {key_sql} AS k, "
@@ -133,7 +127,31 @@ def holdings(
     return _holding_rows(rows, by)
 
 
-def _tally(conn: Connection, as_of: str, entity: str | None, by: str | None) -> list[HoldingRow]:
+def _zone_sql(
+    conn: Connection, as_of: str, by: str | None, known_at: int | None
+) -> zones.ZoneSql | None:
+    """How holdings by zone (or tense) read the zone: the vintage in force on `as_of`."""
+    if by not in ("zone", "tense"):
+        return None
+    return zones.zone_on("p", zones.in_force(zones.vintages(conn, known_at), as_of))
+
+
+def zoning_in_force(conn: Connection, as_of: str | None, known_at: int | None) -> Any:
+    """What an answer by zone says its zones came from: the vintage in force on `as_of`
+    (its record), or None (the declared zones: no vintage is in force that day)."""
+    if as_of is None:
+        as_of = latest_date(conn, known_at)
+    found = zones.in_force(zones.vintages(conn, known_at), as_of) if as_of else None
+    return found.record() if found is not None else None
+
+
+def _tally(
+    conn: Connection,
+    as_of: str,
+    entity: str | None,
+    by: str | None,
+    zone: zones.ZoneSql | None = None,
+) -> list[HoldingRow]:
     """Holdings of the current ledger from `hl_holding_days`, the net change of units held
     per day, holder, right and unit dimensions (+1 on a current period's first day, -1 on
     the day it ends): held on D = the sum over the days up to D, because a period never
@@ -143,7 +161,7 @@ def _tally(conn: Connection, as_of: str, entity: str | None, by: str | None) -> 
     if entity is not None:
         where += " AND p.holder = ?"
         params.append(entity)
-    key_sql, join, join_params = _dimension(by, None)
+    key_sql, join, join_params = _dimension(by, None, zone)
     rows = conn.query(
         f"SELECT p.holder, {key_sql} AS k, "
         "SUM(CASE WHEN p.held_as = 'full_ownership' THEN p.units ELSE 0 END), "
@@ -155,12 +173,16 @@ def _tally(conn: Connection, as_of: str, entity: str | None, by: str | None) -> 
     return _holding_rows(rows, by)
 
 
-def _dimension(by: str | None, known_at: int | None) -> tuple[str, str, list[Any]]:
-    """The SQL of the `--by` key of a period row `p`: (expression, join, join parameters)."""
+def _dimension(
+    by: str | None, known_at: int | None, zone: zones.ZoneSql | None = None
+) -> tuple[str, str, list[Any]]:
+    """The SQL of the `--by` key of a period row `p`: (expression, join, join parameters);
+    a zone (or tense) by `zone`, the zone in force on the date (`projections/zones.py`)."""
     if by is None:
         return "NULL", "", []
-    if by == "tense":
-        return tense_sql("p"), "", []
+    if by in ("zone", "tense"):
+        zone = zone or zones.zone_on("p", None)
+        return (zone.tense if by == "tense" else zone.zone), zone.join, zone.params
     if by == "region":
         e_where, e_params = known("e", known_at)
         join = f" LEFT JOIN hl_entities e ON e.entity = p.holder AND {e_where}"

@@ -23,6 +23,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import projections.zones as zones
 from projections.queries import known, latest_date
 
 if TYPE_CHECKING:  # `--help` needs the names, not a database driver
@@ -58,6 +59,7 @@ class UnitRow:
     usufruct_end: str | None
     commune: str
     zone: str
+    zone_source: str
     segment: str
     financing: str
     rooms: int | None
@@ -99,8 +101,9 @@ def units(
     size = page or PAGE_ROWS
     filters = filters or Filters()
     holders = [filters.entity] if filters.entity is not None else _holders(conn)
+    zone = zones.zone_on("p", zones.in_force(zones.vintages(conn, position), as_of))
     for holder in holders:
-        for rows in _held(conn, position, as_of, filters, holder, size):
+        for rows in _held(conn, position, as_of, filters, holder, size, zone):
             yield from map(_row, rows)
 
 
@@ -125,6 +128,7 @@ def _held(
     filters: Filters,
     holder: str,
     size: int,
+    zone: zones.ZoneSql,
 ) -> Iterator[list[tuple[Any, ...]]]:
     """A holder's rows, sorted by unit id and right, in batches of `size`."""
     c = ' COLLATE "C"' if conn.is_pg else ""
@@ -138,13 +142,13 @@ def _held(
     where = f"p.holder = ? AND {p_known} AND {p_held}"
     params: list[Any] = [holder, *p_known_params, *p_held_params]
     for column, value in (
-        ("held_as", filters.right),
-        ("zone", filters.zone),
-        ("segment", filters.segment),
-        ("commune", filters.commune),
+        ("p.held_as", filters.right),
+        (zone.zone, filters.zone),  # the zone in force on the date
+        ("p.segment", filters.segment),
+        ("p.commune", filters.commune),
     ):
         if value is not None:
-            where += f" AND p.{column} = ?"
+            where += f" AND {column} = ?"
             params.append(value)
     # The other side of a dismembered unit: the unit's period of the other right, open
     # on the same date and known at the same position (through the unit's index).
@@ -167,12 +171,19 @@ def _held(
     return conn.stream(
         f"SELECT p.holder, u.unit_id, p.held_as, p.from_date, t.type, u.mode, {other}, "
         f"{OPENED_AT_TERM}, {origin}, "
-        "p.usufruct_end, p.commune, p.zone, p.segment, p.financing, u.rooms, u.surface_m2, "
-        f"u.year_built, u.rpls_id FROM hl_periods p{hint} "
+        f"p.usufruct_end, p.commune, {zone.zone}, {zone.source}, p.segment, p.financing, "
+        f"u.rooms, u.surface_m2, u.year_built, u.rpls_id FROM hl_periods p{hint} "
         f"JOIN hl_units u ON u.unit_key = p.unit_key AND {u_known} "
-        "JOIN hl_transactions t ON t.id = p.opened_by "
+        f"JOIN hl_transactions t ON t.id = p.opened_by{zone.join} "
         f"WHERE {where} ORDER BY u.unit_id{c}, p.held_as{c}",
-        [*q_known_params, *q_held_params, *o_known_params, *u_known_params, *params],
+        [
+            *q_known_params,
+            *q_held_params,
+            *o_known_params,
+            *u_known_params,
+            *zone.params,
+            *params,
+        ],
         size,
     )
 
@@ -189,7 +200,7 @@ OPENED_AT_TERM = (
 
 def _row(r: Sequence[Any]) -> UnitRow:
     holder, unit_id, right, from_date, opened_by_type, mode, other, at_term, origin = r[:9]
-    end, commune, zone, segment, financing, rooms, surface, year_built, rpls_id = r[9:]
+    end, commune, zone, zone_source, segment, financing, rooms, surface, year_built, rpls_id = r[9:]
     if origin is not None:  # opened by an extension: the period it continued
         from_date, opened_by_type = str(origin).split(" ", 1)
     if at_term:  # the bare owner's full ownership since the usufruct's term
@@ -214,6 +225,7 @@ def _row(r: Sequence[Any]) -> UnitRow:
         usufruct_end=end,
         commune=commune,
         zone=zone,
+        zone_source=zone_source,
         segment=segment,
         financing=financing,
         rooms=None if rooms is None else int(rooms),

@@ -39,12 +39,15 @@ from ledger.domain import (
     entity_key,
     transaction_key,
     unit_key,
+    zoning_key,
 )
 from ledger.errors import RuleViolation
 
 Loader = Callable[[Iterable[UUID]], dict[UUID, Aggregate]]
 Touched = list[Aggregate | StoredEvent]  # what a handler changed: aggregates, new stored events
 ALREADY_RECORDED = "already_recorded"
+#: The types that read the register of zoning vintages (a reversal may take one out).
+ZONED_TYPES = frozenset({"register_units", "acquisition", "zoning_vintage", "reversal"})
 
 
 @dataclass
@@ -83,6 +86,8 @@ class Book:
         self.has_merger = False
         # The units entered by this import and held as their stored events only.
         self.entries: dict[UUID, EnteredUnit] = {}
+        #: The classes of the zoning vintages this import read, by transaction id.
+        self.zone_maps: dict[str, dict[str, str]] = {}
 
     # -- loading -------------------------------------------------------------------
     def prefetch(self, transactions: Iterable[Transaction]) -> None:
@@ -97,6 +102,8 @@ class Book:
                 labels[business_key(tx["business"])] = f"business {tx['business']}"
             if tx.type == "reversal":
                 labels[transaction_key(tx["reverses"])] = f"transaction {tx['reverses']}"
+            if tx.type in ZONED_TYPES:
+                labels[zoning_key()] = "the register of zoning vintages"
             rpls.extend(u.rpls_id for u in tx.fields.get("units") or () if _has_rpls(u))
         self._load(list(labels))
         self._index_rpls(rpls)

@@ -31,6 +31,7 @@ from ledger.booking.perimeter import (
 from ledger.booking.reversal import book_reversal
 from ledger.booking.transactions import Transaction
 from ledger.booking.unitlines import UnitSpec
+from ledger.booking.zoning import book_zoning_vintage, zoned_units
 from ledger.domain import (
     Business,
     Entity,
@@ -158,6 +159,7 @@ def _enter_units(book: Book, tx: Transaction, booked: Booked, mode: str) -> Touc
     units: Sequence[UnitSpec] = tx["units"]
     _check_new_units(book, units, tx)
     _check_registered_rights(book, units, tx)
+    units = zoned_units(book, units, tx)
     touched: Touched = []
     for spec in units:
         entry = unit_entry(spec, tx, mode)
@@ -331,4 +333,5 @@ HANDLERS: Mapping[str, Handler] = {
     "group_entry": book_group_entry,
     "group_exit": book_group_exit,
     "share_transfer": book_share_transfer,
+    "zoning_vintage": book_zoning_vintage,
 }

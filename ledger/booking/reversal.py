@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate
 
 from ledger.booking.book import Book, Booked, named_entities, reparse
 from ledger.booking.transactions import Transaction
+from ledger.booking.zoning import reverse_vintage
 from ledger.domain import (
     Business,
     Entity,
@@ -74,13 +75,16 @@ def book_reversal(book: Book, tx: Transaction, booked: Booked) -> list[Aggregate
         into: Entity = book._get(entity_key(target["into"]))
         into.forget_merger(target_id, tx.id, tx.date)
         entity_aggs.append(into)
+    others: list[Aggregate] = []
+    if target.type == "zoning_vintage":
+        others.append(reverse_vintage(book, target_id, tx.id, tx.date))
     recorded.mark_reversed(tx.id, tx.date)
     if in_file:
         in_file.reversed = True
     book.reversed_here.add(target_id)
     booked.units.extend(units)
     booked.businesses.extend(businesses)
-    return [*unit_aggs, *business_aggs, *entity_aggs, recorded]
+    return [*unit_aggs, *business_aggs, *entity_aggs, *others, recorded]
 
 
 def _check_no_absorbed_entity(book: Book, target: Transaction) -> None:

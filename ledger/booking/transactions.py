@@ -231,10 +231,12 @@ def _commune(name: str, value: Any) -> str:
 UNIT_REQUIRED: dict[str, Parser] = {
     "unit_id": _ident,
     "commune": _commune,
-    "zone": _choice(Zone),
     "segment": _choice(Segment),
 }
 UNIT_OPTIONAL: dict[str, Parser] = {
+    # Optional when a zoning vintage is in force on the line's date (the booking derives
+    # it, or checks the one given: ledger/booking/zoning.py).
+    "zone": _choice(Zone),
     "financing": _choice(Financing),
     "rooms": _count(*ROOMS_RANGE),
     "surface_m2": _surface,
@@ -268,6 +270,7 @@ def _unit(name: str, item: Any, optional: Mapping[str, Parser]) -> UnitSpec:
     if checked is not None:
         return UnitSpec(*checked)
     parsed = _object(name, item, UNIT_REQUIRED, optional)
+    parsed.setdefault("zone", None)
     if optional is REGISTERED_UNIT_OPTIONAL:
         check_unit_extension(name, parsed)
         parsed.pop("right", None)  # said by bare_owner: a unit in usufruct has one
@@ -292,6 +295,38 @@ def _units(name: str, value: Any, optional: Mapping[str, Parser]) -> tuple[UnitS
         seen.add(unit.unit_id)
         units.append(unit)
     return tuple(units)
+
+
+MAX_ZONED_COMMUNES = 100_000
+_ZONE = _choice(Zone)
+SHA256_LENGTH = 64
+
+
+def _zones(name: str, value: Any) -> dict[str, str]:
+    """A zoning vintage's classes: an object of INSEE commune code -> A/B/C zone."""
+    if not isinstance(value, dict):
+        raise InvalidField("type", f"field '{name}' must be an object, not {_json_type(value)}")
+    if not value:
+        raise InvalidField("empty", f"field '{name}' must give the zone of at least one commune")
+    if len(value) > MAX_ZONED_COMMUNES:
+        raise InvalidField("too_long", f"field '{name}' lists more than {MAX_ZONED_COMMUNES}")
+    zones: dict[str, str] = {}
+    for commune, zone in value.items():
+        _commune(f"{name}.{commune[:12]}", commune)
+        zones[commune] = _ZONE(f"{name}.{commune}", zone).value
+    return zones
+
+
+def _sha256(name: str, value: Any) -> str:
+    if (
+        not isinstance(value, str)
+        or len(value) != SHA256_LENGTH
+        or any(c not in "0123456789abcdef" for c in value)
+    ):
+        raise InvalidField(
+            "sha256_format", f"field '{name}' must be a SHA-256 in 64 lowercase hex digits"
+        )
+    return value
 
 
 BUYER_REQUIRED: dict[str, Parser] = {"category": _choice(BuyerCategory)}
@@ -392,6 +427,10 @@ SCHEMAS: dict[str, Schema] = {
     "group_entry": Schema({"entity": _ident}, {"parent": _ident}),
     "group_exit": Schema({"entity": _ident}, {}),
     "share_transfer": Schema({"entity": _ident, "parent": _ident}, {}),
+    # A vintage of the A/B/C zoning, in force from `date` (ledger/booking/zoning.py).
+    "zoning_vintage": Schema(
+        {"source": _text, "sha256": _sha256, "zones": _zones}, {"file": _text}
+    ),
 }
 TRANSACTION_TYPES = tuple(SCHEMAS)
 

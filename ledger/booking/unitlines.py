@@ -39,7 +39,7 @@ class UnitSpec:
 
     unit_id: str
     commune: str
-    zone: Zone
+    zone: Zone | None  # None: the zoning vintage in force on the line's date gives it
     segment: Segment
     financing: Financing | None = None
     rooms: int | None = None
@@ -63,7 +63,7 @@ _decimal = DECIMAL_PATTERN.fullmatch
 _ROOMS_MIN, _ROOMS_MAX = ROOMS_RANGE
 _YEAR_MIN, _YEAR_MAX = YEAR_BUILT_RANGE
 
-Values = tuple[str, str, Zone, Segment, Any, Any, Any, Any, Any]
+Values = tuple[str, str, Zone | None, Segment, Any, Any, Any, Any, Any]
 
 
 def unit_values(item: Any) -> Values | None:
@@ -77,7 +77,7 @@ def unit_values(item: Any) -> Values | None:
         return None
     if not (type(commune) is str and _commune(commune)):
         return None
-    if type(zone) is not str or zone not in _ZONES:
+    if zone is not None and (type(zone) is not str or zone not in _ZONES):
         return None
     if type(segment) is not str or segment not in _SEGMENTS:
         return None
@@ -104,4 +104,5 @@ def unit_values(item: Any) -> Values | None:
         return None
     if rpls is not None and not (type(rpls) is str and len(rpls) <= ID_MAX_LENGTH and _ident(rpls)):
         return None
-    return unit_id, commune, _ZONES[zone], _SEGMENTS[segment], financing, rooms, surface, year, rpls
+    zoned = _ZONES[zone] if zone is not None else None
+    return unit_id, commune, zoned, _SEGMENTS[segment], financing, rooms, surface, year, rpls

@@ -352,8 +352,10 @@ FRENCH_FIXED_HOLIDAYS = ("01-01", "05-01", "05-08", "07-14", "08-15", "11-01", "
 # --------------------------------------------------------------------------- the main cities
 
 #: Real communes (INSEE code, zone of the July 2024 zoning, region): the "main cities"
-#: where most of the stock is. Only their codes count: `load_geography` reads their zone
-#: and region from the zoning file, so the file's vintage wins.
+#: where most of the stock is. Only their codes count: the geography reads a city's zone
+#: from the vintage in force on each date (Nantes is B1 in 2022, A from 2024-07-05) and
+#: its region from the zoning files, and a city is left out on dates its commune does not
+#: exist (Évry-Courcouronnes, 91228, a commune nouvelle of 2019-01-01: not before then).
 MAIN_CITIES = """
 75056 Abis 11 Paris|92012 Abis 11 Boulogne-Billancourt|92050 Abis 11 Nanterre
 92026 Abis 11 Courbevoie|93066 Abis 11 Saint-Denis|93048 Abis 11 Montreuil

@@ -18,10 +18,14 @@ one acquisition recorded with a wrong zone are reversed. That default story give
 1.5 events per unit. The "scale" profile (`ledger.demo.profiles`, tables in
 `ledger.demo.scale`) adds a real group's churn for benchmarks, 3 to 4 events per unit.
 
-The parts: `cast` (who, when, how much), `geography` (the zoning file's communes),
-`units` (a unit's fields and value), `plan` (a year's events, planned on 1 January),
-`profiles` (default or scale), and this module, which runs each plan and builds each
-transaction.
+Every unit entering the ledger (opening stock on 2017-01-01, acquisitions) stands in a
+commune that exists on that date, with the zone of the zoning vintage in force then (the
+earliest shipped vintage, of 2022, for the dates before it: all of the story's entries).
+
+The parts: `cast` (who, when, how much), `geography` (the communes existing on a date
+and their zone in force), `units` (a unit's fields and value), `plan` (a year's events,
+planned on 1 January), `profiles` (default or scale), and this module, which runs each
+plan and builds each transaction.
 
 What it must not do: import the rest of the project (it is a client of the input
 format, like any other) or any third-party package (stdlib only), read the clock (same
@@ -166,7 +170,7 @@ class _Story:
 
     def _open(self, cast: Cast, count: int, segment: str) -> Iterator[dict[str, Any]]:
         first, chunk = self.units.next_index, []
-        for building in self.units.buildings(cast.region, count, segment):
+        for building in self.units.buildings(cast.region, count, segment, START):
             for _ in range(building.size):
                 chunk.append(self.units.new(building, segment))
                 if len(chunk) == OPENING_CHUNK:
@@ -261,7 +265,8 @@ class _Story:
     ) -> tuple[dict[str, Any], list[int]]:
         rng = self.rng
         _, _, built = ACQUISITION_MODES[mode]
-        commune, zone = self.units.geo.pick(rng, self.cast[entity].region or "11", LLI_ZONES)
+        region = self.cast[entity].region or "11"
+        commune, zone = self.units.geo.pick(rng, region, LLI_ZONES, day)
         year = min(day.year + rng.randint(*built), day.year + 5)
         first = self.units.next_index
         units = [
@@ -456,7 +461,9 @@ def generate(
     """Yield the demo ledger's transactions, in journal order, as JSONL-ready dicts.
 
     `units` is the number of units that ever enter the ledger (opening stock plus LLI
-    acquisitions). Same arguments and zoning file, same transactions. Every size from
+    acquisitions). Same arguments and zoning files, same transactions. Without
+    `zoning_path`, zones are read from the shipped vintages by date; a `zoning_path` is
+    one vintage for every date (ledger.demo.geography). Every size from
     MIN_UNITS is valid; the proportions of the story (sitting tenants the majority of
     sales, several usufructs overdue) settle from about a thousand units. `profile`
     "scale" adds the ELAN regroupings and more ONV sales: 3 to 4 events per unit.
@@ -502,7 +509,8 @@ def _write(handle: IO[str], transactions: Iterable[dict[str, Any]]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m ledger.demo [FILE|-] [--units N] [--seed S] [--profile P]`: write a demo."""
+    """`python -m ledger.demo [FILE|-] [--units N] [--seed S] [--zoning CSV] [--profile P]`:
+    write a demo."""
     parser = argparse.ArgumentParser(prog="python -m ledger.demo", description=main.__doc__)
     parser.add_argument("output", nargs="?", default="-", help="file to write, or - (stdout)")
     parser.add_argument("--units", type=int, default=3000)
@@ -510,7 +518,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--zoning",
         default=None,
-        help="zonage-abc CSV (default: the July 2024 zoning shipped in ledger/reference)",
+        help="one zonage-abc CSV (with a REG column) for every date (default: the vintages "
+        "shipped in ledger/reference, each from its effective date)",
     )
     parser.add_argument(
         "--profile",

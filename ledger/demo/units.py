@@ -15,6 +15,7 @@ import random
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from ledger.demo.cast import (
@@ -64,24 +65,27 @@ class Units:
         self.next_index = 1
         self.zone = array("B", [0])  # zone per unit index (index 0 unused)
 
-    def buildings(self, region: str | None, count: int, segment: str) -> Iterator[Building]:
-        """Buildings of `segment` holding `count` units in all, in `region` (AFL: anywhere)."""
+    def buildings(
+        self, region: str | None, count: int, segment: str, day: date
+    ) -> Iterator[Building]:
+        """Buildings of `segment` holding `count` units in all, in `region` (AFL: anywhere),
+        entering the ledger on `day`: in communes existing then, with the zone in force."""
         rng = self.rng
         while count > 0:
             size = min(count, rng.randint(*BUILDING_SIZE[segment]))
             count -= size
             if segment == "other":  # AFL built everywhere, from 2002
                 home = AFL_REGIONS.draw(rng)
-                commune, zone = self.geo.pick(rng, home, AFL_ZONES)
+                commune, zone = self.geo.pick(rng, home, AFL_ZONES, day)
                 yield Building(commune, zone, rng.randint(2003, 2016), None, size)
             elif segment == "social":
-                commune, zone = self.geo.pick(rng, region or "11", HLM_ZONES)
+                commune, zone = self.geo.pick(rng, region or "11", HLM_ZONES, day)
                 decade = SOCIAL_DECADES.draw(rng)
                 financing = SOCIAL_FINANCING.draw(rng)
                 year = min(decade + rng.randint(0, 9), 2016)
                 yield Building(commune, zone, year, financing, size)
             else:
-                commune, zone = self.geo.pick(rng, region or "11", LLI_ZONES)
+                commune, zone = self.geo.pick(rng, region or "11", LLI_ZONES, day)
                 yield Building(commune, zone, rng.randint(1995, 2016), "PLI", size)
 
     def new(self, building: Building, segment: str) -> dict[str, Any]:

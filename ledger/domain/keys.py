@@ -1,5 +1,6 @@
-"""Aggregate ids: uuid5 of the natural key, so the same unit, entity, business or
-transaction can never be created twice (and eventsourcing-sqlalchemy needs UUIDs).
+"""Aggregate ids: uuid5 of the natural key, so the same unit, entity, business,
+transaction or zoning register can never be created twice (and eventsourcing-sqlalchemy
+needs UUIDs).
 
 Never change the namespace or the prefixes: they are the stored ids.
 """
@@ -43,3 +44,8 @@ def business_key(business_id: str) -> UUID:
 
 def transaction_key(transaction_id: str) -> UUID:
     return _uuid5("transaction:" + transaction_id)
+
+
+def zoning_key(scheme: str = "abc") -> UUID:
+    """The register of the vintages of a zoning scheme (the A/B/C zoning: `abc`)."""
+    return _uuid5("zoning:" + scheme)

@@ -124,7 +124,9 @@ def upgrade(db: Database, conn: Connection, version: int) -> None:
     them); version 7 writes the law of a usufruct's term into the projections
     (docs/decisions/0008), so an older database's projections are emptied and their
     position set back to 0: the next catch-up folds the journal again (a rebuild when the
-    journal is long), as the new fold does, and the views are created again."""
+    journal is long), as the new fold does, and the views are created again; version 8
+    the tables of the zoning vintages, `hl_zonings` and `hl_zone_classes` (empty: no
+    vintage could be recorded before them)."""
     engine = create_engine(db.url)
     try:
         # The tally (version 2), and any projection table added since (emptied below).

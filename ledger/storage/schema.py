@@ -28,8 +28,9 @@ from sqlalchemy import (
 #: views of ledger/storage/views.py; 5: hl_units.rpls; 6: hl_movements.price_eur and
 #: hl_movements.net_proceeds_eur (and the view hl_v_movements with them); 7: the usufruct
 #: at term written in the periods and movements (docs/decisions/0008: an older database's
-#: projections are folded again), and the current views as of the latest date.
-SCHEMA_VERSION = 7
+#: projections are folded again), and the current views as of the latest date; 8: the
+#: zoning vintages, hl_zonings and hl_zone_classes (empty in an older ledger: no vintage).
+SCHEMA_VERSION = 8
 DISMEMBERED = ("usufruct", "bare_ownership")
 metadata = MetaData()
 POS = BigInteger().with_variant(Integer(), "sqlite")
@@ -229,6 +230,35 @@ memberships = Table(
     Index("hl_memberships_asof", "known_to", "from_date", "to_date"),
 )
 
+#: The zoning vintages (issue 14, docs/decisions/0010-zoning-vintages.md): one row per
+#: `zoning_vintage` transaction, at its journal position; insert-only. A reversed vintage
+#: keeps its row: its `hl_transactions` row says when it was reversed, so the vintages
+#: known at a position are those recorded by then and not reversed by then.
+zonings = Table(
+    "hl_zonings",
+    metadata,
+    Column("position", POS, primary_key=True, autoincrement=False),
+    Column("id", String(80), nullable=False),
+    Column("effective", String(10), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("file", Text),
+    Column("communes", Integer, nullable=False),
+)
+
+#: The class of every commune in each vintage (`position`: the vintage's). The
+#: arrondissements of Paris, Lyon and Marseille have the row of their city, so a unit's
+#: commune code finds its class by equality.
+zone_classes = Table(
+    "hl_zone_classes",
+    metadata,
+    _row_id(),
+    Column("position", POS, nullable=False),
+    Column("commune", String(5), nullable=False),
+    Column("zone", String(4), nullable=False),
+    Index("hl_zone_classes_commune", "position", "commune", unique=True),
+)
+
 #: The tally behind holdings of the current ledger (projections/engine/tally.py): the net change
 #: of units held per day, holder, right and unit dimensions. Derived from the current
 #: `hl_periods` rows (`HOLDING_DAYS_QUERY`), so it is not in the state digest; a rebuild
@@ -281,6 +311,8 @@ PROJECTION_TABLES = (
     names,
     businesses,
     memberships,
+    zonings,
+    zone_classes,
 )
 
 #: The journal's hash chain (ledger/storage/chain.py): one link per event position, written

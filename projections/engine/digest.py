@@ -53,6 +53,9 @@ DIGESTED_WHEN_SET = {
 #: from registrations of version 1 alone (and so from the digested `hl_entities` and
 #: `hl_transactions`): a ledger recorded before the group perimeter keeps its digest.
 DIGESTED_WHEN_STATED = {"hl_memberships"}
+#: Tables whose heading the digest takes only when they have a row (schema 8: the zoning
+#: vintages): a ledger that never recorded a vintage keeps the digest it had before.
+DIGESTED_WHEN_ANY = {"hl_zonings", "hl_zone_classes"}
 #: Marks set by a later transaction, per table: cleared when reading "as at" a position.
 LATER_MARKS = {"hl_transactions": ("reversed_at", "reversed_by"), "hl_movements": ("voided_at",)}
 
@@ -186,7 +189,7 @@ def state_digest(state: State) -> str:
         keep = digested(table) or range(len(cols))
         lines = state.digested_lines(table)
         first = next(lines, None)
-        if first is None and table in DIGESTED_WHEN_STATED:
+        if first is None and (table in DIGESTED_WHEN_STATED or table in DIGESTED_WHEN_ANY):
             continue
         digest.update(f"{table}({','.join(cols[i] for i in keep)})\n".encode())
         for chunk in chunks(itertools.chain([first] if first is not None else [], lines)):

@@ -27,7 +27,7 @@ from typing import Any
 
 import orjson
 
-from projections.fold import units, versions
+from projections.fold import units, versions, zoning
 from projections.fold.decoding import named_entities, plain
 from projections.fold.rows import (
     PREFIX,
@@ -88,6 +88,11 @@ HANDLERS: dict[str, Handler] = {
     PREFIX + "Business.Moved": versions.business_moved,
     PREFIX + "Business.Reversed": versions.business_reversed,
     PREFIX + "RecordedTransaction.Reversed": transaction_reversed,
+    # The register of zoning vintages: what the rules read; the rows come from the
+    # vintage's journal entry (projections/fold/zoning.py), its reversal from the mark.
+    PREFIX + "ZoningRegister.Opened": lambda ctx, key, s: None,
+    PREFIX + "ZoningRegister.VintageRecorded": lambda ctx, key, s: None,
+    PREFIX + "ZoningRegister.VintageReversed": lambda ctx, key, s: None,
 }
 
 
@@ -115,9 +120,12 @@ def fold_transaction(ws: WorkingSet, events: Sequence[StoredRow]) -> int:
         }
         ws.insert("hl_transactions", row)
         ws.batch_transactions[ctx.txn] = row
+    content = orjson.loads(s["content"]) if ws.keeps("hl_names") or ws.keeps("hl_zonings") else {}
     if ws.keeps("hl_names"):
-        for entity in named_entities(orjson.loads(s["content"])):
+        for entity in named_entities(content):
             ws.insert("hl_names", {"entity": entity, "position": ctx.position, "txn": ctx.txn})
+    if ctx.txn_type == "zoning_vintage" and ws.keeps("hl_zonings"):
+        zoning.vintage_recorded(ctx, content)
     for event in events[:-1]:
         handler = HANDLERS.get(event.topic)
         if handler is None:

@@ -9,8 +9,10 @@ against a linear target, and who acquired.
 Only `acquisition` transactions count (an opening balance, `register_units`, is not an
 acquisition), of the flows of the programme's years (`periods.Year`: 2 January to the next
 1 January) and not reversed as known at the position.
-The unit's segment and zone are those of the acquisition that is in force (a wrong zone
-corrected by reversal and re-acquisition counts with the corrected zone). `by_entity`
+The unit's segment is that of the acquisition in force (a wrong one corrected by reversal
+and re-acquisition counts corrected); its zone is its commune's class in the zoning
+vintage in force on the acquisition's date (`projections/zones.py`; before the earliest
+vintage, the zone the line declared), split into A bis, A, B1 and the others. `by_entity`
 names the acquirer of record, even if it was later absorbed by a merger.
 
 Must not: count units that entered by merger or purchase from another entity of the
@@ -23,8 +25,8 @@ from collections import Counter
 from dataclasses import dataclass, fields
 from typing import Any
 
+import projections.zones as zones
 from ledger.storage.database import Connection
-from projections.queries import tense_sql
 from projections.render import charts
 from projections.render.formats import Document
 from projections.reports import periods
@@ -35,6 +37,10 @@ class ProgrammeRow:
     year: int
     acquired: int
     in_tense_zones: int
+    zone_abis: int
+    zone_a: int
+    zone_b1: int
+    zone_other: int
     cumulative: int
     target_to_date: int
 
@@ -55,46 +61,77 @@ class Programme:
     by_entity: tuple[tuple[str, int], ...]
 
 
+#: The programme's split of the acquisitions by zone (A bis, A, B1: the tense zones).
+SPLIT = {"Abis": "zone_abis", "A": "zone_a", "B1": "zone_b1"}
+
+
 def acquisitions(
-    conn: Connection, start: int, years: int, segment: str, position: int
-) -> list[tuple[int, str, bool, int]]:
-    """(year, acquirer, in a tense zone, units) of the segment's acquisitions; the year is
-    the statements' (`periods.Year`: an acquisition dated 1 January counts in the year
-    before, as the RPLS counts it)."""
+    conn: Connection,
+    start: int,
+    years: int,
+    segment: str,
+    position: int,
+    vintages: list[zones.Vintage] | None = None,
+) -> list[tuple[int, str, str, int]]:
+    """(year, acquirer, zone, units) of the segment's acquisitions, the zone in force on
+    each acquisition's date; the year is the statements' (`periods.Year`: an acquisition
+    dated 1 January counts in the year before, as the RPLS counts it)."""
     v_sql, v_params = periods.valid_movement("m", position)
     k_sql, k_params = periods.known("u", position)
-    tense = tense_sql("u")
+    if vintages is None:
+        vintages = zones.vintages(conn, position)
+    zone = zones.zone_at("u", "m.date", vintages)
     rows = conn.query(
-        f"SELECT m.date AS d, m.entity, {tense} AS tense, COUNT(*) "
-        f"FROM hl_movements m JOIN hl_units u ON u.unit_key = m.unit_key AND {k_sql} "
+        f"SELECT m.date AS d, m.entity, {zone.zone} AS z, COUNT(*) "
+        f"FROM hl_movements m JOIN hl_units u ON u.unit_key = m.unit_key AND {k_sql}{zone.join} "
         "WHERE m.kind = 'acquired' AND m.type = 'acquisition' AND m.date >= ? AND m.date <= ? "
-        f"AND u.segment = ? AND {v_sql} GROUP BY d, m.entity, tense",
+        f"AND u.segment = ? AND {v_sql} GROUP BY d, m.entity, z",
         [
             *k_params,
+            *zone.params,
             periods.Year(start).first_day,
             periods.Year(start + years - 1).last_day,
             segment,
             *v_params,
         ],
     )
-    return [(periods.Year.of(day), entity, bool(tense), int(n)) for day, entity, tense, n in rows]
+    return [(periods.Year.of(day), entity, zone, int(n)) for day, entity, zone, n in rows]
 
 
 def programme(
-    conn: Connection, start: int, years: int, target: int, segment: str, position: int
+    conn: Connection,
+    start: int,
+    years: int,
+    target: int,
+    segment: str,
+    position: int,
+    vintages: list[zones.Vintage] | None = None,
 ) -> Programme:
     per_year: Counter[int] = Counter()
-    tense: Counter[int] = Counter()
+    split: dict[int, Counter[str]] = {}
     by_entity: Counter[str] = Counter()
-    for year, entity, in_tense_zone, units in acquisitions(conn, start, years, segment, position):
+    found = acquisitions(conn, start, years, segment, position, vintages)
+    for year, entity, zone, units in found:
         per_year[year] += units
-        tense[year] += units if in_tense_zone else 0
+        split.setdefault(year, Counter())[SPLIT.get(zone, "zone_other")] += units
         by_entity[entity] += units
     rows, cumulative = [], 0
     for elapsed, year in enumerate(range(start, start + years), start=1):
         cumulative += per_year[year]
+        by_zone = split.get(year, Counter())
+        tense = sum(by_zone[name] for name in SPLIT.values())
         rows.append(
-            ProgrammeRow(year, per_year[year], tense[year], cumulative, target * elapsed // years)
+            ProgrammeRow(
+                year,
+                per_year[year],
+                tense,
+                by_zone["zone_abis"],
+                by_zone["zone_a"],
+                by_zone["zone_b1"],
+                by_zone["zone_other"],
+                cumulative,
+                target * elapsed // years,
+            )
         )
     return Programme(tuple(rows), tuple(sorted(by_entity.items())))
 
@@ -108,7 +145,8 @@ def statement(
     known_at: int | None = None,
 ) -> Document:
     position = periods.pin(conn, known_at)
-    result = programme(conn, start, years, target, segment, position)
+    vintages = zones.vintages(conn, position)
+    result = programme(conn, start, years, target, segment, position, vintages)
     chart = charts.bar_chart(
         f"Cumulative {segment} units acquired against the target of {target:,} in {years} years",
         [
@@ -137,13 +175,17 @@ def statement(
         },
         [r.as_dict() for r in result.rows],
         COLUMNS,
-        extra={"by_entity": dict(result.by_entity)},
+        extra={"by_entity": dict(result.by_entity), "zoning": [v.record() for v in vintages]},
         title=f"Acquisition programme {start}-{start + years - 1}: {target:,} {segment} units",
         figure=chart,
         totals={
             "year": "total",
             "acquired": total,
             "in_tense_zones": sum(r.in_tense_zones for r in result.rows),
+            **{
+                name: sum(getattr(r, name) for r in result.rows)
+                for name in (*SPLIT.values(), "zone_other")
+            },
             "cumulative": total,
             "target_to_date": target,
             "on_track": total >= target,

@@ -233,7 +233,8 @@ def test_the_register_yields_its_first_row_before_fetching_the_later_batches(
     found = register.units(counting, queries.position_at(conn, None), "2017-12-31", page=1)  # type: ignore[arg-type]
     first = next(found)
     assert (first.entity, first.unit_id) == ("AFL", "U-0101")
-    assert (counting.queries, counting.batches) == (2, 1)  # the holders, one batch of one row
+    # The holders, the zoning vintages in force, one batch of one row.
+    assert (counting.queries, counting.batches) == (3, 1)
     rest = list(found)
     assert len(rest) == len(END_2017) - 1
     assert counting.batches == len(END_2017)  # one row a batch, fetched as they were used

@@ -3,7 +3,8 @@
 The packages and what each may import (besides the standard library):
 
     ledger.domain      -> ledger.errors, eventsourcing
-    ledger.booking     -> ledger.domain, ledger.errors, ledger.gcpause, eventsourcing
+    ledger.booking     -> ledger.domain, ledger.errors, ledger.gcpause, ledger.reference,
+                          eventsourcing
     ledger.storage     -> ledger.domain, ledger.booking.ports, ledger.errors, eventsourcing,
                           eventsourcing_sqlalchemy, sqlalchemy, psycopg2, orjson
     ledger.demo        -> nothing of the project (a client of the input format)
@@ -33,7 +34,7 @@ ALLOWED_PROJECT = {
     "ledger.errors": set(),
     "ledger.gcpause": set(),
     "ledger.domain": {"ledger.errors"},
-    "ledger.booking": {"ledger.domain", "ledger.errors", "ledger.gcpause"},
+    "ledger.booking": {"ledger.domain", "ledger.errors", "ledger.gcpause", "ledger.reference"},
     "ledger.storage": {"ledger.domain", "ledger.booking.ports", "ledger.errors"},
     "ledger.demo": set(),
     "ledger.reference": set(),
@@ -45,8 +46,15 @@ ALLOWED_PROJECT = {
         "ledger.errors",
         "ledger.gcpause",
     },
-    "projections.queries": {"projections.engine", "ledger.storage", "ledger.domain"},
+    "projections.zones": {"ledger.storage", "ledger.domain"},
+    "projections.queries": {
+        "projections.zones",
+        "projections.engine",
+        "ledger.storage",
+        "ledger.domain",
+    },
     "projections.register": {
+        "projections.zones",
         "projections.queries",
         "projections.engine",
         "ledger.storage",
@@ -54,6 +62,7 @@ ALLOWED_PROJECT = {
     },
     "projections.perimeter": {"projections.queries", "ledger.storage"},
     "projections.reports": {
+        "projections.zones",
         "projections.perimeter",
         "projections.queries",
         "projections.engine",
@@ -80,6 +89,7 @@ ALLOWED_THIRD_PARTY = {
     "projections.fold": {"orjson"},
     "projections.render": set(),
     "projections.engine": {"orjson", "eventsourcing", "sqlalchemy", "psycopg2"},
+    "projections.zones": set(),
     "projections.queries": set(),
     "projections.register": set(),
     "projections.perimeter": set(),

@@ -37,7 +37,7 @@ def rule_codes_in_code() -> set[str]:
 
 def rule_codes_in_doc() -> set[str]:
     section = TRANSACTIONS_DOC.split("## Rule codes", 1)[1]
-    return set(re.findall(r"^\| `([a-z_]+)` \|", section, flags=re.M))
+    return set(re.findall(r"^\| `([a-z0-9_]+)` \|", section, flags=re.M))
 
 
 def test_every_rule_code_is_documented_and_every_documented_code_exists() -> None:
@@ -48,7 +48,7 @@ def test_every_transaction_type_and_field_is_documented() -> None:
     table = TRANSACTIONS_DOC.split("## Transaction types and fields", 1)[1].split("##", 1)[0]
     for tx_type, schema in SCHEMAS.items():
         row = next(line for line in table.splitlines() if line.startswith(f"| `{tx_type}` |"))
-        documented = set(re.findall(r"`([a-z_]+)`", row)) - {tx_type}
+        documented = set(re.findall(r"`([a-z0-9_]+)`", row)) - {tx_type}
         assert documented == set(schema.required) | set(schema.optional), tx_type
     for name in [*UNIT_REQUIRED, *UNIT_OPTIONAL, *REGISTERED_UNIT_OPTIONAL]:
         assert f"`{name}`" in table
@@ -56,7 +56,7 @@ def test_every_transaction_type_and_field_is_documented() -> None:
 
 def test_every_key_of_the_rpls_object_is_documented() -> None:
     section = TRANSACTIONS_DOC.split("### The right and the RPLS values", 1)[1].split("##", 1)[0]
-    documented = set(re.findall(r"^\| `([a-z_]+)` \|", section, flags=re.M))
+    documented = set(re.findall(r"^\| `([a-z0-9_]+)` \|", section, flags=re.M))
     assert set(RPLS_FIELDS) <= documented
     assert documented - set(RPLS_FIELDS) == set(REGISTERED_UNIT_OPTIONAL) - set(UNIT_OPTIONAL)
 

@@ -78,7 +78,8 @@ def exact(unit: UnitSpec) -> list[tuple[type, str]]:
 
 def generic(item: Any) -> Any:
     try:
-        return exact(UnitSpec(**_object("units[0]", item, UNIT_REQUIRED, UNIT_OPTIONAL)))
+        parsed = _object("units[0]", item, UNIT_REQUIRED, UNIT_OPTIONAL)
+        return exact(UnitSpec(**{"zone": None, **parsed}))
     except InvalidField as e:
         return (e.code, e.message)
 
