@@ -54,15 +54,15 @@ def holdings(
             from projections.perimeter import group_holdings
 
             rows = group_holdings(conn, rows, as_of, position)
-        # By zone: where the zones came from (the vintage in force, or the declared zones).
-        extra = (
-            {"zoning": queries.zoning_in_force(conn, as_of, known_at)}
-            if by in ("zone", "tense")
-            else {}
-        )
+        header = {"as_of": as_of, "position": position}
+        extra = {}
+        if by in ("zone", "tense"):  # where the zones came from
+            zoning = queries.zoning_in_force(conn, as_of, known_at)
+            header["zones_from"] = zoning["vintage"] if zoning else "declared"
+            extra["zoning"] = zoning
     keyed = [r.record(by) for r in rows]
     columns = ["entity", *([by] if by else []), "full_ownership", "usufruct", "bare_ownership"]
-    emit(Document({"as_of": as_of, "position": position}, keyed, columns, extra=extra), fmt)
+    emit(Document(header, keyed, columns, extra=extra), fmt)
 
 
 @click.command()

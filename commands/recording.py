@@ -28,8 +28,14 @@ if TYPE_CHECKING:
 
 
 @click.command()
+@click.option(
+    "--zoning",
+    is_flag=True,
+    help="Also record the zoning vintages shipped with the ledger (as `reference zoning "
+    "--shipped`): from their dates on, unit lines are checked against them.",
+)
 @click.pass_context
-def init(ctx: click.Context) -> None:
+def init(ctx: click.Context, zoning: bool) -> None:
     """Create the schema (idempotent). Run once before starting several writers."""
     from ledger.storage.access import require_writable
     from ledger.storage.bootstrap import create_schema
@@ -40,6 +46,21 @@ def init(ctx: click.Context) -> None:
         create_schema(s.db, conn)
         require_writable(conn)
     click.echo(f"schema ready in {s.db.display}")
+    if zoning:
+        from commands.reference import record_shipped
+
+        record_shipped(s)
+        return
+    with failures():
+        recorded = s.current().scalar(
+            "SELECT COUNT(*) FROM hl_transactions WHERE type = 'zoning_vintage'"
+        )
+    if not recorded:
+        click.echo(
+            "no zoning vintage is recorded: unit lines keep the zone they declare. "
+            "`housing-ledger reference zoning --shipped` (or `init --zoning`) records the "
+            "A/B/C zoning of 2022 and of 5 July 2024 shipped with the ledger."
+        )
 
 
 @click.command("import")
@@ -201,9 +222,12 @@ def demo(ctx: click.Context, units: int, seed: int, output: str | None, profile:
 def _demo_file(units: int, seed: int, profile: str, output: str | None) -> bytes:
     """The demo's transactions as a JSON Lines file, also written to `output` if given."""
 
+    from ledger.booking.zoning import shipped_vintages
     from ledger.demo import generate
 
-    txs = generate(units=units, seed=seed, profile=profile)
+    # The zoning vintages shipped with the ledger first: the story's lines are checked
+    # against them from their dates on (docs/decisions/0010-zoning-vintages.md).
+    txs = [*shipped_vintages(), *generate(units=units, seed=seed, profile=profile)]
     lines = [json.dumps(tx, ensure_ascii=False) for tx in txs]
     data = ("\n".join(lines) + "\n").encode("utf-8")
     if output:
@@ -227,8 +251,8 @@ def _show_demo(s: Session, rows: list[HoldingRow], position: int) -> None:
     )
     emit(movements.statement(s.conn, 2017), "table")
     click.echo(
-        "\nMore: housing-ledger report --help, holdings --as-of 2019-12-31 --by zone, "
-        "history UNIT_ID, audit digest."
+        "\nMore: housing-ledger report --help, holdings --as-of 2025-12-31 --by zone (the "
+        "zones in force that day: reference vintages), history UNIT_ID, audit digest."
     )
 
 

@@ -101,6 +101,15 @@ def zoning(
     finish(s, summary(result))
 
 
+def record_shipped(s: Session) -> None:
+    """Record the shipped vintages (`init --zoning`)."""
+    from ledger.booking.zoning import shipped_vintages
+
+    with failures():
+        result = _record(s, shipped_vintages(), 0)
+    finish(s, "zoning: " + summary(result))
+
+
 def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)

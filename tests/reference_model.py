@@ -487,6 +487,7 @@ def units(txs: list[Tx], as_of: str | None = None, **only: str | None) -> list[d
                 "usufruct_end": state.usufruct_end.get(unit) if holding[0] == DISMEMBERED else None,
                 "commune": obj["commune"],
                 "zone": obj["zone"],
+                "zone_source": "declared",
                 "segment": obj["segment"],
                 "financing": obj.get("financing", "other"),
                 "rooms": obj.get("rooms"),

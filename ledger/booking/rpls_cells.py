@@ -130,7 +130,9 @@ def unit_object(check: LineCheck) -> dict[str, Any] | None:
     """The unit object of a registered line, or None when the line has errors."""
     unit: dict[str, Any] = {"unit_id": _si_id(check), "commune": _commune(check)}
     financing_code = check.pick("financing", codes.FINANCING_CODES, "is not a code of the arrêté")
-    unit["zone"] = _zone(check, unit["commune"])
+    zone = _zone(check, unit["commune"])
+    if zone is not None:  # else the ledger's zoning vintage of the date gives it
+        unit["zone"] = zone
     unit["segment"] = _segment(check, financing_code)
     if financing_code is not None:
         unit["financing"] = codes.FINANCING_CODES[financing_code].value
@@ -177,15 +179,14 @@ def _zone(check: LineCheck, commune: str | None) -> str | None:
             check.error(f'zone "{zone}" must be one of {_ZONES}')
             return None
         return zone
-    if commune is None:
-        return None
     zoning = check.ctx.zoning
-    found = zoning.zone_of(commune) if zoning is not None else None
+    if commune is None or zoning is None:
+        # No zone given: the ledger's zoning vintage in force on the date gives it, and
+        # the booking says so if none is (zone_required, commune_not_in_zoning).
+        return None
+    found = zoning.zone_of(commune)
     if found is None:
-        where = (
-            f"in {zoning.name}" if zoning is not None else "(empty zone cell and no --zoning file)"
-        )
-        check.error(f"no zone for commune {commune} {where}")
+        check.error(f"no zone for commune {commune} in {zoning.name}")
     return found
 
 

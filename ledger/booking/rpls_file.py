@@ -191,8 +191,6 @@ class RplsFile:
         for name in REQUIRED:
             if name not in seen:
                 self.fail(number, f'missing column "{name}"')
-        if "zone" not in seen and self.options.zoning is None:
-            self.fail(number, "no zone column and no --zoning file")
         return names if len(self.errors) == errors else None
 
     def unit(self, number: int, header: list[str], cells: list[str]) -> dict[str, Any] | None:

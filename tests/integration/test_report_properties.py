@@ -193,6 +193,8 @@ def test_the_dismemberment_register_matches_holdings_and_the_reference(txs: list
 def expected_programme(txs: list[Tx], start: int, span: int, segment: str) -> list[Tx]:
     acquired: Counter[int] = Counter()
     tense: Counter[int] = Counter()
+    split: dict[int, Counter[str]] = {}
+    names = {"Abis": "zone_abis", "A": "zone_a", "B1": "zone_b1"}
     for tx in reference_model.effective(txs):
         year = int(tx["date"][:4])
         year -= tx["date"][5:] == "01-01"  # the year convention: 1 January closes a year
@@ -202,6 +204,7 @@ def expected_programme(txs: list[Tx], start: int, span: int, segment: str) -> li
             if unit["segment"] == segment:
                 acquired[year] += 1
                 tense[year] += unit["zone"] in reference_model.TENSE_ZONES
+                split.setdefault(year, Counter())[names.get(unit["zone"], "zone_other")] += 1
     rows, cumulative = [], 0
     for elapsed, year in enumerate(range(start, start + span), start=1):
         cumulative += acquired[year]
@@ -211,6 +214,7 @@ def expected_programme(txs: list[Tx], start: int, span: int, segment: str) -> li
                 "year": year,
                 "acquired": acquired[year],
                 "in_tense_zones": tense[year],
+                **{n: split.get(year, Counter())[n] for n in (*names.values(), "zone_other")},
                 "cumulative": cumulative,
                 "target_to_date": target,
                 "on_track": cumulative >= target,

@@ -323,6 +323,11 @@ def test_a_reversed_sale_is_not_in_the_sales_statement(ledger):
 # --------------------------------------------------------------------------- programme
 
 
+def split(abis: int = 0, a: int = 0, b1: int = 0, other: int = 0) -> dict[str, int]:
+    """A programme row's acquisitions by zone."""
+    return {"zone_abis": abis, "zone_a": a, "zone_b1": b1, "zone_other": other}
+
+
 def test_programme_counts_the_segment_acquired_each_year_against_a_linear_target(ledger):
     ledger.ok(
         *base_ledger(),
@@ -363,6 +368,7 @@ def test_programme_counts_the_segment_acquired_each_year_against_a_linear_target
                 "year": 2017,
                 "acquired": 2,
                 "in_tense_zones": 1,
+                **split(a=1, other=1),
                 "cumulative": 2,
                 "target_to_date": 3,
                 "on_track": False,
@@ -371,6 +377,7 @@ def test_programme_counts_the_segment_acquired_each_year_against_a_linear_target
                 "year": 2018,
                 "acquired": 0,
                 "in_tense_zones": 0,
+                **split(),
                 "cumulative": 2,
                 "target_to_date": 6,
                 "on_track": False,
@@ -379,12 +386,14 @@ def test_programme_counts_the_segment_acquired_each_year_against_a_linear_target
                 "year": 2019,
                 "acquired": 3,
                 "in_tense_zones": 1,
+                **split(b1=1, other=2),
                 "cumulative": 5,
                 "target_to_date": 10,
                 "on_track": False,
             },
         ],
         "by_entity": {"ESH-A": 3, "ESH-B": 2},
+        "zoning": [],
     }
     social = doc_json(programme.statement(ledger.conn, 2017, 1, 1, segment="social"))
     assert social["rows"] == [
@@ -392,6 +401,7 @@ def test_programme_counts_the_segment_acquired_each_year_against_a_linear_target
             "year": 2017,
             "acquired": 1,
             "in_tense_zones": 1,
+            **split(abis=1),
             "cumulative": 1,
             "target_to_date": 1,
             "on_track": True,

@@ -167,9 +167,11 @@ def test_header_errors_name_unknown_missing_and_repeated_columns() -> None:
     ]
 
 
-def test_no_zone_column_needs_a_zoning_file() -> None:
-    assert errors("si_id;right;commune\nU-1;1;93066\n") == [
-        "esh.csv:1: no zone column and no --zoning file"
+def test_without_a_zone_column_or_a_zoning_file_the_units_leave_their_zone_out() -> None:
+    """The ledger's zoning vintage in force on the date gives it (or the booking says
+    that none does: tests/integration/test_zoning.py)."""
+    assert units("si_id;right;commune\nU-1;1;93066\n") == [
+        {"unit_id": "U-1", "commune": "93066", "segment": "social"}
     ]
 
 
@@ -238,9 +240,9 @@ def test_a_commune_missing_from_the_zoning_file_is_an_error() -> None:
     ]
 
 
-def test_an_empty_zone_cell_without_zoning_is_an_error() -> None:
-    assert one("U-1;1;93066;") == [
-        "esh.csv:2: unit U-1: no zone for commune 93066 (empty zone cell and no --zoning file)"
+def test_an_empty_zone_cell_without_zoning_leaves_the_zone_out() -> None:
+    assert units(f"{HEADER}\nU-1;1;93066;\n") == [
+        {"unit_id": "U-1", "commune": "93066", "segment": "social"}
     ]
 
 
