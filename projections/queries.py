@@ -45,17 +45,19 @@ def position_at(conn: Connection, known_at: int | None) -> int:
 
 
 def latest_date(conn: Connection, known_at: int | None) -> str | None:
-    """The latest date of the transactions (not reversals) effective at `known_at` (None:
-    the current ledger): what "as of" means when no date is given. None: no transaction."""
+    """The latest date of the transactions (not reversals, nor zoning vintages: reference
+    data, not a change of any holding) effective at `known_at` (None: the current
+    ledger): what "as of" means when no date is given. None: no transaction."""
     if known_at is None:
         value = conn.scalar(
             "SELECT MAX(t.date) FROM hl_transactions t "
-            "WHERE t.reversed_at IS NULL AND t.type <> 'reversal'"
+            "WHERE t.reversed_at IS NULL AND t.type NOT IN ('reversal', 'zoning_vintage')"
         )
     else:
         value = conn.scalar(
             "SELECT MAX(t.date) FROM hl_transactions t WHERE t.position <= ? "
-            "AND (t.reversed_at IS NULL OR t.reversed_at > ?) AND t.type <> 'reversal'",
+            "AND (t.reversed_at IS NULL OR t.reversed_at > ?) "
+            "AND t.type NOT IN ('reversal', 'zoning_vintage')",
             (known_at, known_at),
         )
     return None if value is None else str(value)

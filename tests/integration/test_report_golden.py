@@ -1,4 +1,5 @@
-"""Golden statements on the demo ledger (`ledger.demo.generate(units=1500, seed=2017)`).
+"""Golden statements on the demo ledger (`ledger.demo.generate(units=1500, seed=2017)`,
+after the shipped zoning vintages, as `housing-ledger demo` records it).
 
 Every statement is run through the CLI, in JSON and CSV, and compared byte for byte
 with `tests/snapshots/`. The goldens hold nothing time-dependent (no `recorded_at`; the
@@ -26,6 +27,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
+from ledger.booking.zoning import shipped_vintages
 from ledger.demo import generate
 from tests.support import LedgerHarness
 
@@ -62,7 +64,8 @@ STATEMENTS: dict[str, list[str]] = {
 
 
 def demo_transactions() -> list[dict[str, Any]]:
-    return list(generate(units=DEMO_UNITS, seed=DEMO_SEED))
+    """What `housing-ledger demo` records: the shipped zoning vintages, then the story."""
+    return [*shipped_vintages(), *generate(units=DEMO_UNITS, seed=DEMO_SEED)]
 
 
 def record_demo(url: str) -> LedgerHarness:
