@@ -15,9 +15,17 @@ date. So every view folds `effective(txs)` (the list without reversals and witho
 reversed transactions) in list order, keeping only transactions dated on or before the
 as-of date when one is given.
 
+Zoning vintages (docs/transactions.md, "Zoning vintages"): a unit's *recorded* zone is
+the one its line declared, or, when the line leaves it out, its commune's class in the
+vintage in force on the line's date when the line was recorded (vintages earlier in the
+list, not reversed by then: a vintage reversed later leaves that zone as it was). The
+views read a unit's zone *as of a day* D: its commune's class in the vintage in force on
+D (the latest effective vintage dated on or before D; an arrondissement of Paris, Lyon or
+Marseille has its city's class), else its recorded zone (`zone_as_of`).
+
 Two parts:
 - views of a VALID list: `holdings`, `units`, `stock`, `movements`, `sales`,
-  `dismemberment`, `dismembered_units`, `conservation_check`;
+  `dismemberment`, `dismembered_units`, `conservation_check`, `zone_as_of`;
 - `violations(txs)`: a rule checker giving the rule code of every invalid transaction,
   used to prove that generated ledgers are valid and that generated bad transactions
   break exactly the rule they are meant to break.
@@ -155,10 +163,85 @@ def deduplicated(txs: list[Tx]) -> list[Tx]:
 
 
 def effective(txs: list[Tx]) -> list[Tx]:
-    """Transactions that take effect: not reversals, and not reversed by any reversal."""
-    txs = deduplicated(txs)
+    """Transactions that take effect: not reversals, and not reversed by any reversal;
+    each unit object with its recorded zone (`with_recorded_zones`)."""
+    txs = with_recorded_zones(deduplicated(txs))
     reversed_ids = {tx["reverses"] for tx in txs if tx["type"] == "reversal"}
     return [tx for tx in txs if tx["type"] != "reversal" and tx["id"] not in reversed_ids]
+
+
+# --------------------------------------------------------------------------- zoning
+
+#: The transactions whose unit objects have a zone.
+UNIT_LINES = ("register_units", "acquisition")
+#: What a zone taken from the unit's own line is said to come from (`units`, zone_source).
+DECLARED = "declared"
+#: The arrondissements of Paris, Lyon and Marseille: (first code, last code, the city).
+ARRONDISSEMENTS = ((75101, 75120, "75056"), (69381, 69389, "69123"), (13201, 13216, "13055"))
+
+
+def city_of(commune: str) -> str:
+    """The code a zoning lists for `commune`: the city of an arrondissement, else itself."""
+    if commune.isdigit():
+        for first, last, city in ARRONDISSEMENTS:
+            if first <= int(commune) <= last:
+                return city
+    return commune
+
+
+def class_in(vintage: Tx | None, commune: str) -> str | None:
+    """The class a vintage gives a commune (None: no vintage, or the commune not listed)."""
+    if vintage is None:
+        return None
+    found: str | None = vintage["zones"].get(city_of(commune))
+    return found
+
+
+def vintage_on(vintages: list[Tx], day: str) -> Tx | None:
+    """The vintage in force on `day` among `vintages`: the latest dated on or before it."""
+    before = [v for v in vintages if v["date"] <= day]
+    return max(before, key=lambda v: v["date"]) if before else None
+
+
+def vintages(txs: list[Tx]) -> list[Tx]:
+    """The vintages in force after the whole list: recorded, not reversed."""
+    return [tx for tx in effective(txs) if tx["type"] == "zoning_vintage"]
+
+
+def with_recorded_zones(txs: list[Tx]) -> list[Tx]:
+    """The list with the zone recorded for each unit: the declared one, else the class of
+    the vintage in force on the line's date among those recorded before it and not
+    reversed before it (a unit line is never zoned again later)."""
+    in_force: dict[str, Tx] = {}
+    out = []
+    for tx in txs:
+        kind = tx["type"]
+        if kind == "zoning_vintage":
+            in_force[tx["id"]] = tx
+        elif kind == "reversal":
+            in_force.pop(tx["reverses"], None)
+        elif kind in UNIT_LINES and any("zone" not in u for u in tx["units"]):
+            vintage = vintage_on(list(in_force.values()), tx["date"])
+            objects = []
+            for unit in tx["units"]:
+                found = class_in(vintage, unit["commune"])
+                if "zone" not in unit and found is not None:
+                    unit = {**unit, "zone": found}
+                objects.append(unit)
+            tx = {**tx, "units": objects}
+        out.append(tx)
+    return out
+
+
+def zone_as_of(found: list[Tx], unit: Tx, day: str) -> tuple[str, str]:
+    """(zone, source) of a unit object as of `day`, `found` being the vintages in force
+    (`vintages`): its commune's class in the vintage in force that day and that vintage's
+    transaction id, else its recorded zone and "declared"."""
+    vintage = vintage_on(found, day)
+    zone = class_in(vintage, unit["commune"])
+    if vintage is None or zone is None:
+        return unit["zone"], DECLARED
+    return zone, vintage["id"]
 
 
 def named_entities(tx: Tx) -> list[str]:
@@ -306,6 +389,8 @@ def apply(state: State, tx: Tx) -> list[tuple[str, Holding | None, Holding]]:
     elif kind == "divestment":
         state.divested.add(tx["business"])
         touched_businesses.add(tx["business"])
+    elif kind == "zoning_vintage":
+        pass  # touches no unit, business or entity: the views read it by date
     else:
         raise AssertionError(f"cannot apply a {kind!r} transaction")
     for unit in touched_units:
@@ -343,15 +428,18 @@ def fold(txs: list[Tx], as_of: str | None = None, at_term: bool = True) -> State
 # --------------------------------------------------------------------------- holdings
 
 
-def _dimension(state: State, unit: str, entity: str, by: str) -> Any:
+def _dimension(state: State, unit: str, entity: str, by: str, zone: str) -> Any:
+    """The `by` key of a unit held by `entity`; `zone` is the unit's zone as of the day."""
     obj = state.units[unit]
     if by == "financing":
         return obj.get("financing", "other")
     if by == "region":
         return state.entities[entity].get("region")
     if by == "tense":
-        return obj["zone"] in TENSE_ZONES
-    if by in ("zone", "segment", "commune"):
+        return zone in TENSE_ZONES
+    if by == "zone":
+        return zone
+    if by in ("segment", "commune"):
         return obj[by]
     raise ValueError(f"unknown dimension {by!r}; expected one of {DIMENSIONS}")
 
@@ -367,9 +455,12 @@ def holdings(
     (for `region`, the key is each holder's own region). `financing` missing ->
     "other"; `region` absent -> None; `tense` -> bool. Rows whose three counts are 0 are
     left out. Sorted with the key `(entity, (key is not None, key))`: None first, then
-    strings in code-point order; False before True for `tense`.
+    strings in code-point order; False before True for `tense`. `zone` and `tense` read
+    each unit's zone as of the date (`zone_as_of`: the vintage in force that day).
     """
     state = fold(txs, as_of)
+    day = as_of if as_of is not None else latest_date(txs)
+    found = vintages(txs)
     counts: dict[tuple[str, Any], Counter[str]] = defaultdict(Counter)
     for unit, holding in state.holding.items():
         if holding[0] == FULL:
@@ -378,8 +469,9 @@ def holdings(
             rights = [(holding[1], "usufruct"), (holding[2], "bare_ownership")]
         else:
             rights = []
+        zone = zone_as_of(found, state.units[unit], str(day))[0] if rights and by else ""
         for holder, right in rights:
-            key = _dimension(state, unit, holder, by) if by else None
+            key = _dimension(state, unit, holder, by, zone) if by else None
             counts[(holder, key)][right] += 1
     rows = []
     for (holder, key), c in counts.items():
@@ -443,9 +535,13 @@ def units(txs: list[Tx], as_of: str | None = None, **only: str | None) -> list[d
     gave it the right it holds now (a right it keeps through later transactions keeps
     them): registered, acquired (with `acquisition_mode`), received (sale or merger),
     reunited (usufruct extinguished), and for a bare-ownership transfer `dismembered`
-    (the transferor's usufruct) or `bare_ownership_received`. `only` filters on entity,
-    right, zone, segment, commune. Sorted by (entity, unit_id, right) in code-point order.
+    (the transferor's usufruct) or `bare_ownership_received`. `zone` and `zone_source`
+    are the unit's zone as of the date and where it comes from (`zone_as_of`). `only`
+    filters on entity, right, zone (as of the date), segment, commune. Sorted by (entity,
+    unit_id, right) in code-point order.
     """
+    day = as_of if as_of is not None else latest_date(txs)
+    found = vintages(txs)
     state = State()
     since: dict[tuple[str, str, str], tuple[str, str, str | None]] = {}
 
@@ -473,6 +569,7 @@ def units(txs: list[Tx], as_of: str | None = None, **only: str | None) -> list[d
     rows = []
     for unit, holding in state.holding.items():
         obj = state.units[unit]
+        zone, source = zone_as_of(found, obj, str(day))
         for holder, right in _rights(holding):
             entered_on, entry, mode = since[(unit, holder, right)]
             row = {
@@ -486,8 +583,8 @@ def units(txs: list[Tx], as_of: str | None = None, **only: str | None) -> list[d
                 "usufructuary": holding[1] if right == "bare_ownership" else None,
                 "usufruct_end": state.usufruct_end.get(unit) if holding[0] == DISMEMBERED else None,
                 "commune": obj["commune"],
-                "zone": obj["zone"],
-                "zone_source": "declared",
+                "zone": zone,
+                "zone_source": source,
                 "segment": obj["segment"],
                 "financing": obj.get("financing", "other"),
                 "rooms": obj.get("rooms"),
@@ -968,11 +1065,14 @@ FIELDS: dict[str, tuple[set[str], set[str]]] = {  # type -> (required, optional)
         set(),
     ),
     "reversal": ({"reverses", "reason"}, set()),
+    "zoning_vintage": ({"source", "sha256", "zones"}, {"file"}),
 }
+#: A unit's `zone` is optional in the fields: the zoning rules say when it is required.
 UNIT_FIELDS = (
-    {"unit_id", "commune", "zone", "segment"},
-    {"financing", "rooms", "surface_m2", "year_built", "rpls_id"},
+    {"unit_id", "commune", "segment"},
+    {"zone", "financing", "rooms", "surface_m2", "year_built", "rpls_id"},
 )
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
 Error = tuple[str, str]  # (rule code, message)
 #: The transactions the perimeter rules apply to.
@@ -1006,6 +1106,9 @@ RULE_CODES = frozenset({
     # kinds and the group perimeter
     "merger_family", "buyer_kind", "already_member", "not_member", "parent_not_member",
     "parent_is_entity", "same_parent", "parent_outside_group",
+    # zoning vintages
+    "sha256_format", "empty_zones", "zone_mismatch", "commune_not_in_zoning", "zone_required",
+    "zoning_date_taken", "zoning_file_recorded",
 })  # fmt: skip
 
 
@@ -1150,6 +1253,30 @@ def _field_errors(tx: Any) -> list[Error]:
             errors.append(("field_type", "reverses must be a transaction id"))
         if not isinstance(tx["reason"], str) or not tx["reason"].strip():
             errors.append(("empty_reason", "reason must be a non-empty string"))
+    if tx["type"] == "zoning_vintage":
+        errors += _vintage_field_errors(tx)
+    return errors
+
+
+def _vintage_field_errors(tx: Tx) -> list[Error]:
+    """A vintage's texts, its file's SHA-256 and its classes (commune code -> zone)."""
+    errors: list[Error] = [
+        ("field_type", f"{key} must be a non-blank string")
+        for key in ("source", "file")
+        if key in tx and not (isinstance(tx[key], str) and tx[key].strip())
+    ]
+    if not (isinstance(tx["sha256"], str) and SHA256_RE.match(tx["sha256"])):
+        errors.append(("sha256_format", f"sha256 is not 64 lowercase hex digits: {tx['sha256']!r}"))
+    zones = tx["zones"]
+    if not isinstance(zones, dict):
+        return errors + [("field_type", "zones must be an object")]
+    if not zones:
+        return errors + [("empty_zones", "zones must give the class of at least one commune")]
+    for commune, zone in zones.items():
+        if not COMMUNE_RE.match(commune):
+            errors.append(("commune_format", f"zones: {commune!r} is not a commune code"))
+        elif zone not in VALUE_LISTS["zone"]:
+            errors.append(("value_list", f"zones: commune {commune} has no zone {zone!r}"))
     return errors
 
 
@@ -1278,6 +1405,13 @@ def _type_errors(state: State, accepted: list[Tx], tx: Tx) -> list[Error]:
             for r in dict.fromkeys(rpls)
             if r in known or rpls.count(r) > 1
         ]
+        errors += _zone_errors(accepted, tx)
+    elif kind == "zoning_vintage":
+        for other in vintages(accepted):
+            if other["date"] == tx["date"]:
+                errors.append(("zoning_date_taken", f"{other['id']} is in force from {tx['date']}"))
+            if other["sha256"] == tx["sha256"]:
+                errors.append(("zoning_file_recorded", f"{other['id']} has this sha256"))
     elif kind == "sale":
         errors += _units_errors(state, tx, FULL)
         if tx["buyer"]["category"] in SINGLE_HOME and len(tx["units"]) != 1:
@@ -1340,6 +1474,34 @@ def _type_errors(state: State, accepted: list[Tx], tx: Tx) -> list[Error]:
                 errors.append(("employees_exceed_headcount", "employees_transferred > headcount"))
     elif kind == "reversal":
         errors += _reversal_errors(state, accepted, tx)
+    return errors
+
+
+def _zone_errors(accepted: list[Tx], tx: Tx) -> list[Error]:
+    """Each unit's zone against the vintage in force on the line's date: its commune must
+    be listed and a zone given must be its class; with no vintage in force, a zone is
+    required."""
+    vintage = vintage_on(vintages(accepted), tx["date"])
+    errors: list[Error] = []
+    for unit in tx["units"]:
+        found = class_in(vintage, unit["commune"])
+        if vintage is None:
+            if "zone" not in unit:
+                errors.append(("zone_required", f"unit {unit['unit_id']}: no zone, no vintage"))
+        elif found is None:
+            errors.append(
+                (
+                    "commune_not_in_zoning",
+                    f"unit {unit['unit_id']}: commune {unit['commune']} not in {vintage['id']}",
+                )
+            )
+        elif "zone" in unit and unit["zone"] != found:
+            errors.append(
+                (
+                    "zone_mismatch",
+                    f"unit {unit['unit_id']}: {unit['zone']} is not {found} ({vintage['id']})",
+                )
+            )
     return errors
 
 

@@ -14,11 +14,20 @@ Dates: mostly nondecreasing, but a step sometimes takes the same date, or an ear
 date than the latest transaction, whenever what it touches allows it. The generator
 respects the strictest reading of "dates never go back": for each unit and business, and,
 for each entity once it has been named by a merger, for every transaction naming it.
+
+Zoning vintages (docs/transactions.md): about half the ledgers record `zoning_vintage`
+transactions (over `CITIES`, some listing only part of them, at dates among the ledger's
+dates or before them all) and sometimes reverse one, or record a reversed vintage's file
+again; the others never do, so ledgers without vintages stay common. A unit object on a
+date a vintage is in force names a commune it lists (or an arrondissement of a city it
+lists) and declares its class or, half the time, leaves `zone` out; before the earliest
+vintage it declares any zone.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,7 +82,13 @@ def family(kind: str) -> str:
 
 
 REGIONS = (None, "11", "84", "44")
-COMMUNES = ("75056", "69123", "2A004", "13055", "93066", "2B033", "92050")
+#: The communes a zoning vintage lists (some of them), and the arrondissements that
+#: take the class of their city (Paris 75056, Lyon 69123, Marseille 13055).
+CITIES = ("75056", "69123", "2A004", "13055", "93066", "2B033", "92050")
+ARRONDISSEMENTS = {"75108": "75056", "69381": "69123", "13216": "13055"}
+COMMUNES = (*CITIES, *ARRONDISSEMENTS)
+#: A commune no vintage lists.
+UNZONED_COMMUNE = "01001"
 ZONES = ("Abis", "A", "B1", "B2", "C")
 SEGMENTS = ("social", "intermediate", "other")
 FINANCINGS = ("PLAI", "PLUS", "PLS", "PLI", "other")
@@ -102,6 +117,14 @@ def add_30_years(d: dt.date, leap: str = "strict") -> dt.date:
 def money(cents: int) -> str:
     sign, cents = ("-" if cents < 0 else ""), abs(cents)
     return f"{sign}{cents // 100}.{cents % 100:02d}"
+
+
+def class_in(vintage: Tx | None, commune: str) -> str | None:
+    """The class a vintage gives a commune (an arrondissement: its city's)."""
+    if vintage is None:
+        return None
+    found: str | None = vintage["zones"].get(ARRONDISSEMENTS.get(commune, commune))
+    return found
 
 
 def tx_names(tx: Tx) -> set[str]:
@@ -136,6 +159,7 @@ class _World:
     released: dict[str, dt.date] = field(default_factory=dict)
     touches: dict[str, tuple[set[str], set[str], set[str], set[str]]] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
+    vintages: dict[str, Tx] = field(default_factory=dict)  # in force: id -> its transaction
 
     @classmethod
     def replay(cls, txs: list[Tx]) -> _World:
@@ -164,6 +188,11 @@ class _World:
             if h[0] == "full":
                 out.setdefault(h[1], []).append(unit)
         return out
+
+    def vintage_on(self, d: dt.date) -> Tx | None:
+        """The zoning vintage in force on `d`: the latest dated on or before it."""
+        before = [v for v in self.vintages.values() if day(v["date"]) <= d]
+        return max(before, key=lambda v: str(v["date"])) if before else None
 
     def dismembered(self) -> list[str]:
         return sorted(u for u, h in self.holding.items() if h[0] == "dism")
@@ -289,6 +318,8 @@ class _World:
         elif kind == "divestment":
             self.divested.add(tx["business"])
             businesses.add(tx["business"])
+        elif kind == "zoning_vintage":
+            self.vintages[tx["id"]] = tx
         for unit in units:
             self.unit_date[unit] = d
         for business in businesses:
@@ -312,6 +343,9 @@ class _Builder:
         self.seen_units: set[str] = set()
         self.seen_rpls: set[str] = set()
         self.seen_businesses: set[str] = set()
+        #: Whether random steps record zoning vintages (drawn once per ledger).
+        self.zoned: bool | None = None
+        self.files = 0  # zoning files made up so far (each its own sha256)
 
     # ----------------------------------------------------------------- bookkeeping
 
@@ -416,8 +450,9 @@ class _Builder:
         cents = int(price.replace(".", ""))  # `money` gives 2 decimals
         return money(self.draw(st.integers(-cents - 100, cents)))
 
-    def unit_object(self, year: int, taken: set[str], rpls: str | None = None) -> Tx:
-        draw, w = self.draw, self.world
+    def unit_object(self, on: dt.date, taken: set[str], rpls: str | None = None) -> Tx:
+        """A new unit entering on `on`: its commune and zone fit the vintage in force."""
+        draw, w, year = self.draw, self.world, on.year
         freed = sorted(self.seen_units - set(w.holding) - taken)
         if freed and draw(st.integers(0, 2)) == 0:
             unit_id = draw(st.sampled_from(freed))
@@ -425,12 +460,17 @@ class _Builder:
             unit_id = f"U-{len(self.seen_units) + 1:05d}"
         taken.add(unit_id)
         self.seen_units.add(unit_id)
-        unit: Tx = {
-            "unit_id": unit_id,
-            "commune": draw(st.sampled_from(COMMUNES)),
-            "zone": draw(st.sampled_from(ZONES)),
-            "segment": draw(st.sampled_from(SEGMENTS)),
-        }
+        vintage = w.vintage_on(on)
+        if vintage is None:
+            commune = draw(st.sampled_from(COMMUNES))
+            zone: str | None = draw(st.sampled_from(ZONES))
+        else:
+            commune = draw(st.sampled_from([c for c in COMMUNES if class_in(vintage, c)]))
+            zone = class_in(vintage, commune) if draw(st.booleans()) else None
+        unit: Tx = {"unit_id": unit_id, "commune": commune}
+        if zone is not None:
+            unit["zone"] = zone
+        unit["segment"] = draw(st.sampled_from(SEGMENTS))
         if draw(st.booleans()):
             unit["financing"] = draw(st.sampled_from(FINANCINGS))
         if draw(st.booleans()):
@@ -452,9 +492,9 @@ class _Builder:
             self.seen_rpls.add(rpls)
         return unit
 
-    def units_for(self, year: int, count: int, rpls: str | None = None) -> list[Tx]:
+    def units_for(self, on: dt.date, count: int, rpls: str | None = None) -> list[Tx]:
         taken: set[str] = set()
-        return [self.unit_object(year, taken, rpls if i == 0 else None) for i in range(count)]
+        return [self.unit_object(on, taken, rpls if i == 0 else None) for i in range(count)]
 
     def subset(self, items: list[str], low: int = 1, high: int = 3) -> list[str]:
         return self.draw(
@@ -562,7 +602,7 @@ class _Builder:
             "type": kind,
             "date": iso(d),
             "entity": entity,
-            "units": self.units_for(d.year, count, rpls),
+            "units": self.units_for(d, count, rpls),
         }
         if kind == "acquisition":
             tx["mode"] = draw(st.sampled_from(("vefa", "new_build", "existing")))
@@ -757,6 +797,60 @@ class _Builder:
             }
         )
 
+    def vintage_date(self) -> dt.date:
+        """A date no vintage in force has: one of the ledger's, a new one, or one before
+        every transaction (so that the vintage covers the whole ledger)."""
+        draw = self.draw
+        taken = {day(v["date"]) for v in self.world.vintages.values()}
+        dates = sorted({day(tx["date"]) for tx in self.txs} - taken)
+        how = draw(st.sampled_from(("ledger", "new", "early")))
+        if how == "ledger" and dates:
+            d = draw(st.sampled_from(dates))
+        elif how == "early":
+            d = START - dt.timedelta(days=draw(st.integers(1, 800)))
+        else:
+            d = self.pick_date(START)
+        while d in taken:
+            d += dt.timedelta(days=1)
+        return d
+
+    def zoning_file(self) -> tuple[str, dict[str, str]]:
+        """(sha256, classes) of a zoning file: a new file (its own sha256; every city, or
+        only some), or sometimes the file of a vintage reversed since, recorded again."""
+        in_force = {v["sha256"] for v in self.world.vintages.values()}
+        again = [
+            (tx["sha256"], tx["zones"])
+            for tx in self.txs
+            if tx["type"] == "zoning_vintage" and tx["sha256"] not in in_force
+        ]
+        if again and self.draw(st.integers(0, 2)) == 0:
+            sha, zones = self.draw(st.sampled_from(again))
+            return sha, dict(zones)
+        self.files += 1
+        sha = hashlib.sha256(f"zoning file {self.files}".encode()).hexdigest()
+        listed = list(CITIES)
+        if self.draw(st.integers(0, 2)) == 0:
+            listed = self.subset(listed, 1, len(CITIES) - 1)
+        return sha, {c: self.draw(st.sampled_from(ZONES)) for c in listed}
+
+    def vintage_tx(self, d: dt.date, derived_id: bool = False) -> Tx:
+        """A `zoning_vintage` dated `d` (not recorded); with `derived_id`, the id the CLI
+        derives from the date and the file's hash when no transaction has it yet."""
+        sha, zones = self.zoning_file()
+        derived = f"zoning-abc-{iso(d)}-{sha[:12]}"
+        if not derived_id or any(tx["id"] == derived for tx in self.txs):
+            derived = self.new_id("ZON")
+        tx: Tx = {"id": derived, "type": "zoning_vintage", "date": iso(d), "source": "test"}
+        if self.draw(st.booleans()):
+            tx["file"] = f"zonage-{self.files}.csv"
+        tx["sha256"] = sha
+        tx["zones"] = zones
+        return tx
+
+    def zoning_vintage(self, date: dt.date | None = None) -> Tx:
+        d = date or self.vintage_date()
+        return self.record(self.vintage_tx(d, derived_id=self.draw(st.booleans())))
+
     def reversal(self, target: str | None = None) -> Tx:
         target = target or self.draw(st.sampled_from(self.reversible()))
         reversed_tx = next(tx for tx in self.txs if tx["id"] == target)
@@ -807,11 +901,22 @@ class _Builder:
             options.append(self.divestment)
         if self.reversible():
             options.append(self.reversal)
+        if self.zoned is None:
+            self.zoned = self.draw(st.booleans())
+        if self.zoned:
+            options.append(self.zoning_vintage)
+            if w.vintages:
+                options.append(
+                    lambda: self.reversal(self.draw(st.sampled_from(sorted(w.vintages))))
+                )
         self.draw(st.sampled_from(options))()
 
     def random_ledger(self, max_transactions: int) -> None:
+        self.zoned = self.draw(st.booleans())
         for _ in range(self.draw(st.integers(2, min(5, max_transactions)))):
             self.register_entity()
+        if self.zoned and self.draw(st.booleans()):
+            self.zoning_vintage()
         for _ in range(self.draw(st.integers(0, max_transactions - len(self.txs)))):
             self.random_step()
 
@@ -881,7 +986,7 @@ class _Bad:
             "type": "register_units",
             "date": date,
             "entity": entity,
-            "units": self.b.units_for(day(date).year, 1),
+            "units": self.b.units_for(day(date), 1),
         }
         tx.update(extra)
         return tx
@@ -1314,6 +1419,117 @@ class _Bad:
             self.b.txs[-1]["id"], reason=self.b.draw(st.sampled_from(("", "   ")))
         )
 
+    # zoning vintages -------------------------------------------------------------
+
+    def vintage_in_force(self) -> Tx:
+        """The vintage in force now (recording one dated now when none is)."""
+        found = self.b.world.vintage_on(self.b.clock)
+        return found if found is not None else self.b.zoning_vintage(date=self.b.clock)
+
+    def zoned_units(self, entity: str, date: str | None = None) -> Tx:
+        """A valid unit line of one unit dated `date` (now), sometimes an acquisition."""
+        if self.b.draw(st.booleans()):
+            return self.new_units("REG", entity, date)
+        return self.new_units(
+            "ACQ", entity, date, type="acquisition", mode="vefa", price_eur="1.00"
+        )
+
+    def zone_mismatch(self) -> Tx:
+        entity = self.active(1)[0]
+        vintage = self.vintage_in_force()
+        tx = self.zoned_units(entity)
+        unit = tx["units"][0]
+        right = class_in(vintage, unit["commune"])
+        unit["zone"] = self.b.draw(st.sampled_from([z for z in ZONES if z != right]))
+        return tx
+
+    def commune_not_in_zoning(self) -> Tx:
+        entity = self.active(1)[0]
+        vintage = self.vintage_in_force()
+        tx = self.zoned_units(entity)
+        unit = tx["units"][0]
+        unlisted = [c for c in COMMUNES if class_in(vintage, c) is None]
+        unit["commune"] = self.b.draw(st.sampled_from([*unlisted, UNZONED_COMMUNE]))
+        if self.b.draw(st.booleans()):
+            unit["zone"] = self.b.draw(st.sampled_from(ZONES))
+        else:
+            unit.pop("zone", None)
+        return tx
+
+    def zone_required(self) -> Tx:
+        """A unit without zone on a date before every vintage in force: an entity's
+        earliest date when one is early enough, else after reversing every vintage."""
+        entity = self.active(1)[0]
+        date = self.now
+        w = self.b.world
+        if w.vintages:
+            earliest = min(day(v["date"]) for v in w.vintages.values())
+            floors = {e: self.b.floor([e]) for e in w.active()}
+            early = sorted(e for e, d in floors.items() if d < earliest)
+            if early:
+                entity = self.b.draw(st.sampled_from(early))
+                date = iso(floors[entity])
+            else:
+                for target in sorted(w.vintages):
+                    self.b.reversal(target)
+                date = self.now
+        tx = self.zoned_units(entity, date)
+        tx["units"][0].pop("zone", None)
+        return tx
+
+    def free_vintage_date(self) -> dt.date:
+        """A date no vintage in force has (so only the rule at hand can be broken)."""
+        return self.b.vintage_date()
+
+    def zoning_date_taken(self) -> Tx:
+        vintage = self.vintage_in_force()
+        tx = self.b.vintage_tx(day(vintage["date"]))
+        if tx["sha256"] == vintage["sha256"]:  # the same file again: a new one
+            tx["sha256"] = hashlib.sha256(b"another zoning file").hexdigest()
+        return tx
+
+    def zoning_file_recorded(self) -> Tx:
+        vintage = self.vintage_in_force()
+        tx = self.b.vintage_tx(self.free_vintage_date(), derived_id=True)
+        tx["sha256"] = vintage["sha256"]
+        return tx
+
+    def sha256_format(self) -> Tx:
+        tx = self.b.vintage_tx(self.free_vintage_date())
+        bad = (tx["sha256"][:63], tx["sha256"] + "0", "F" * 64, "z" * 64, "", 12345, None)
+        tx["sha256"] = self.b.draw(st.sampled_from(bad))
+        return tx
+
+    def empty_zones(self) -> Tx:
+        tx = self.b.vintage_tx(self.free_vintage_date())
+        tx["zones"] = {}
+        return tx
+
+    def field_type(self) -> Tx:
+        """A vintage whose `zones` is not an object, or whose `source` is not a text."""
+        tx = self.b.vintage_tx(self.free_vintage_date())
+        key = self.b.draw(st.sampled_from(("zones", "source", "file")))
+        bad = (["75056"], "75056:A", None, 3) if key == "zones" else (3, "", "  ", None, ["x"])
+        tx[key] = self.b.draw(st.sampled_from(bad))
+        return tx
+
+    def commune_format(self) -> Tx:
+        tx = self.b.vintage_tx(self.free_vintage_date())
+        bad = self.b.draw(st.sampled_from(("7505", "750560", "2C001", "ABCDE", "")))
+        tx["zones"][bad] = "A"
+        return tx
+
+    def value_list(self) -> Tx:
+        tx = self.b.vintage_tx(self.free_vintage_date())
+        commune = self.b.draw(st.sampled_from(sorted(tx["zones"])))
+        tx["zones"][commune] = self.b.draw(st.sampled_from(("D", "a", "ABIS", "B 1", "")))
+        return tx
+
+    def missing_field(self) -> Tx:
+        tx = self.b.vintage_tx(self.free_vintage_date())
+        del tx[self.b.draw(st.sampled_from(("source", "sha256", "zones")))]
+        return tx
+
 
 BAD_RULES: tuple[str, ...] = tuple(
     name
@@ -1334,6 +1550,9 @@ BAD_RULES: tuple[str, ...] = tuple(
         "reversal_tx",
         "outsider",
         "members",
+        "vintage_in_force",
+        "zoned_units",
+        "free_vintage_date",
     }
 )
 
