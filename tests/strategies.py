@@ -915,7 +915,7 @@ class _Builder:
         self.zoned = self.draw(st.booleans())
         for _ in range(self.draw(st.integers(2, min(5, max_transactions)))):
             self.register_entity()
-        if self.zoned and self.draw(st.booleans()):
+        if self.zoned and self.draw(st.integers(0, 3)) > 0:
             self.zoning_vintage()
         for _ in range(self.draw(st.integers(0, max_transactions - len(self.txs)))):
             self.random_step()

@@ -212,8 +212,11 @@ def _html_table(
 
 
 def _html_extra(name: str, value: Any) -> str:
-    """An extra object of the document (e.g. `by_entity`) as a two-column table."""
+    """An extra object of the document (e.g. `by_entity`) as a two-column table; a list of
+    objects (e.g. a programme's `zoning`) as a table of their keys."""
     title = f"<h2>{_html(name)}</h2>"
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return title + _html_table(list(value[0]), value, None)
     if not isinstance(value, dict):
         return f"{title}<p>{_html(_cell(value))}</p>"
     counts = bool(value) and all(isinstance(v, int) for v in value.values())
