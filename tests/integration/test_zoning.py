@@ -72,8 +72,15 @@ ENTITY = {"id": "E1", "type": "register_entity", "date": "2017-01-01", "entity":
 
 
 def acquisition(tx_id: str, day: str, *units: dict[str, Any]) -> dict[str, Any]:
-    return {"id": tx_id, "type": "acquisition", "date": day, "entity": "LLI-O", "mode": "vefa",
-            "price_eur": "100000.00", "units": [{"segment": "intermediate", **u} for u in units]}  # fmt: skip
+    return {
+        "id": tx_id,
+        "type": "acquisition",
+        "date": day,
+        "entity": "LLI-O",
+        "mode": "vefa",
+        "price_eur": "100000.00",
+        "units": [{"segment": "intermediate", **u} for u in units],
+    }
 
 
 @pytest.fixture(scope="module")
@@ -176,16 +183,20 @@ def zoned(sqlite_url: str) -> str:
 
 def test_a_line_declaring_the_wrong_class_for_its_date_is_rejected(zoned: str) -> None:
     position = head(zoned)
-    result = run(zoned, "import", "-", code=1, stdin=lines(
-        acquisition("A1", "2024-08-01", {"unit_id": "N1", "commune": "44109", "zone": "B1"})))  # fmt: skip
+    nantes = {"unit_id": "N1", "commune": "44109", "zone": "B1"}
+    result = run(zoned, "import", "-", code=1, stdin=lines(acquisition("A1", "2024-08-01", nantes)))
     assert (
         "acquisition A1: unit N1: commune 44109 is in zone A on 2024-08-01 by zoning vintage "
         f"{V2024} (in force from 2024-07-05), not B1"
     ) in result.stderr
     assert head(zoned) == position
     # The same class is right the year before, under the 2022 list.
-    run(zoned, "import", "-", stdin=lines(
-        acquisition("A0", "2023-03-01", {"unit_id": "N0", "commune": "44109", "zone": "B1"})))  # fmt: skip
+    run(
+        zoned,
+        "import",
+        "-",
+        stdin=lines(acquisition("A0", "2023-03-01", {**nantes, "unit_id": "N0"})),
+    )
 
 
 def test_a_commune_absent_from_the_vintage_is_rejected(zoned: str) -> None:
@@ -209,8 +220,8 @@ def test_a_line_may_leave_its_zone_to_the_vintage_and_before_any_vintage_it_may_
         result.stderr
     )
     # Before the earliest vintage a declared zone stands, whatever the later classes.
-    run(zoned, "import", "-", stdin=lines(
-        acquisition("A3", "2019-05-01", {"unit_id": "Q1", "commune": "44109", "zone": "A"})))  # fmt: skip
+    declared = {"unit_id": "Q1", "commune": "44109", "zone": "A"}
+    run(zoned, "import", "-", stdin=lines(acquisition("A3", "2019-05-01", declared)))
     assert answer(zoned, "units", "--as-of", "2019-12-31")["rows"][0]["zone_source"] == "declared"
 
 
