@@ -32,7 +32,7 @@ as_of_option = click.option(
     callback=valid_date,
     metavar="DATE",
     help="Legal date YYYY-MM-DD (default: the latest date of the transactions, every one "
-    "taken into account).",
+    "taken into account; zoning vintages are reference data and do not count).",
 )
 format_option = click.option(
     "--format",

@@ -298,8 +298,10 @@ def advance_all(state: State, day: str | None) -> None:
 
 
 def latest_date(txs: list[Tx]) -> str | None:
-    """What "as of" means without a date: the latest date of the effective transactions."""
-    return max((tx["date"] for tx in effective(txs)), default=None)
+    """What "as of" means without a date: the latest date of the effective transactions,
+    zoning vintages left out (reference data: they change no holding)."""
+    dates = [tx["date"] for tx in effective(txs) if tx["type"] != "zoning_vintage"]
+    return max(dates, default=None)
 
 
 def apply(state: State, tx: Tx) -> list[tuple[str, Holding | None, Holding]]:
@@ -1259,11 +1261,13 @@ def _field_errors(tx: Any) -> list[Error]:
 
 
 def _vintage_field_errors(tx: Tx) -> list[Error]:
-    """A vintage's texts, its file's SHA-256 and its classes (commune code -> zone)."""
+    """A vintage's texts (an optional `file` given as null is absent), its file's SHA-256
+    and its classes (commune code -> zone)."""
     errors: list[Error] = [
         ("field_type", f"{key} must be a non-blank string")
         for key in ("source", "file")
-        if key in tx and not (isinstance(tx[key], str) and tx[key].strip())
+        if not (key == "file" and tx.get(key) is None)
+        and not (isinstance(tx.get(key), str) and tx[key].strip())
     ]
     if not (isinstance(tx["sha256"], str) and SHA256_RE.match(tx["sha256"])):
         errors.append(("sha256_format", f"sha256 is not 64 lowercase hex digits: {tx['sha256']!r}"))

@@ -36,12 +36,26 @@ class View:
     select: str
 
 
-#: The latest date of the effective transactions (not reversals): "current" holdings are
-#: as of that date (schema 7, docs/decisions/0008: a usufruct past its term by then is
-#: the bare owner's full ownership), as the CLI's answers without `--as-of`.
+#: The latest date of the effective transactions (not reversals, nor zoning vintages):
+#: "current" holdings are as of that date (schema 7, docs/decisions/0008: a usufruct past
+#: its term by then is the bare owner's full ownership), as the CLI's answers without
+#: `--as-of`.
 _LATEST = (
     "(SELECT MAX(t.date) FROM hl_transactions t "
-    "WHERE t.reversed_at IS NULL AND t.type <> 'reversal')"
+    "WHERE t.reversed_at IS NULL AND t.type NOT IN ('reversal', 'zoning_vintage'))"
+)
+#: The zoning vintage in force on the latest date (schema 8, docs/decisions/0010): the
+#: latest effective on or before it, not reversed.
+_VINTAGE = (
+    "(SELECT z.position FROM hl_zonings z JOIN hl_transactions t ON t.position = z.position "
+    f"WHERE t.reversed_at IS NULL AND z.effective <= {_LATEST} "
+    "ORDER BY z.effective DESC LIMIT 1)"
+)
+#: A unit's zone on the latest date: its commune's class in that vintage, else the zone
+#: recorded with it (as `housing-ledger units`).
+_ZONE = (
+    "COALESCE((SELECT zc.zone FROM hl_zone_classes zc WHERE zc.position = "
+    f"{_VINTAGE} AND zc.commune = u.commune), u.zone)"
 )
 #: Current rows of a versioned table, and holding periods open on the latest date.
 _CURRENT_OPEN = (
@@ -77,8 +91,8 @@ UNITS_CURRENT = View(
         "from_date",
         "usufruct_end",
     ),
-    ("hl_periods", "hl_units", "hl_transactions"),
-    "SELECT u.unit_id, p.holder, p.held_as, u.commune, u.zone, u.segment, u.financing, "
+    ("hl_periods", "hl_units", "hl_transactions", "hl_zonings", "hl_zone_classes"),
+    f"SELECT u.unit_id, p.holder, p.held_as, u.commune, {_ZONE}, u.segment, u.financing, "
     "u.rooms, u.surface_m2, u.year_built, u.rpls_id, p.from_date, p.usufruct_end "
     "FROM hl_periods p JOIN hl_units u ON u.unit_key = p.unit_key AND u.known_to IS NULL "
     f"WHERE {_CURRENT_OPEN.format(a='p')}",

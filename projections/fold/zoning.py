@@ -25,13 +25,17 @@ ARRONDISSEMENTS = (
 
 
 def classes(zones: dict[str, str]) -> dict[str, str]:
-    """Every commune's class, the arrondissements given their city's (unless listed)."""
+    """Every commune's class, an arrondissement always its city's, as the booking reads it
+    (an arrondissement the file lists itself is read as its city, and without its city
+    it has no class)."""
     found = dict(zones)
     for first, last, city in ARRONDISSEMENTS:
         zone = zones.get(city)
-        if zone is not None:
-            for number in range(first, last + 1):
-                found.setdefault(str(number), zone)
+        for number in range(first, last + 1):
+            if zone is None:
+                found.pop(str(number), None)
+            else:
+                found[str(number)] = zone
     return found
 
 

@@ -1,7 +1,10 @@
 """Properties over random valid ledgers (hypothesis), checked against an independent model.
 
 (a) holdings and the unit register as of D equal the fold of the transactions dated on or before D
-    (`tests/reference_model.py`), for every `--by`, and known-at every prefix;
+    (`tests/reference_model.py`), for every `--by`, and known-at every prefix; a unit's
+    zone (`--by zone|tense`, the register's `zone`, `zone_source` and `--zone`) is the
+    one in force on D: the ledgers record zoning vintages, and D runs over their dates
+    and the eve of each;
 (b) conservation: every unit that entered is held by one full owner, or by one
     usufructuary and a different bare owner, or has left by a sale;
 (c) the incrementally caught-up projections equal a full rebuild.
@@ -9,6 +12,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import tempfile
 from typing import Any
@@ -17,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger.storage import schema
+from projections import queries
 from projections.engine import tally
 from tests import reference_model
 from tests.strategies import ledgers
@@ -35,10 +40,23 @@ def fresh() -> LedgerHarness:
 
 
 def interesting_dates(txs: list[dict[str, Any]]) -> list[str]:
+    """Every date of the ledger, a day before it all and one after, the eve of the first
+    years, and the eve of each zoning vintage (the day before it takes effect)."""
     dates = sorted({t["date"] for t in txs})
     extra = ["1999-12-31", "2100-01-01"]
     before = [f"{int(d[:4]) - 1}-12-31" for d in dates[:3]]
-    return sorted(set(dates + extra + before))
+    eves = [eve(t["date"]) for t in txs if t["type"] == "zoning_vintage"]
+    return sorted(set(dates + extra + before + eves))
+
+
+def eve(day: str) -> str:
+    return (dt.date.fromisoformat(day) - dt.timedelta(days=1)).isoformat()
+
+
+def vintage_in_force(txs: list[dict[str, Any]], day: str) -> str | None:
+    """The id of the model's vintage in force on `day` (None: the declared zones)."""
+    found = reference_model.vintage_on(reference_model.vintages(txs), day)
+    return None if found is None else str(found["id"])
 
 
 @SETTINGS
@@ -47,7 +65,10 @@ def test_holdings_as_of_every_date_equal_the_reference_fold(txs: list[dict[str, 
     ledger = fresh()
     try:
         ledger.ok(*txs)
+        conn = ledger.session.current()
         for day in interesting_dates(txs):
+            zoning = queries.zoning_in_force(conn, day, None)
+            assert (zoning and zoning["vintage"]) == vintage_in_force(txs, day), day
             for by in (None, "zone", "tense", "region", "financing"):
                 expected = reference_model.holdings(txs, as_of=day, by=by)
                 assert ledger.holdings(as_of=day, by=by) == expected, (day, by)
@@ -80,6 +101,14 @@ def test_holdings_known_at_each_position_equal_the_fold_of_that_prefix(
             assert ledger.holdings(known_at=position, as_of=day) == reference_model.holdings(
                 prefix, as_of=day
             )
+            # the zones of the vintages known then, on that day and at the latest date
+            for as_of in (day, None):
+                assert ledger.holdings(
+                    known_at=position, as_of=as_of, by="zone"
+                ) == reference_model.holdings(prefix, as_of=as_of, by="zone"), (position, as_of)
+            assert ledger.holdings(known_at=position, by="tense") == reference_model.holdings(
+                prefix, by="tense"
+            ), position
     finally:
         ledger.close()
 
@@ -171,7 +200,7 @@ def test_incremental_catch_up_equals_a_full_rebuild(
 def test_the_unit_register_equals_the_reference_fold_on_every_date_and_known_at_each_position(
     txs: list[dict[str, Any]], page: int
 ) -> None:
-    from projections import queries, register
+    from projections import register
 
     ledger = fresh()
     try:
@@ -190,6 +219,10 @@ def test_the_unit_register_equals_the_reference_fold_on_every_date_and_known_at_
                 assert listed(day, end, entity=entity) == reference_model.units(
                     txs, as_of=day, entity=entity
                 ), (day, entity)
+            for zone in sorted({r["zone"] for r in expected})[:2]:  # the zone in force on day
+                assert listed(day, end, zone=zone) == reference_model.units(
+                    txs, as_of=day, zone=zone
+                ), (day, zone)
         positions = [
             p for (p,) in conn.query("SELECT position FROM hl_transactions ORDER BY position")
         ]
@@ -200,5 +233,10 @@ def test_the_unit_register_equals_the_reference_fold_on_every_date_and_known_at_
             assert listed(day, position, right="usufruct") == reference_model.units(
                 prefix, as_of=day, right="usufruct"
             ), (position, day)
+            if prefix[-1]["type"] == "zoning_vintage":  # the vintage known from here on
+                assert listed(day, position) == reference_model.units(prefix, as_of=day), (
+                    position,
+                    day,
+                )
     finally:
         ledger.close()

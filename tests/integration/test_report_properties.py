@@ -9,7 +9,9 @@ into a fresh SQLite ledger and checked against the independent reference model.
   price and net proceeds on those movements add up to each sale's amounts;
 - dismemberment: per entity, the register's units equal the usufruct and bare-ownership
   counts of `holdings`, and rows equal `reference_model.dismemberment`;
-- programme and divestments equal a direct reading of the effective transactions;
+- programme and divestments equal a direct reading of the effective transactions (the
+  programme's zone of a unit: the class in the zoning vintage in force on the
+  acquisition's date, else the zone recorded with it);
 - every statement known at a past position equals the statement of that prefix.
 """
 
@@ -191,10 +193,13 @@ def test_the_dismemberment_register_matches_holdings_and_the_reference(txs: list
 
 
 def expected_programme(txs: list[Tx], start: int, span: int, segment: str) -> list[Tx]:
+    """The programme's rows read off the effective acquisitions; each unit's zone is its
+    zone on the acquisition's date (the vintage in force that day, else as recorded)."""
     acquired: Counter[int] = Counter()
     tense: Counter[int] = Counter()
     split: dict[int, Counter[str]] = {}
     names = {"Abis": "zone_abis", "A": "zone_a", "B1": "zone_b1"}
+    found = reference_model.vintages(txs)
     for tx in reference_model.effective(txs):
         year = int(tx["date"][:4])
         year -= tx["date"][5:] == "01-01"  # the year convention: 1 January closes a year
@@ -202,9 +207,10 @@ def expected_programme(txs: list[Tx], start: int, span: int, segment: str) -> li
             continue
         for unit in tx["units"]:
             if unit["segment"] == segment:
+                zone = reference_model.zone_as_of(found, unit, tx["date"])[0]
                 acquired[year] += 1
-                tense[year] += unit["zone"] in reference_model.TENSE_ZONES
-                split.setdefault(year, Counter())[names.get(unit["zone"], "zone_other")] += 1
+                tense[year] += zone in reference_model.TENSE_ZONES
+                split.setdefault(year, Counter())[names.get(zone, "zone_other")] += 1
     rows, cumulative = [], 0
     for elapsed, year in enumerate(range(start, start + span), start=1):
         cumulative += acquired[year]
@@ -294,5 +300,10 @@ def test_statements_known_at_a_position_equal_the_statements_of_that_prefix(txs:
             assert divestments.statement(ledger.conn, None, position).rows == expected_divestments(
                 prefix
             )
+            # the class of each acquisition on its date, by the vintages known then
+            first = int(min(t["date"] for t in txs)[:4])
+            assert programme.statement(
+                ledger.conn, first, 4, 7, "intermediate", position
+            ).rows == expected_programme(prefix, first, 4, "intermediate"), count
     finally:
         ledger.close()

@@ -86,20 +86,6 @@ def test_a_replay_of_the_old_ledger_gives_the_state_it_had_and_matches_its_proje
     assert rebuilt["digest"] == EXPECTED["state_digest"]["digest"]
 
 
-@pytest.mark.parametrize(
-    ("key", "args"),
-    [
-        ("holdings", ["holdings", "--format", "json"]),
-        (
-            "holdings_2018_by_zone",
-            ["holdings", "--as-of", "2018-12-31", "--by", "zone", "--format", "json"],
-        ),
-        ("journal", ["journal", "--format", "json"]),
-        ("history_U-0002", ["history", "U-0002", "--format", "json"]),
-        ("history_U-X1", ["history", "U-X1", "--format", "json"]),
-        ("history_U-W1", ["history", "U-W1", "--format", "json"]),
-    ],
-)
 def without_zoning(document: Any) -> Any:
     """An answer less what issue 14 added, checked: a ledger with no zoning vintage says
     its zones are the declared ones (`zones_from`, `zoning` of holdings by zone, and each
@@ -117,6 +103,20 @@ def without_zoning(document: Any) -> Any:
     return document
 
 
+@pytest.mark.parametrize(
+    ("key", "args"),
+    [
+        ("holdings", ["holdings", "--format", "json"]),
+        (
+            "holdings_2018_by_zone",
+            ["holdings", "--as-of", "2018-12-31", "--by", "zone", "--format", "json"],
+        ),
+        ("journal", ["journal", "--format", "json"]),
+        ("history_U-0002", ["history", "U-0002", "--format", "json"]),
+        ("history_U-X1", ["history", "U-X1", "--format", "json"]),
+        ("history_U-W1", ["history", "U-W1", "--format", "json"]),
+    ],
+)
 def test_the_old_ledger_answers_as_it_did(old_ledger: str, key: str, args: list[str]) -> None:
     assert without_zoning(answer(old_ledger, *args)) == EXPECTED[key]
 

@@ -216,8 +216,22 @@ def test_units_current_is_the_open_current_periods_with_the_current_unit(demo: s
             "FROM hl_periods"
         )
         latest = c.scalar(  # "current": as of the latest transaction's date (schema 7)
-            "SELECT MAX(date) FROM hl_transactions WHERE reversed_at IS NULL AND type <> 'reversal'"
+            "SELECT MAX(date) FROM hl_transactions WHERE reversed_at IS NULL "
+            "AND type NOT IN ('reversal', 'zoning_vintage')"
         )
+        vintages = c.query(  # the zoning vintages standing (schema 8)
+            "SELECT z.position, z.effective FROM hl_zonings z JOIN hl_transactions t "
+            "ON t.position = z.position WHERE t.reversed_at IS NULL"
+        )
+        in_force = max((v for v in vintages if v[1] <= latest), key=lambda v: v[1], default=None)
+        classes = dict(
+            c.query(
+                "SELECT commune, zone FROM hl_zone_classes WHERE position = ?",
+                (in_force[0] if in_force else -1,),
+            )
+        )
+    # The zone in force on the latest date, else the recorded one.
+    units = {k: (u[0], u[1], classes.get(u[1], u[2]), *u[3:]) for k, u in units.items()}
     expected = sorted(
         (units[key][0], holder, right, *units[key][1:], start, end)
         for key, holder, right, start, to_date, end, known_to in periods

@@ -499,6 +499,107 @@ def test_conservation_check_catches_a_unit_held_by_an_absorbed_entity():
         model.conservation_check(txs)
 
 
+# --------------------------------------------------------------------------- zoning vintages
+#
+# By hand. V1 (in force from 2020-01-01) puts Paris in A and Lyon in B1; V2 (from
+# 2021-01-01) puts Paris in Abis and does not list Lyon. A registers U1 in Paris
+# (75056, zone left out: A by V1), U2 in the 8th arrondissement (75108, declared A: its
+# city's class) and U3 in Lyon (declared B1), all on 2020-06-01.
+
+
+def vintage(tx_id: str, date: str, zones: dict[str, str], sha: str) -> Tx:
+    return {
+        "id": tx_id,
+        "type": "zoning_vintage",
+        "date": date,
+        "source": "test",
+        "sha256": sha * 64,
+        "zones": zones,
+    }
+
+
+def zoned() -> list[Tx]:
+    return [
+        *entities("A", date="2019-01-01"),
+        vintage("V1", "2020-01-01", {"75056": "A", "69123": "B1"}, "1"),
+        vintage("V2", "2021-01-01", {"75056": "Abis"}, "2"),
+        {
+            "id": "R-1",
+            "type": "register_units",
+            "date": "2020-06-01",
+            "entity": "A",
+            "units": [
+                {"unit_id": "U1", "commune": "75056", "segment": "social"},
+                {"unit_id": "U2", "commune": "75108", "zone": "A", "segment": "social"},
+                {"unit_id": "U3", "commune": "69123", "zone": "B1", "segment": "social"},
+            ],
+        },
+    ]
+
+
+def zones_of(txs: list[Tx], as_of: str | None = None) -> list[tuple[str, str, str]]:
+    return [(r["unit_id"], r["zone"], r["zone_source"]) for r in model.units(txs, as_of)]
+
+
+def test_a_unit_s_zone_is_the_class_of_the_vintage_in_force_on_the_date():
+    txs = zoned()
+    assert model.violations(txs) == []
+    # 2020: V1's classes; from 2021: V2's for Paris, and U3's recorded zone for Lyon,
+    # which V2 does not list. The latest date is the registration's (2020-06-01): a
+    # vintage's date is not a date of the holdings.
+    assert zones_of(txs) == [("U1", "A", "V1"), ("U2", "A", "V1"), ("U3", "B1", "V1")]
+    assert zones_of(txs, "2021-01-01") == [
+        ("U1", "Abis", "V2"),
+        ("U2", "Abis", "V2"),
+        ("U3", "B1", "declared"),
+    ]
+    assert model.holdings(txs, "2021-06-30", by="zone") == [
+        row("A", full=2, zone="Abis"),
+        row("A", full=1, zone="B1"),
+    ]
+    assert [r["unit_id"] for r in model.units(txs, "2021-06-30", zone="Abis")] == ["U1", "U2"]
+
+
+def test_a_reversed_vintage_leaves_the_zone_it_gave_and_the_one_before_is_in_force_again():
+    txs = [*zoned(), reversal("REV-1", "V1", date="2022-01-01")]
+    assert model.violations(txs) == []
+    # U1 keeps the A it was recorded with; no vintage is in force in 2020 any more.
+    assert zones_of(txs, "2020-12-31") == [
+        ("U1", "A", "declared"),
+        ("U2", "A", "declared"),
+        ("U3", "B1", "declared"),
+    ]
+    txs.append(reversal("REV-2", "V2", date="2022-01-01"))
+    assert zones_of(txs, "2021-06-30") == zones_of(txs, "2020-12-31")
+
+
+def test_the_zoning_rules_of_unit_lines_and_vintages():
+    txs = zoned()
+    line = txs[-1]
+
+    def codes(*units: Tx, date: str = "2021-03-01") -> list[str]:
+        tx = {**line, "id": "R-2", "date": date, "units": list(units)}
+        return [code for _, code, _ in model.violations([*txs, tx])]
+
+    assert codes({"unit_id": "N1", "commune": "75056", "zone": "A", "segment": "social"}) == [
+        "zone_mismatch"
+    ]
+    assert codes({"unit_id": "N1", "commune": "69123", "segment": "social"}) == [
+        "commune_not_in_zoning"
+    ]
+    no_zone = {"unit_id": "N1", "commune": "69123", "segment": "social"}
+    assert codes(no_zone, date="2019-12-31") == ["zone_required"]
+    assert codes({**no_zone, "zone": "C"}, date="2019-12-31") == []  # declared before V1
+    again = vintage("V3", "2021-01-01", {"75056": "C"}, "3")
+    assert [code for _, code, _ in model.violations([*txs, again])] == ["zoning_date_taken"]
+    again = vintage("V3", "2022-01-01", {"75056": "C"}, "2")
+    assert [code for _, code, _ in model.violations([*txs, again])] == ["zoning_file_recorded"]
+    # once V2 is reversed, its file may be recorded again, on its date too
+    reversed_v2 = [*txs, reversal("REV-2", "V2", date="2022-01-01")]
+    again = vintage("V3", "2021-01-01", {"75056": "Abis"}, "2")
+    assert model.violations([*reversed_v2, again]) == []
+
+
 # --------------------------------------------------------------------------- properties
 
 
