@@ -15,6 +15,7 @@ import click
 
 from commands import audit, entities, queries, recording, reference, reports
 from commands.session import Session
+from ledger import __version__
 
 __all__ = ["Session", "main"]
 
@@ -30,7 +31,7 @@ __all__ = ["Session", "main"]
     "postgresql+psycopg2://user:password@host:5432/dbname). "
     "Env: HOUSING_LEDGER_DB.",
 )
-@click.version_option(package_name="housing-ledger")
+@click.version_option(version=__version__, package_name="housing-ledger")
 @click.pass_context
 def main(ctx: click.Context, db_url: str | None) -> None:
     """An event-sourced ledger of housing stock transfers.

@@ -7,16 +7,18 @@ position (`--known-at`), and never writes the journal.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from commands.options import as_of_option, emit, format_option, known_at_option
 from commands.session import failures, session
-from ledger.storage.database import Connection
 from projections import queries
 from projections.perimeter import Perimeter, perimeter
 from projections.render.formats import Document
+
+if TYPE_CHECKING:  # `--help` needs no database driver
+    from ledger.storage.database import Connection
 
 COLUMNS = ["entity", "name", "kind", "region", "status", "group", "parent"]
 

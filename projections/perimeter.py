@@ -16,10 +16,12 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ledger.storage.database import Connection
 from projections.queries import HoldingRow, known, latest_date
+
+if TYPE_CHECKING:  # `--help` needs no database driver
+    from ledger.storage.database import Connection
 
 Day = str | date | None
 
