@@ -210,6 +210,42 @@ def db() -> None:
     """Database administration."""
 
 
+@db.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.pass_context
+def db_backup(ctx: click.Context, path: str) -> None:
+    """Copy a SQLite ledger to the new file PATH while it is in use, then verify the copy.
+
+    The copy holds every transaction committed before the backup began and nothing
+    half-written (SQLite's online backup API; never copy the file itself during writes).
+    Prints {"backup": PATH, "position": P, "digest": HEX}: the copy's journal head and its
+    hash chain's digest, verified on the copy (keep the digest outside, as with `audit
+    digest`). On PostgreSQL use pg_dump (docs/operations.md).
+    """
+    import json
+
+    from ledger.storage.backup import BackupError, backup_sqlite
+    from ledger.storage.chain import walk
+    from ledger.storage.database import Database
+
+    s = session(ctx)
+    with failures():
+        try:
+            copy = backup_sqlite(s.db, path)
+        except BackupError as e:
+            raise InputRejected(str(e)) from None
+        conn = Database(f"sqlite:///{copy}").connect()
+        try:
+            result = walk(conn)
+        finally:
+            conn.raw.close()
+    if result.broken is not None:
+        raise IntegrityProblem(f"the copy {path} does not verify: {result.broken}")
+    click.echo(
+        json.dumps({"backup": str(copy), "position": result.position, "digest": result.digest})
+    )
+
+
 @db.command("grant-auditor")
 @click.argument("role")
 @click.pass_context
