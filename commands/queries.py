@@ -42,7 +42,12 @@ def holdings(
     known_at: int | None,
     fmt: str,
 ) -> None:
-    """Units held per entity and right (full ownership, usufruct, bare ownership)."""
+    """Units held per entity and right (full ownership, usufruct, bare ownership).
+
+    By zone (or tense), a unit's zone is its commune's class in the zoning vintage in
+    force on the date (`reference vintages`), else the zone it was recorded with: the
+    answer's `zones_from` names that vintage (or says `declared`), and its JSON's
+    `zoning` describes it."""
     if consolidated and entity is not None:
         raise click.UsageError("--group and --entity cannot be used together")
     s = session(ctx)

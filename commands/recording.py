@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import json
 import sys
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -47,8 +47,6 @@ def init(ctx: click.Context, zoning: bool) -> None:
         require_writable(conn)
     click.echo(f"schema ready in {s.db.display}")
     if zoning:
-        from commands.reference import record_shipped
-
         record_shipped(s)
         return
     with failures():
@@ -125,20 +123,43 @@ def import_(
         raise click.UsageError(f"{', '.join(given)}: only with --format rpls")
     s = session(ctx)
     with failures():
-        contents = [(name, _read(name)) for name in files]
-        for attempt in range(retries + 1):
-            s.current()
-            try:
-                result = _record(s, contents)
-                break
-            except ConcurrencyConflict:
-                if attempt == retries:
-                    raise
-        if result.errors:
-            for error in result.errors:
-                click.echo(escape(str(error)), err=True)
-            raise InputRejected(f"{len(result.errors)} error(s): nothing was recorded")
+        result = record_files(s, [(name, _read(name)) for name in files], retries)
     finish(s, summary(result))
+
+
+def record_files(s: Session, contents: list[tuple[str, bytes]], retries: int) -> ImportResult:
+    """Record files of transactions (a name and the bytes of each), validated again up to
+    `retries` times after a concurrent writer won; every error printed and exit 1 if any
+    line is rejected (nothing is then recorded)."""
+    for attempt in range(retries + 1):
+        s.current()
+        try:
+            result = _record(s, contents)
+            break
+        except ConcurrencyConflict:
+            if attempt == retries:
+                raise
+    if result.errors:
+        for error in result.errors:
+            click.echo(escape(str(error)), err=True)
+        raise InputRejected(f"{len(result.errors)} error(s): nothing was recorded")
+    return result
+
+
+def record_transactions(s: Session, txs: list[dict[str, Any]], retries: int) -> ImportResult:
+    """Record transactions given as JSON objects (a command's own, e.g. a zoning vintage),
+    as `record_files` records a file of them."""
+    data = "".join(json.dumps(tx, ensure_ascii=False) + "\n" for tx in txs).encode("utf-8")
+    return record_files(s, [("zoning", data)], retries)
+
+
+def record_shipped(s: Session) -> None:
+    """Record the zoning vintages shipped with the ledger (`init --zoning`)."""
+    from ledger.booking.zoning import shipped_vintages
+
+    with failures():
+        result = record_transactions(s, shipped_vintages(), 0)
+    finish(s, "zoning: " + summary(result))
 
 
 def _read(name: str) -> bytes:

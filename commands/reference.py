@@ -9,17 +9,14 @@ ledger. `reference vintages` lists those in force (docs/cli.md, "reference").
 
 from __future__ import annotations
 
-import io
-import json
 from datetime import date
-from typing import Any
 
 import click
 
-from commands.options import emit, format_option, known_at_option
+from commands.options import emit, format_option, known_at_option, valid_date
 from commands.outcome import finish, summary
-from commands.session import InputRejected, Session, failures, session
-from ledger.errors import ConcurrencyConflict
+from commands.recording import record_transactions
+from commands.session import InputRejected, failures, session
 from projections.render.formats import Document, escape
 
 
@@ -32,6 +29,7 @@ def reference() -> None:
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
 @click.option(
     "--effective",
+    callback=valid_date,
     metavar="DATE",
     help="The day the vintage took effect, YYYY-MM-DD (required with FILE).",
 )
@@ -85,7 +83,7 @@ def zoning(
             assert file is not None
             if effective is None:
                 raise click.UsageError("--effective DATE is required with FILE")
-            day = _date(effective)
+            day = date.fromisoformat(effective)  # valid_date checked it
             txs = [file_vintage(file, day, source or file, transaction_id)]
     except ZoningError as e:
         for message in e.messages[:50]:
@@ -97,43 +95,8 @@ def zoning(
         raise InputRejected(f"{e.filename}: cannot read: {e.strerror}") from None
     s = session(ctx)
     with failures():
-        result = _record(s, txs, retries)
+        result = record_transactions(s, txs, retries)
     finish(s, summary(result))
-
-
-def record_shipped(s: Session) -> None:
-    """Record the shipped vintages (`init --zoning`)."""
-    from ledger.booking.zoning import shipped_vintages
-
-    with failures():
-        result = _record(s, shipped_vintages(), 0)
-    finish(s, "zoning: " + summary(result))
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise click.BadParameter(
-            f"{text!r} is not a date YYYY-MM-DD", param_hint="--effective"
-        ) from None
-
-
-def _record(s: Session, txs: list[dict[str, Any]], retries: int) -> Any:
-    data = "".join(json.dumps(tx, ensure_ascii=False) + "\n" for tx in txs).encode("utf-8")
-    for attempt in range(retries + 1):
-        s.current()
-        try:
-            result = s.recorder.record([("zoning", io.BytesIO(data))])
-            break
-        except ConcurrencyConflict:
-            if attempt == retries:
-                raise
-    if result.errors:
-        for error in result.errors:
-            click.echo(escape(str(error)), err=True)
-        raise InputRejected(f"{len(result.errors)} error(s): nothing was recorded")
-    return result
 
 
 @reference.command()
