@@ -11,6 +11,9 @@ database from outside with the plain drivers.
   trial ends with: `audit verify`, `replay --check`, and holdings equal to the reference
   model's fold of the recorded journal.
 - `snapshot(url)`: the journal and every projection table, to prove "nothing written".
+- `Fleet` / `fleet(url, folder, plans, seconds)`: tens of workers, each an OS process
+  forked from one that has loaded the CLI, running commands at once (the soak, the
+  failover drill's writer), every command's exit, output and timing kept.
 
 Nothing here imports the product: the trials must see what a user sees.
 """
@@ -18,6 +21,7 @@ Nothing here imports the product: the trials must see what a user sees.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import signal
@@ -329,3 +333,220 @@ def jsonl(transactions: Iterable[dict[str, Any]]) -> bytes:
 def write(path: Path, transactions: Iterable[dict[str, Any]]) -> Path:
     path.write_bytes(jsonl(transactions))
     return path
+
+
+# ------------------------------------------------------------------ fleets: many commands at once
+
+# A fleet's parent process imports the CLI, runs a few warm-up commands (so every module a
+# command needs is loaded once), then forks one child per worker: forty workers start in a
+# fraction of a second on two cores instead of forty interpreter start-ups. Each child is
+# an OS process of its own with its own connections; it runs its commands one after the
+# other through click's runner (the same `main` as the console script) and writes one JSON
+# line per command as soon as it is done.
+_FLEET = r"""
+import json, os, sys, time, traceback
+from click.testing import CliRunner
+import cli
+spec = json.load(open(sys.argv[1]))
+for module in spec["modules"]:
+    __import__(module)
+for args in spec["warm"]:
+    CliRunner().invoke(cli.main, args)
+
+
+def run_worker(n, worker):
+    seconds, commands = spec["seconds"], worker["commands"]
+    deadline = None if seconds is None else time.monotonic() + seconds
+    with open(worker["out"], "w", encoding="utf-8") as out:
+        i = 0
+        while commands and (worker["cycle"] or i < len(commands)):
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            args = ["--db", spec["url"], *commands[i % len(commands)]]
+            start = time.monotonic()
+            result = CliRunner().invoke(cli.main, args, prog_name="housing-ledger")
+            end = time.monotonic()
+            stderr = result.stderr
+            if result.exception is not None and not isinstance(result.exception, SystemExit):
+                stderr += "".join(traceback.format_exception(*result.exc_info))
+            out.write(json.dumps({"worker": n, "args": args[2:], "exit": result.exit_code,
+                                  "stdout": result.stdout, "stderr": stderr,
+                                  "start": start, "end": end}) + "\n")
+            out.flush()
+            i += 1
+
+
+read_end, write_end = os.pipe()
+children = []
+for n, worker in enumerate(spec["workers"]):
+    pid = os.fork()
+    if pid == 0:
+        os.close(write_end)
+        os.read(read_end, 1)
+        code = 0
+        try:
+            run_worker(n, worker)
+        except BaseException:
+            traceback.print_exc()
+            code = 70
+        sys.stdout.flush(); sys.stderr.flush()
+        os._exit(code)
+    children.append(pid)
+os.close(read_end)
+with open(spec["started"], "w") as f:
+    f.write(repr(time.monotonic()))
+os.write(write_end, b"g" * len(children))
+failed = [pid for pid in children if os.waitpid(pid, 0)[1] != 0]
+sys.exit(1 if failed else 0)
+"""
+
+
+@dataclass
+class Done:
+    """One command a fleet worker ran: its arguments (without --db), exit code, output, and
+    when it started and ended (time.monotonic(), one clock for every process)."""
+
+    worker: int
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+    start: float
+    end: float
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start
+
+    def __str__(self) -> str:
+        return (
+            f"worker {self.worker}: housing-ledger {' '.join(self.args)} -> exit "
+            f"{self.returncode} in {self.seconds:.2f} s\n--- stdout\n{self.stdout[-2000:]}\n"
+            f"--- stderr\n{self.stderr[-2000:]}"
+        )
+
+
+@dataclass
+class Plan:
+    """What one fleet worker runs: its commands in order, once (`cycle=False`) or round
+    and round until the fleet's time is up."""
+
+    commands: list[list[str]]
+    cycle: bool = False
+
+
+class Fleet:
+    """Workers running CLI commands at the same time against one ledger, each in its own
+    forked process: `start()`, then `wait()` for every command's `Done`, per worker.
+
+    With `seconds`, a worker starts no new command once that long has passed since the
+    workers were released; without, each runs its commands to the end."""
+
+    def __init__(self, url: str, folder: Path, plans: Sequence[Plan], seconds: float | None):
+        self.url, self.folder, self.plans, self.seconds = url, folder, plans, seconds
+        folder.mkdir(parents=True, exist_ok=True)
+        self.started_file = folder / "started"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        warm_db = f"sqlite:///{self.folder}/warm.db"
+        empty = self.folder / "empty.jsonl"
+        empty.write_bytes(b"")
+        spec = {
+            "url": self.url,
+            "seconds": self.seconds,
+            "started": str(self.started_file),
+            "modules": ["psycopg2", "psycopg2.extras"] if is_pg(self.url) else [],
+            "warm": [
+                ["--db", warm_db, "init"],
+                ["--db", warm_db, "import", str(empty)],
+                ["--db", warm_db, "holdings", "--format", "json"],
+                ["--db", warm_db, "units", "--format", "json"],
+                ["--db", warm_db, "history", "X", "--format", "json"],
+                ["--db", warm_db, "report", "movements", "--year", "2018", "--format", "json"],
+                ["--db", warm_db, "report", "sales", "--year", "2018", "--format", "json"],
+            ],
+            "workers": [
+                {
+                    "commands": plan.commands,
+                    "cycle": plan.cycle,
+                    "out": str(self.folder / f"worker-{n}.jsonl"),
+                }  # fmt: skip
+                for n, plan in enumerate(self.plans)
+            ],
+        }
+        (self.folder / "fleet.json").write_text(json.dumps(spec), encoding="utf-8")
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _FLEET, str(self.folder / "fleet.json")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=_env(),
+            cwd=REPO,
+            start_new_session=True,  # its own process group: stop() ends the workers too
+        )
+
+    def released_at(self, timeout: float = 120) -> float:
+        """When the workers were released (time.monotonic()), waiting for it."""
+        deadline = time.monotonic() + timeout
+        while not self.started_file.exists() or not self.started_file.read_text():
+            assert self.process is not None and self.process.poll() is None, self.failure()
+            assert time.monotonic() < deadline, "the fleet never released its workers"
+            time.sleep(0.01)
+        return float(self.started_file.read_text())
+
+    def failure(self) -> str:
+        if self.process is None or self.process.poll() is None:
+            return "the fleet is running"
+        out, err = self.process.communicate()
+        return f"the fleet exited {self.process.returncode}\n{err.decode()[-3000:]}"
+
+    def wait(self, timeout: float = TIMEOUT) -> list[list[Done]]:
+        assert self.process is not None, "start() first"
+        try:
+            out, err = self.process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise
+        assert self.process.returncode == 0, f"a fleet worker crashed\n{err.decode()[-3000:]}"
+        return [self.results(n) for n in range(len(self.plans))]
+
+    def results(self, n: int) -> list[Done]:
+        path = self.folder / f"worker-{n}.jsonl"
+        if not path.exists():
+            return []
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        return [
+            Done(r["worker"], r["args"], r["exit"], r["stdout"], r["stderr"], r["start"], r["end"])
+            for r in rows
+        ]
+
+    def stop(self) -> None:
+        """Kill the fleet's process group (its workers) if it still runs: a failing
+        test's clean-up."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.communicate(timeout=60)
+
+
+def fleet(
+    url: str, folder: Path, plans: Sequence[Plan], seconds: float | None = None
+) -> list[list[Done]]:
+    """Run a fleet to the end: every worker's commands, per worker."""
+    crew = Fleet(url, folder, plans, seconds)
+    crew.start()
+    try:
+        return crew.wait()
+    finally:
+        crew.stop()
+
+
+def percentiles(seconds: Sequence[float]) -> dict[str, float]:
+    """p50 and p99 (nearest rank), in milliseconds."""
+    ordered = sorted(seconds)
+    if not ordered:
+        return {"n": 0, "p50_ms": 0.0, "p99_ms": 0.0}
+
+    def rank(q: float) -> float:
+        return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+    return {"n": len(ordered), "p50_ms": rank(0.50) * 1000, "p99_ms": rank(0.99) * 1000}
