@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import sys
-from typing import TYPE_CHECKING, Any, NoReturn
+import tempfile
+from collections.abc import Sequence
+from contextlib import ExitStack
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -122,19 +126,24 @@ def import_(
     if given:
         raise click.UsageError(f"{', '.join(given)}: only with --format rpls")
     s = session(ctx)
-    with failures():
-        result = record_files(s, [(name, _read(name)) for name in files], retries)
+    with ExitStack() as opened:
+        streams = [(name, _open(name, retries, opened)) for name in files]
+        with failures():
+            result = record_files(s, streams, retries)
     finish(s, summary(result))
 
 
-def record_files(s: Session, contents: list[tuple[str, bytes]], retries: int) -> ImportResult:
-    """Record files of transactions (a name and the bytes of each), validated again up to
-    `retries` times after a concurrent writer won; every error printed and exit 1 if any
-    line is rejected (nothing is then recorded)."""
+def record_files(
+    s: Session, contents: Sequence[tuple[str, bytes | IO[bytes]]], retries: int
+) -> ImportResult:
+    """Record files of transactions (a name and the bytes of each, or a stream of them
+    read line by line as the import goes: a stream read again on a retry must be
+    seekable), validated again up to `retries` times after a concurrent writer won;
+    every error printed and exit 1 if any line is rejected (nothing is then recorded)."""
     for attempt in range(retries + 1):
         s.current()
         try:
-            result = _record(s, contents)
+            result = _record(s, contents, again=attempt > 0)
             break
         except ConcurrencyConflict:
             if attempt == retries:
@@ -162,29 +171,51 @@ def record_shipped(s: Session) -> None:
     finish(s, "zoning: " + summary(result))
 
 
-def _read(name: str) -> bytes:
+def _open(name: str, retries: int, opened: ExitStack) -> IO[bytes]:
+    """The stream of a file to import, read line by line; standard input (`-`) is
+    copied to a temporary file as it is read when a retry may read it again."""
     if name == "-":
-        return sys.stdin.buffer.read()
+        stdin = sys.stdin.buffer
+        if not retries:
+            return stdin
+        spool = opened.enter_context(tempfile.TemporaryFile())
+        shutil.copyfileobj(stdin, spool)
+        spool.seek(0)
+        return spool
     try:
-        with open(name, "rb") as f:
-            return f.read()
+        return opened.enter_context(open(name, "rb"))
     except OSError as e:
         raise InputRejected(f"{name}: cannot read: {e.strerror}") from None
 
 
-def _record(s: Session, contents: list[tuple[str, bytes]]) -> ImportResult:
+def _lines(stream: IO[bytes]) -> int:
+    """How many non-blank lines a seekable stream holds (for the progress bar)."""
+    start = stream.tell()
+    count = sum(1 for line in stream if line.strip())
+    stream.seek(start)
+    return count
 
-    lines = sum(1 for _, data in contents for line in data.splitlines() if line.strip())
-    sources = [(name, io.BytesIO(data)) for name, data in contents]
-    if sys.stderr.isatty() and lines > 2000:
-        with progress_bar(lines, "validating") as bar:
-            last = [0]
 
-            def step(done: int) -> None:
-                bar.update(done - last[0])
-                last[0] = done
+def _record(
+    s: Session, contents: Sequence[tuple[str, bytes | IO[bytes]]], again: bool
+) -> ImportResult:
+    sources: list[tuple[str, IO[bytes]]] = []
+    for name, data in contents:
+        stream = io.BytesIO(data) if isinstance(data, bytes) else data
+        if again:  # a retry reads every file from its start again
+            stream.seek(0)
+        sources.append((name, stream))
+    if sys.stderr.isatty() and all(stream.seekable() for _, stream in sources):
+        lines = sum(_lines(stream) for _, stream in sources)
+        if lines > 2000:
+            with progress_bar(lines, "importing") as bar:
+                last = [0]
 
-            return s.recorder.record(sources, progress=step)
+                def step(done: int) -> None:
+                    bar.update(done - last[0])
+                    last[0] = done
+
+                return s.recorder.record(sources, progress=step)
     return s.recorder.record(sources)
 
 

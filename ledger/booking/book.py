@@ -16,9 +16,9 @@ transaction once the whole file is valid.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -50,14 +50,56 @@ ALREADY_RECORDED = "already_recorded"
 ZONED_TYPES = frozenset({"register_units", "acquisition", "zoning_vintage", "reversal"})
 
 
-@dataclass
 class Booked:
-    """What a transaction of this import touched (for reversals later in the same file)."""
+    """What a transaction of this import touched (for reversals later in the same file).
 
-    tx: Transaction
-    units: list[str] = field(default_factory=list)
-    businesses: list[str] = field(default_factory=list)
-    reversed: bool = False
+    Once its events are written (a streamed import) the parsed transaction is released:
+    `tx` then gives its id, type and date at once, and its fields read back from its
+    journal entry (`reread`) only if a line asks for them (a reversal of it)."""
+
+    __slots__ = ("_tx", "_head", "_reread", "units", "businesses", "reversed")
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx: Transaction | None = tx
+        self._head = (tx.id, tx.type, tx.date)
+        self._reread: Callable[[], Transaction] | None = None
+        self.units: list[str] = []
+        self.businesses: list[str] = []
+        self.reversed = False
+
+    @property
+    def tx(self) -> Transaction:
+        if self._tx is not None:
+            return self._tx
+        assert self._reread is not None
+        fields = _Reread(self._reread, "fields")
+        return Transaction(*self._head, fields=fields, raw=_Reread(self._reread, "raw"))
+
+    def release(self, reread: Callable[[], Transaction]) -> None:
+        self._tx, self._reread = None, reread
+
+
+class _Reread(Mapping[str, Any]):
+    """The fields (or raw object) of a released transaction, read back on first use."""
+
+    def __init__(self, reread: Callable[[], Transaction], part: str) -> None:
+        self._reread, self._part = reread, part
+        self._values: Mapping[str, Any] | None = None
+
+    def _get(self) -> Mapping[str, Any]:
+        if self._values is None:
+            tx = self._reread()
+            self._values = tx.fields if self._part == "fields" else tx.raw
+        return self._values
+
+    def __getitem__(self, name: str) -> Any:
+        return self._get()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
 
 
 class Book:
@@ -69,7 +111,7 @@ class Book:
         handlers: Mapping[str, Handler],
     ) -> None:
         self.handlers = handlers
-        self.index = index
+        self.index: LedgerIndex = _ImportIndex(index, self)
         self.loader = loader
         self.mapper = mapper
         # An aggregate created by this import is held as its stored event until asked for.
@@ -88,6 +130,9 @@ class Book:
         self.entries: dict[UUID, EnteredUnit] = {}
         #: The classes of the zoning vintages this import read, by transaction id.
         self.zone_maps: dict[str, dict[str, str]] = {}
+        #: Released units this import changed, by every entity that held them at some
+        #: point (`release_written`).
+        self.involved: dict[str, set[UUID]] = {}
 
     # -- loading -------------------------------------------------------------------
     def prefetch(self, transactions: Iterable[Transaction]) -> None:
@@ -109,7 +154,8 @@ class Book:
         self._index_rpls(rpls)
 
     def _load(self, keys: Iterable[UUID]) -> None:
-        missing = [k for k in keys if k not in self.aggregates]
+        # A released entry is not looked up: `_get` reads it back when a line needs it.
+        missing = [k for k in keys if k not in self.aggregates and k not in self.entries]
         if not missing:
             return
         found = self.loader(missing)
@@ -134,6 +180,9 @@ class Book:
 
     def _get(self, key: UUID) -> Any:
         if key not in self.aggregates:
+            entry = self.entries.get(key)
+            if entry is not None:  # released: its events are written, read them back
+                return self._read_back(key, entry)
             self._load([key])
         found = self.aggregates[key]
         if isinstance(found, StoredEvent):
@@ -147,6 +196,15 @@ class Book:
             self.aggregates[key] = found
             self.touched[key] = found
         return found
+
+    def _read_back(self, key: UUID, entry: EnteredUnit) -> Any:
+        """A released unit of `entries` as an aggregate, from the events written of it."""
+        unit = self.loader([key])[key]
+        del self.entries[key]
+        del self.entered_by[entry.holder][key]
+        self.aggregates[key] = self.touched[key] = unit
+        self.versions_read[key] = unit.version
+        return unit
 
     def entered_units(self, holders: Iterable[str]) -> list[tuple[UUID, EnteredUnit]]:
         """The units of `entries` held by `holders` (in full ownership)."""
@@ -189,6 +247,55 @@ class Book:
             if isinstance(spec, UnitSpec) and spec.rpls_id:
                 self.rpls.pop(spec.rpls_id, None)
                 self.rpls_indexed.pop(spec.rpls_id, None)
+
+    def release_written(self, transactions: Iterable[str]) -> None:
+        """Forget what the journal now holds, after a streamed import wrote the events of
+        `transactions` (ids) in its open database transaction: the units, journal entries
+        and new events booked so far (read back from there through `loader` if a later
+        line names them), the parsed transactions (`Booked.tx` reads one back if a
+        reversal asks), the lookups made for validation only. Kept, as they are small or
+        what the projections (`index`, as of the import's start) cannot say: entities,
+        businesses, the register of zoning vintages; per transaction its `Booked`; per
+        unit entered, a released `EnteredUnit` and its rpls id (a merger moves it, a
+        registration may not reuse its rpls id); per unit changed, the entities it was
+        held by (`involved`: a merger reads back the units of the entities it absorbs)."""
+        for tx_id in transactions:
+            booked = self.booked.get(tx_id)
+            if booked is not None:
+                booked.release(partial(self._reread, tx_id))
+        for key, agg in list(self.aggregates.items()):
+            if isinstance(agg, StoredEvent):
+                del self.aggregates[key]
+                entry = self.entries.get(key)
+                if entry is not None:
+                    entry.release()
+            elif agg is None or isinstance(agg, RecordedTransaction):
+                del self.aggregates[key]
+            elif isinstance(agg, Unit):
+                del self.aggregates[key]
+                if self.touched.pop(key, None) is not None:
+                    for entity in _entities_of(agg):
+                        self.involved.setdefault(entity, set()).add(key)
+        self.versions_read.clear()
+        self.labels.clear()
+        self.rpls_indexed.clear()
+
+    def _reread(self, tx_id: str) -> Transaction:
+        """A transaction of this import, parsed again from its journal entry."""
+        recorded: RecordedTransaction = self._get(transaction_key(tx_id))
+        return reparse(recorded)
+
+    def involved_units(self, entities: Iterable[str]) -> None:
+        """Read back into `touched` the released units that `entities` held at some point
+        in this import, before a merger looks for what they hold (`_ImportIndex`)."""
+        keys = {k for e in entities for k in self.involved.pop(e, ())}
+        if not keys:
+            return
+        self._load(keys)
+        for key in sorted(keys):
+            agg = self._get(key)
+            if isinstance(agg, Unit):
+                self.touched[key] = agg
 
     # -- booking -------------------------------------------------------------------
     def apply(self, tx: Transaction) -> list[StoredEvent] | str:
@@ -250,6 +357,50 @@ class Book:
         if business is None or business.status == Business.VOID:
             raise RuleViolation("unknown_business", f"business {business_id} is not registered")
         return business
+
+
+def _entities_of(unit: Unit) -> set[str]:
+    """Every entity that holds or held a right in the unit, in any state it kept."""
+    holdings = [unit.holding, *(prior[1] for _, prior in unit.stack)]
+    names: set[str | None] = set()
+    for h in holdings:
+        names.update((h.full_owner, h.usufructuary, h.bare_owner, h.former_usufructuary))
+    return {n for n in names if n}
+
+
+class _ImportIndex:
+    """The projections' lookups (as of the import's start) for a book that released
+    units it changed (`Book.release_written`): before a merger asks which units some
+    entities hold, or gave up a right in, the book reads back the units they held in
+    this import, so that the answer is corrected by them as if never released."""
+
+    def __init__(self, index: LedgerIndex, book: Book) -> None:
+        self.inner, self.book = index, book
+
+    def units_held_by(self, entities: Iterable[str], on: str | None = None) -> list[str]:
+        entities = list(entities)
+        self.book.involved_units(entities)
+        return self.inner.units_held_by(entities, on)
+
+    def businesses_held_by(self, entities: Iterable[str]) -> list[str]:
+        return self.inner.businesses_held_by(entities)
+
+    def touched_by(self, transaction_id: str) -> tuple[list[str], list[str]]:
+        return self.inner.touched_by(transaction_id)
+
+    def rpls_in_use(self, rpls_ids: Iterable[str]) -> dict[str, str]:
+        return self.inner.rpls_in_use(rpls_ids)
+
+    def released_after(self, entities: Iterable[str], day: str) -> list[tuple[str, str]]:
+        entities = list(entities)
+        self.book.involved_units(entities)
+        return self.inner.released_after(entities, day)
+
+    def latest_namings(self, entity: str) -> list[tuple[str, str]]:
+        return self.inner.latest_namings(entity)
+
+    def later_naming(self, entity: str, after_transaction: str) -> list[str]:
+        return self.inner.later_naming(entity, after_transaction)
 
 
 def _same_vintage(recorded: RecordedTransaction, tx: Transaction) -> bool:

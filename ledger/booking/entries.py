@@ -51,27 +51,48 @@ def unit_entry(spec: UnitSpec, tx: Transaction, mode: str) -> dict[str, Any]:
     )
 
 
+#: The `merges` of a released entry that a merger moved: its moves are in the journal.
+MOVED: tuple[tuple[datetime, dict[str, Any]], ...] = ((datetime.min, {}),)
+
+
 @dataclass(slots=True)
 class EnteredUnit:
     """A unit entered by this import, held in full ownership by `holder` since
     `last_date`, with its events so far in stored form only (a unit registered in
-    usufruct is never one: the handler makes it by the library's path)."""
+    usufruct is never one: the handler makes it by the library's path).
 
-    timestamp: datetime
-    spec: UnitSpec
-    tx: Transaction
-    mode: str
+    Once its events are written (a streamed import, `Book.release_written`) the entry is
+    *released*: it keeps only what a merger asks (`unit_id`, `holder`, `last_date`,
+    `version`, whether a merger moved it: `merges` is then `MOVED`), and the aggregate
+    is read back from the journal when a line needs it."""
+
+    timestamp: datetime | None
+    spec: UnitSpec | None
+    tx: Transaction | None
+    mode: str | None
     holder: str
     last_date: date
     version: int = 1
-    merges: list[tuple[datetime, dict[str, Any]]] = field(default_factory=list)
+    merges: list[tuple[datetime, dict[str, Any]]] | tuple[Any, ...] = ()
+    unit_id: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        assert self.spec is not None
+        self.unit_id = self.spec.unit_id
 
     @property
-    def unit_id(self) -> str:
-        return self.spec.unit_id
+    def released(self) -> bool:
+        return self.spec is None
+
+    def release(self) -> None:
+        """Forget what rebuilding the unit takes: its events are written."""
+        self.timestamp = self.spec = self.tx = self.mode = None
+        self.merges = MOVED if self.merges else ()
 
     def aggregate(self, key: UUID) -> Unit:
         """The unit as the library's repository rebuilds it from its stored events."""
+        assert self.spec is not None and self.tx is not None and self.mode is not None
+        assert self.timestamp is not None
         entry = unit_entry(self.spec, self.tx, self.mode)
         unit: Unit = rebuilt(Unit, Unit.Entered, key, self.timestamp, **entry)
         for version, (timestamp, fields) in enumerate(self.merges, start=2):
@@ -87,7 +108,8 @@ class EnteredUnit:
         `RightsMerged` fields, from `merge_fields`)."""
         timestamp = Unit.RightsMerged.create_timestamp()
         self.version += 1
-        self.merges.append((timestamp, moves.fields))
+        if not self.released:  # a released unit is rebuilt from the journal
+            self.merges = [*self.merges, (timestamp, moves.fields)]
         self.holder, self.last_date = moves.fields["into"], moves.fields["on"]
         return moves.stored(key, self.version, timestamp)
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any
+from itertools import islice
+from typing import IO, Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -30,7 +31,7 @@ from ledger.booking.handlers import HANDLERS
 from ledger.booking.lines import decode_line
 from ledger.booking.ports import EventStore, LedgerIndex
 from ledger.booking.transactions import Transaction, parse_transaction
-from ledger.errors import RuleViolation
+from ledger.errors import ConcurrencyConflict, RuleViolation
 from ledger.gcpause import paused_gc
 
 
@@ -54,6 +55,10 @@ class ImportResult:
 
 
 Progress = Callable[[int], None]
+T = TypeVar("T")
+#: Transactions parsed, booked and written at a time by `Recorder.record`: bounds what
+#: an import holds besides what `Book.release_written` keeps.
+CHUNK = 2000
 
 
 def read_source(name: str, stream: IO[bytes]) -> Iterator[tuple[int, Any | LineError]]:
@@ -94,16 +99,24 @@ class Recorder:
         return aggregates
 
     def record(
-        self, sources: Iterable[tuple[str, IO[bytes]]], progress: Progress | None = None
+        self,
+        sources: Iterable[tuple[str, IO[bytes]]],
+        progress: Progress | None = None,
+        chunk: int | None = None,
     ) -> ImportResult:
-        """Record files of JSON Lines (each a name and its bytes)."""
+        """Record files of JSON Lines (each a name and a stream of its bytes, read line by
+        line as the import goes): `chunk` transactions at a time are parsed, booked and
+        written, in one database transaction that holds the journal's write lock from
+        the first line to the last, then released from memory (`Book.release_written`).
+        After an error every line is still checked, so every error is reported, and then
+        nothing is recorded (the transaction is rolled back)."""
         entries = (
             (name, number, value)
             for name, stream in sources
             for number, value in read_source(name, stream)
         )
         with paused_gc():
-            return self._record(entries, progress)
+            return self._record(entries, progress, chunk or CHUNK)
 
     def record_stream(
         self,
@@ -165,48 +178,81 @@ class Recorder:
         self,
         entries: Iterable[tuple[str, int, Any]],
         progress: Progress | None,
+        chunk: int,
     ) -> ImportResult:
+        """Validate and write `entries` chunk by chunk in one database transaction that
+        holds the journal's write lock (docs/decisions/0012-streamed-import.md)."""
         result = ImportResult()
-        parsed: list[tuple[str, int, Transaction]] = []
-        names: list[str] = []
-        for name, number, value in entries:
-            if not names or names[-1] != name:
-                names.append(name)
-            if isinstance(value, LineError):
-                result.errors.append(value)
-                continue
-            try:
-                parsed.append((name, number, parse_transaction(value)))
-            except RuleViolation as e:
-                result.errors.append(LineError(name, number, e.message))
-        head = self.store.head()
-        self.empty = head == 0
-        book = Book(self.index, self.load, self.app.mapper, HANDLERS)
-        book.prefetch(tx for _, _, tx in parsed)
-        events: list[StoredEvent] = []
-        for done, (name, number, tx) in enumerate(parsed, start=1):
-            try:
-                booked = book.apply(tx)
-            except RuleViolation as e:
-                result.errors.append(LineError(name, number, f"{tx.type} {tx.id}: {e.message}"))
-                continue
-            finally:
-                if progress is not None:
-                    progress(done)
-            if booked == ALREADY_RECORDED:
-                result.already_recorded += 1
-            else:
-                assert isinstance(booked, list)
-                result.recorded += 1
-                events.extend(booked)
-        order = {name: i for i, name in enumerate(names)}
-        result.errors.sort(key=lambda e: (order.get(e.source, -1), e.line))
-        if result.errors or not events:
-            result.position = head
+        order: dict[str, int] = {}
+        read_at = self.store.head()  # where the projections (the index) stand
+        done = 0
+        with self.store.writing() as writer:
+            head = writer.head
+            self.empty = head == 0
+            book = Book(self.index, self.load, self.app.mapper, HANDLERS)
+            for lines in _chunks(entries, chunk):
+                parsed: list[tuple[str, int, Transaction]] = []
+                for name, number, value in lines:
+                    order.setdefault(name, len(order))
+                    if isinstance(value, LineError):
+                        result.errors.append(value)
+                        continue
+                    try:
+                        parsed.append((name, number, parse_transaction(value)))
+                    except RuleViolation as e:
+                        result.errors.append(LineError(name, number, e.message))
+                del lines
+                book.prefetch(tx for _, _, tx in parsed)
+                events: list[StoredEvent] = []
+                written: list[str] = []
+                for name, number, tx in parsed:
+                    done += 1
+                    try:
+                        booked = book.apply(tx)
+                    except RuleViolation as e:
+                        result.errors.append(
+                            LineError(name, number, f"{tx.type} {tx.id}: {e.message}")
+                        )
+                        continue
+                    finally:
+                        if progress is not None:
+                            progress(done)
+                    if booked == ALREADY_RECORDED:
+                        result.already_recorded += 1
+                        continue
+                    assert isinstance(booked, list)
+                    result.recorded += 1
+                    events.extend(booked)
+                    written.append(tx.id)
+                del parsed
+                if book.has_merger and head != read_at:
+                    # A merger's units come from the projections, caught up to `read_at`.
+                    raise ConcurrencyConflict(
+                        f"the journal moved from position {read_at} to {head} while this "
+                        "file was validated, and it contains a merger (whose units are read "
+                        "from the projections); nothing was written: run the import again "
+                        "(or use --retries)"
+                    )
+                # Written even after an error (the transaction is then rolled back), so
+                # that later lines are checked against what earlier lines recorded.
+                if events:
+                    result.events += len(writer.write(events))
+                    self.empty = False
+                del events
+                book.release_written(written)
+            result.errors.sort(key=lambda e: (order.get(e.source, -1), e.line))
             if result.errors:
-                result.recorded = result.already_recorded = 0
-            return result
-        positions = self.store.append(events, book.expectations(head))
-        result.events = len(positions)
-        result.position = positions[-1]
+                writer.abandon()
+                result.recorded = result.already_recorded = result.events = 0
+            result.position = writer.head if result.events else head
         return result
+
+
+def _chunks(entries: Iterable[T], size: int) -> Iterator[list[T]]:
+    """`entries` in lists of `size` (the last shorter), read as they are asked for."""
+    it = iter(entries)
+    while True:
+        lines = list(islice(it, size))
+        if not lines:
+            return
+        yield lines
