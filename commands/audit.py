@@ -131,7 +131,7 @@ def replay(ctx: click.Context, known_at: int | None, check: bool, fmt: str) -> N
     s = session(ctx)
     with failures(), _unreplayable():
         conn = s.current()
-        if check or known_at is not None or s.db.read_only:
+        if check or known_at is not None or not s.writable():
             target = known_at
             if check:
                 projected = s.projector.position()

@@ -118,7 +118,7 @@ class Session:
         from ledger.storage.access import cannot_write
 
         conn = self.conn  # connecting tells whether the database was opened read-only
-        if not self.db.read_only:
+        if not self.db.read_only and self._behind():
             try:
                 self.projector.catch_up()
             except Exception as e:
@@ -129,6 +129,35 @@ class Session:
         if self.db.read_only:
             self._note_lag()
         return conn
+
+    def writable(self) -> bool:
+        """Whether this connection may write: known once a write was refused, else asked
+        of the database (an update of nothing, rolled back). A query on projections
+        already caught up never tries a write, so a command that would write asks this."""
+        from ledger.storage.access import cannot_write, require_writable
+
+        if not self.db.read_only:
+            try:
+                require_writable(self.conn)
+            except Exception as e:
+                if not cannot_write(e):
+                    raise
+                self.conn.rollback()
+                self.db.read_only = True
+        return not self.db.read_only
+
+    def _behind(self) -> bool:
+        """Whether the journal holds events the projections have not folded: two reads
+        of a row each, so that a query on projections already caught up never imports
+        the catch-up and what it needs (SQLAlchemy's schema, the fold, the library)."""
+        from ledger.storage.layout import EVENTS_TABLE
+        from projections.engine import position
+
+        conn = self.conn
+        journal_end = conn.scalar(f"SELECT MAX(id) FROM {EVENTS_TABLE}") or 0
+        projected = position.read(conn) or 0
+        conn.rollback()  # the catch-up (or the query) starts from a transaction of its own
+        return int(journal_end) > projected
 
     def _note_lag(self) -> None:
         """On a read-only connection, say when the projections lag behind the journal."""

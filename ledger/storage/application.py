@@ -22,10 +22,9 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder
 
+from ledger.storage.layout import APPLICATION_NAME
+from ledger.storage.layout import EVENTS_TABLE as EVENTS_TABLE
 from ledger.storage.transcoding import DateAsISO
-
-APPLICATION_NAME = "HousingLedger"
-EVENTS_TABLE = APPLICATION_NAME.lower() + "_events"
 
 
 class HousingLedger(Application[UUID]):

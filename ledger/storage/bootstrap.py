@@ -5,20 +5,19 @@ the tables. Other commands create it on first use when it is missing (so the emb
 SQLite default needs no setup), upgrade a database of an older schema version, and refuse
 one whose schema was written by a newer version of the ledger. On PostgreSQL, run `init`
 once before starting several writers: concurrent CREATE TABLEs can fail.
+
+Checking a schema of this version reads one row, with the standard library: SQLAlchemy
+and the library are imported only to create or upgrade one (a quick start, issue 15).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import create_engine, inspect
-from sqlalchemy.schema import CreateIndex
-
 from ledger.errors import DatabaseUnavailable
-from ledger.storage import schema, views
+from ledger.storage import views
 from ledger.storage.access import cannot_write, share_views
-from ledger.storage.application import EVENTS_TABLE, HousingLedger, persistence_env
 from ledger.storage.database import Connection, Database
+from ledger.storage.layout import SCHEMA_KEY, SCHEMA_VERSION
 
-SCHEMA_KEY = "schema_version"
 #: The columns of `hl_movements` schema version 6 added.
 SHARE_COLUMNS = ("price_eur", "net_proceeds_eur")
 
@@ -37,13 +36,13 @@ def stored_version(conn: Connection) -> int | None:
 
 def ensure_schema(db: Database, conn: Connection, create: bool = True) -> None:
     version = stored_version(conn)
-    if version is not None and version > schema.SCHEMA_VERSION:
+    if version is not None and version > SCHEMA_VERSION:
         raise DatabaseUnavailable(
             f"the database {db.display} was written by a newer housing-ledger "
-            f"(schema version {version}; this version knows up to {schema.SCHEMA_VERSION}): "
+            f"(schema version {version}; this version knows up to {SCHEMA_VERSION}): "
             "upgrade housing-ledger"
         )
-    if version is not None and (version == schema.SCHEMA_VERSION or db.read_only):
+    if version is not None and (version == SCHEMA_VERSION or db.read_only):
         return
     if version is not None:
         try:
@@ -63,6 +62,11 @@ def ensure_schema(db: Database, conn: Connection, create: bool = True) -> None:
 def create_schema(db: Database, conn: Connection) -> None:
     """Create the events table (by the library), the projection tables and the reporting
     views (idempotent). A database of an older schema version is upgraded."""
+    from sqlalchemy import create_engine, inspect
+
+    from ledger.storage import schema
+    from ledger.storage.application import EVENTS_TABLE, HousingLedger, persistence_env
+
     version = stored_version(conn)
     if version is not None and version > schema.SCHEMA_VERSION:
         ensure_schema(db, conn)  # raises: written by a newer housing-ledger
@@ -108,6 +112,8 @@ def _fold_again(conn: Connection) -> None:
     """Empty the projections (and the tally derived from them) and set their position back
     to 0, in the upgrade's database transaction: the journal is untouched, and the next
     catch-up writes every row again with the fold of this version."""
+    from ledger.storage import schema
+
     for table in (*schema.PROJECTION_TABLES, schema.holding_days):
         conn.execute(f"DELETE FROM {table.name}")
     conn.execute("DELETE FROM hl_meta WHERE key = ?", (POSITION_KEY,))
@@ -127,6 +133,11 @@ def upgrade(db: Database, conn: Connection, version: int) -> None:
     journal is long), as the new fold does, and the views are created again; version 8
     the tables of the zoning vintages, `hl_zonings` and `hl_zone_classes` (empty: no
     vintage could be recorded before them)."""
+    from sqlalchemy import create_engine, inspect
+    from sqlalchemy.schema import CreateIndex
+
+    from ledger.storage import schema
+
     engine = create_engine(db.url)
     try:
         # The tally (version 2), and any projection table added since (emptied below).

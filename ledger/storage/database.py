@@ -1,7 +1,8 @@
 """One database URL -> connections, for SQLite (embedded default) and PostgreSQL.
 
-SQLAlchemy parses the URL and owns the schema (`schema.py`); the hot paths (journal
-reads and writes, projection batches) use a plain DBAPI connection through `Connection`,
+The URL is parsed by `urls.py` and the schema is SQLAlchemy's (`schema.py`, imported only
+to create or upgrade it); every command's queries, journal reads and writes, and projection
+batches use a plain DBAPI connection through `Connection`,
 which hides the two drivers' differences: parameter style, how a write transaction takes
 the journal lock, how ids and bytes come back. No connection is opened at import time.
 """
@@ -11,30 +12,16 @@ from __future__ import annotations
 import io
 import itertools
 import os
-import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, redirect_stderr
 from typing import Any
 
-from sqlalchemy.engine import URL, make_url
-
 from ledger.errors import DatabaseUnavailable
+from ledger.storage.urls import DatabaseUrl, NotAUrl, parse, redact
 
 DEFAULT_URL = "sqlite:///housing-ledger.db"
 SQLITE_BUSY_TIMEOUT_S = 30
-
-
-def redact(url: str) -> str:
-    """The URL with its password hidden, for messages and logs."""
-    try:
-        shown = make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        shown = re.sub(r"([^:/@]*):[^@]*@", r"\1:***@", url)
-    return _SECRET_PARAMETER.sub(r"\1=***", shown)
-
-
-_SECRET_PARAMETER = re.compile(r"((?:ssl)?pass(?:word|wd)?|pwd|secret)=[^&]*", re.IGNORECASE)
 
 
 _STREAMS = itertools.count(1)
@@ -211,10 +198,10 @@ class Database:
     def __init__(self, url: str | None = None) -> None:
         self.url = url or os.environ.get("HOUSING_LEDGER_DB") or DEFAULT_URL
         try:
-            self.parsed: URL = make_url(self.url)
-        except Exception:
+            self.parsed: DatabaseUrl = parse(self.url)
+        except NotAUrl:
             raise DatabaseUnavailable(f"not a database URL: {redact(self.url)}") from None
-        backend = self.parsed.get_backend_name()
+        backend = self.parsed.backend
         if backend not in ("sqlite", "postgresql"):
             raise DatabaseUnavailable(
                 f"unsupported database {backend!r}: use sqlite:///FILE or postgresql+psycopg2://..."
@@ -277,8 +264,7 @@ class Database:
     def _postgres(self) -> Any:
         import psycopg2
 
-        args = self.parsed.translate_connect_args(username="user", database="dbname")
-        args.update(self.parsed.query)
+        args = self.parsed.connect_args()
         args.setdefault("connect_timeout", 10)
         raw = psycopg2.connect(**args)
         return raw

@@ -24,13 +24,9 @@ from sqlalchemy import (
     text,
 )
 
-#: 2: hl_holding_days; 3: hl_periods_usufruct, hl_periods_bare_ownership; 4: the reporting
-#: views of ledger/storage/views.py; 5: hl_units.rpls; 6: hl_movements.price_eur and
-#: hl_movements.net_proceeds_eur (and the view hl_v_movements with them); 7: the usufruct
-#: at term written in the periods and movements (docs/decisions/0008: an older database's
-#: projections are folded again), and the current views as of the latest date; 8: the
-#: zoning vintages, hl_zonings and hl_zone_classes (empty in an older ledger: no vintage).
-SCHEMA_VERSION = 8
+# The version, kept with the tables' names (plain data, read before anything else).
+from ledger.storage.layout import SCHEMA_VERSION as SCHEMA_VERSION
+
 DISMEMBERED = ("usufruct", "bare_ownership")
 metadata = MetaData()
 POS = BigInteger().with_variant(Integer(), "sqlite")
