@@ -25,6 +25,13 @@ from sqlalchemy import (
 )
 
 # The version, kept with the tables' names (plain data, read before anything else).
+# What every command reads first (the version), and what the statements read of the
+# holdings tally (its key and defining query): plain data, kept with the tables' names.
+from ledger.storage.layout import DERIVE_HOLDING_DAYS as DERIVE_HOLDING_DAYS
+from ledger.storage.layout import HOLDING_DAYS_QUERY as HOLDING_DAYS_QUERY
+from ledger.storage.layout import HOLDING_DAYS_TABLE
+from ledger.storage.layout import HOLDING_DIMENSIONS as HOLDING_DIMENSIONS
+from ledger.storage.layout import HOLDING_KEY as HOLDING_KEY
 from ledger.storage.layout import SCHEMA_VERSION as SCHEMA_VERSION
 
 DISMEMBERED = ("usufruct", "bare_ownership")
@@ -260,7 +267,7 @@ zone_classes = Table(
 #: `hl_periods` rows (`HOLDING_DAYS_QUERY`), so it is not in the state digest; a rebuild
 #: derives it again.
 holding_days = Table(
-    "hl_holding_days",
+    HOLDING_DAYS_TABLE,
     metadata,
     Column("day", String(10), primary_key=True),
     Column("holder", String(80), primary_key=True),
@@ -270,30 +277,6 @@ holding_days = Table(
     Column("financing", String(8), primary_key=True),
     Column("commune", String(5), primary_key=True),
     Column("units", BigInteger, nullable=False),
-)
-
-#: What the tally counts by: the holder, the right and the unit's dimensions.
-HOLDING_DIMENSIONS = ("holder", "held_as", "zone", "segment", "financing", "commune")
-#: The tally's key: the day, then its dimensions.
-HOLDING_KEY = ("day", *HOLDING_DIMENSIONS)
-#: Each current period's changes: +1 on its `from_date`, -1 on its `to_date`.
-_HOLDING_CHANGES = (
-    f"SELECT from_date AS day, {', '.join(HOLDING_DIMENSIONS)}, 1 AS d FROM hl_periods "
-    "WHERE known_to IS NULL "
-    f"UNION ALL SELECT to_date, {', '.join(HOLDING_DIMENSIONS)}, -1 FROM hl_periods "
-    "WHERE known_to IS NULL AND to_date IS NOT NULL"
-)
-#: The tally's defining query (as a view's): its rows that count (`HOLDING_KEY`, then the
-#: net change in units), derived from the current `hl_periods`.
-HOLDING_DAYS_QUERY = (
-    f"SELECT {', '.join(HOLDING_KEY)}, SUM(d) FROM ({_HOLDING_CHANGES}) c "
-    f"GROUP BY {', '.join(HOLDING_KEY)} HAVING SUM(d) <> 0"
-)
-#: The statements that write the whole tally again from the current periods (in the
-#: caller's database transaction): a rebuild, or a schema upgrade that adds the table.
-DERIVE_HOLDING_DAYS = (
-    f"DELETE FROM {holding_days.name}",
-    f"INSERT INTO {holding_days.name} ({', '.join(HOLDING_KEY)}, units) {HOLDING_DAYS_QUERY}",
 )
 
 #: Projection tables emptied by a rebuild (hl_meta keeps the schema version).
