@@ -22,13 +22,14 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from ledger.storage import schema
+from ledger.storage import layout
 from ledger.storage.database import Connection
 from projections.fold.rows import STOCK_RIGHTS, Row, WorkingSet
 
-TABLE = schema.holding_days.name
-DIMENSIONS = schema.HOLDING_DIMENSIONS
-KEY = schema.HOLDING_KEY
+# Plain data (layout.py), not the SQLAlchemy schema: a statement reads the tally quickly.
+TABLE = layout.HOLDING_DAYS_TABLE
+DIMENSIONS = layout.HOLDING_DIMENSIONS
+KEY = layout.HOLDING_KEY
 _UPSERT = (
     f"INSERT INTO {TABLE} AS t ({', '.join(KEY)}, units) "
     f"VALUES ({', '.join('?' * (len(KEY) + 1))}) "
@@ -63,7 +64,7 @@ def add(conn: Connection, ws: WorkingSet) -> None:
 
 def derive(conn: Connection) -> None:
     """Compute the whole tally again from the current periods."""
-    for statement in schema.DERIVE_HOLDING_DAYS:
+    for statement in layout.DERIVE_HOLDING_DAYS:
         conn.execute(statement)
 
 
@@ -86,7 +87,7 @@ def difference(conn: Connection) -> str | None:
     """None if the tally equals the one derived from the current periods, else the first
     key where they differ (`replay --check`)."""
     kept = {tuple(r[:-1]): int(r[-1]) for r in rows(conn)}
-    derived = {tuple(r[:-1]): int(r[-1]) for r in conn.query(schema.HOLDING_DAYS_QUERY)}
+    derived = {tuple(r[:-1]): int(r[-1]) for r in conn.query(layout.HOLDING_DAYS_QUERY)}
     wrong = sorted(k for k in kept.keys() | derived.keys() if kept.get(k) != derived.get(k))
     if not wrong:
         return None
