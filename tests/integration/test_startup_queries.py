@@ -57,6 +57,9 @@ QUERIES = [
     ["holdings", "--by", "zone", "--as-of", "2019-12-31"],
     ["units", "--entity", "ESH-IDF"],
     ["entities"],
+    ["report", "sales", "--year", "2017"],
+    ["report", "movements", "--year", "2017"],
+    ["report", "dismemberment"],
 ]
 
 
