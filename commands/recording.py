@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -25,6 +26,8 @@ from commands.rpls_import import import_rpls
 from commands.session import InputRejected, Session, failures, session
 from ledger.errors import ConcurrencyConflict
 from projections.render.formats import Document, escape
+
+CHUNK_VARIABLE = "HOUSING_LEDGER_IMPORT_CHUNK"
 
 if TYPE_CHECKING:
     from ledger.booking.service import ImportResult
@@ -199,6 +202,8 @@ def _lines(stream: IO[bytes]) -> int:
 def _record(
     s: Session, contents: Sequence[tuple[str, bytes | IO[bytes]]], again: bool
 ) -> ImportResult:
+    # Transactions written at a time (tests make it small to have many commit points).
+    chunk = int(os.environ.get(CHUNK_VARIABLE) or 0) or None
     sources: list[tuple[str, IO[bytes]]] = []
     for name, data in contents:
         stream = io.BytesIO(data) if isinstance(data, bytes) else data
@@ -215,8 +220,8 @@ def _record(
                     bar.update(done - last[0])
                     last[0] = done
 
-                return s.recorder.record(sources, progress=step)
-    return s.recorder.record(sources)
+                return s.recorder.record(sources, progress=step, chunk=chunk)
+    return s.recorder.record(sources, chunk=chunk)
 
 
 @click.command()

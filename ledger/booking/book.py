@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from functools import partial
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -133,6 +133,7 @@ class Book:
         #: Released units this import changed, by every entity that held them at some
         #: point (`release_written`).
         self.involved: dict[str, set[UUID]] = {}
+        self.unwritten: list[UUID] = []  # aggregates with new events in stored form
 
     # -- loading -------------------------------------------------------------------
     def prefetch(self, transactions: Iterable[Transaction]) -> None:
@@ -199,7 +200,7 @@ class Book:
 
     def _read_back(self, key: UUID, entry: EnteredUnit) -> Any:
         """A released unit of `entries` as an aggregate, from the events written of it."""
-        unit = self.loader([key])[key]
+        unit = entry.pending(cast(Unit, self.loader([key])[key]), key)
         del self.entries[key]
         del self.entered_by[entry.holder][key]
         self.aggregates[key] = self.touched[key] = unit
@@ -228,6 +229,7 @@ class Book:
         `entered_by`): for a stream of registrations whose unit and rpls ids are unique
         across the stream, as an RPLS file's are."""
         booked = self.booked.pop(tx.id)
+        self.unwritten.clear()
         entry = transaction_key(tx.id)  # the journal entry: written too
         self.aggregates.pop(entry, None)
         self.versions_read.pop(entry, None)
@@ -263,13 +265,13 @@ class Book:
             booked = self.booked.get(tx_id)
             if booked is not None:
                 booked.release(partial(self._reread, tx_id))
+        for key in self.unwritten:  # in stored form: new, or a released entry moved
+            entry = self.entries.get(key)
+            if entry is not None:
+                entry.release()
+        self.unwritten.clear()
         for key, agg in list(self.aggregates.items()):
-            if isinstance(agg, StoredEvent):
-                del self.aggregates[key]
-                entry = self.entries.get(key)
-                if entry is not None:
-                    entry.release()
-            elif agg is None or isinstance(agg, RecordedTransaction):
+            if agg is None or isinstance(agg, StoredEvent | RecordedTransaction):
                 del self.aggregates[key]
             elif isinstance(agg, Unit):
                 del self.aggregates[key]
@@ -330,6 +332,7 @@ class Book:
         for agg in touched:
             if isinstance(agg, StoredEvent):
                 events.append(agg)
+                self.unwritten.append(agg.originator_id)  # type: ignore[arg-type]
             else:
                 events.extend(map(self.mapper.to_stored_event, agg.collect_events()))
                 self.touched[agg.id] = agg

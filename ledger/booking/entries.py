@@ -51,8 +51,9 @@ def unit_entry(spec: UnitSpec, tx: Transaction, mode: str) -> dict[str, Any]:
     )
 
 
-#: The `merges` of a released entry that a merger moved: its moves are in the journal.
-MOVED: tuple[tuple[datetime, dict[str, Any]], ...] = ((datetime.min, {}),)
+#: First of the `merges` of a released entry that a merger moved: the moves written.
+WRITTEN_MOVES: tuple[datetime, dict[str, Any]] = (datetime.min, {})
+MOVED = (WRITTEN_MOVES,)
 
 
 @dataclass(slots=True)
@@ -63,8 +64,9 @@ class EnteredUnit:
 
     Once its events are written (a streamed import, `Book.release_written`) the entry is
     *released*: it keeps only what a merger asks (`unit_id`, `holder`, `last_date`,
-    `version`, whether a merger moved it: `merges` is then `MOVED`), and the aggregate
-    is read back from the journal when a line needs it."""
+    `version`, whether a merger moved it: `merges` then starts with `WRITTEN_MOVES`,
+    followed by the moves not written yet), and the aggregate is read back from the
+    journal when a line needs it (`pending`: the moves to apply on top of it)."""
 
     timestamp: datetime | None
     spec: UnitSpec | None
@@ -89,6 +91,19 @@ class EnteredUnit:
         self.timestamp = self.spec = self.tx = self.mode = None
         self.merges = MOVED if self.merges else ()
 
+    def pending(self, unit: Unit, key: UUID) -> Unit:
+        """A released unit read back from the journal, with the moves not written yet."""
+        for timestamp, fields in self.merges:
+            if fields:
+                event = Unit.RightsMerged(
+                    originator_id=key,
+                    originator_version=unit.version + 1,
+                    timestamp=timestamp,
+                    **fields,
+                )
+                event.mutate(unit)
+        return unit
+
     def aggregate(self, key: UUID) -> Unit:
         """The unit as the library's repository rebuilds it from its stored events."""
         assert self.spec is not None and self.tx is not None and self.mode is not None
@@ -108,8 +123,7 @@ class EnteredUnit:
         `RightsMerged` fields, from `merge_fields`)."""
         timestamp = Unit.RightsMerged.create_timestamp()
         self.version += 1
-        if not self.released:  # a released unit is rebuilt from the journal
-            self.merges = [*self.merges, (timestamp, moves.fields)]
+        self.merges = [*self.merges, (timestamp, moves.fields)]
         self.holder, self.last_date = moves.fields["into"], moves.fields["on"]
         return moves.stored(key, self.version, timestamp)
 

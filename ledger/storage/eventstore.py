@@ -16,6 +16,8 @@ read everything written here. What this adapter adds:
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -29,6 +31,11 @@ from ledger.errors import ConcurrencyConflict, DatabaseUnavailable
 from ledger.storage.application import EVENTS_TABLE
 from ledger.storage.database import Connection
 
+#: A test's fault point (tests/reliability/test_streamed_import_crashes.py): the process
+#: kills itself (SIGKILL, no clean-up) at the point this variable names: `write:N` just
+#: after the N-th `JournalWriter.write` of a transaction, `commit` just before its
+#: commit, `committed` just after it.
+FAULT_VARIABLE = "HOUSING_LEDGER_FAULT"
 CHUNK = 500
 APPEND_CHUNK = 10_000  # rows built and sent at a time: bounds the memory of an append
 EVENT_COLUMNS = ("id", "originator_id", "originator_version", "topic", "state")
@@ -72,6 +79,7 @@ class JournalWriter:
         self.store = store
         self.head = head
         self.written = 0
+        self.writes = 0
         self.abandoned = False
 
     def write(self, events: Sequence[StoredEvent]) -> list[int]:
@@ -84,11 +92,19 @@ class JournalWriter:
             hook(store.conn, first + 1, events)
         self.head += len(events)
         self.written += len(events)
+        self.writes += 1
+        fault(f"write:{self.writes}")
         return list(range(first + 1, self.head + 1))
 
     def abandon(self) -> None:
         """Write nothing after all: the transaction is rolled back at the end of the block."""
         self.abandoned = True
+
+
+def fault(point: str) -> None:
+    """Kill this process at `point` if the test's fault variable names it."""
+    if os.environ.get(FAULT_VARIABLE) == point:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _key(key: UUID | str) -> UUID:
@@ -194,7 +210,9 @@ class SqlEventStore:
             if writer.abandoned:
                 conn.rollback()
             else:
+                fault("commit")
                 conn.commit()
+                fault("committed")
         except Exception as e:
             if is_integrity_error(e):
                 raise ConcurrencyConflict(
