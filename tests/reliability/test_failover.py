@@ -21,6 +21,10 @@ saying the transactions are recorded) is in the journal; `audit verify` and
 importing all the round's files again records exactly the rest, nothing twice. The next
 round makes a new standby of the new primary and fails over again, on the same ledger.
 
+A second trial shows why the drill needs synchronous replication: with the default
+(asynchronous) setting, imports that exited 0 while the standby lagged are missing on
+the promoted standby (the ledger there is whole, and importing them again records them).
+
 One promotion by default, 4 with --runslow. The PostgreSQL binaries (initdb, pg_ctl,
 pg_basebackup: `HL_PG_BIN`, else /usr/lib/postgresql/*/bin, else PATH) are needed: a
 missing binary fails the test in CI (CI=true or HOUSING_LEDGER_REQUIRE_PG=1, as
@@ -327,3 +331,43 @@ def test_a_standby_promoted_during_an_import_holds_every_acknowledged_transactio
     assert len(figures) == promotions
     for figure in figures:
         p.log("failover", "postgresql://", **figure)
+
+
+def test_without_synchronous_replication_a_promotion_loses_acknowledged_imports(
+    make_node: Callable[[str], Node], tmp_path: Path
+) -> None:
+    """The other side of docs/operations.md, "Failover": with asynchronous replication
+    (the default) an import can exit 0 and be missing after a promotion. The standby is
+    down while three files are imported (a lagging standby at its extreme); the primary
+    fails; the promoted standby has a whole ledger without them, and importing them
+    again records them."""
+    primary = make_node("async0")
+    primary.init_primary("on")  # no synchronous_standby_names: asynchronous
+    primary.start()
+    standby = make_node("async1")
+    standby.standby_of(primary, "on")
+    standby.start()
+    primary.sql("CREATE DATABASE ledger")
+    p.ok(primary.url(), "init")
+    entity = {"id": "E-B", "type": "register_entity", "date": "2017-01-01", "entity": "LLI-B",
+              "name": "LLI B", "kind": "lli"}  # fmt: skip
+    p.ok(primary.url(), "import", str(p.write(tmp_path / "entity.jsonl", [entity])))
+    written = primary.sql("SELECT pg_current_wal_flush_lsn()")[0][0]
+    deadline = time.monotonic() + 120
+    while not standby.sql(f"SELECT pg_last_wal_replay_lsn() >= '{written}'::pg_lsn")[0][0]:
+        assert time.monotonic() < deadline, "the standby never caught up"
+        time.sleep(0.1)
+    standby.tool("pg_ctl", "-D", str(standby.data), "-m", "fast", "-w", "stop")
+    files = [p.write(tmp_path / f"late-{k}.jsonl", [acquisition(f"LATE-{k}", f"L-{k}")])
+             for k in range(3)]  # fmt: skip
+    for path in files:
+        p.ok(primary.url(), "import", str(path))  # acknowledged: exit 0
+    primary.crash()
+    standby.start()
+    standby.promote()
+
+    recorded = {tx["id"] for tx in p.assert_intact(standby.url()).journal}
+    assert recorded == {"E-B"}, recorded  # the three acknowledged imports are lost
+    again = p.ok(standby.url(), "import", *map(str, files))
+    assert "recorded 3 transaction(s)" in again.stdout, str(again)
+    p.log("failover_async", standby.url(), acknowledged_then_lost=3)
