@@ -98,11 +98,7 @@ class State:
             if table in DIGESTED_WHEN_STATED:
                 stated = columns(table).index("stated")
                 rows = [row for row in rows if row[stated]]
-            pick, when_set = itemgetter(*keep), digested_when_set(table)
-            picked = [
-                (*pick(row), *(row[i] for i in when_set if row[i] is not None)) for row in rows
-            ]
-            self.digest_lines[table].add(_lines(picked))
+            self.digest_lines[table].add(_lines(_picked(rows, keep, digested_when_set(table))))
 
     def digested_lines(self, table: str) -> Iterator[bytes]:
         return iter(self.digest_lines.get(table) or self.lines[table])
@@ -114,6 +110,31 @@ class State:
     def close(self) -> None:
         for runs in (*self.lines.values(), *self.digest_lines.values()):
             runs.close()
+
+
+def _picked(
+    rows: list[tuple[Any, ...]], keep: tuple[int, ...], when_set: tuple[int, ...]
+) -> list[tuple[Any, ...]]:
+    """The digested values of each row: the columns of `keep`, then those of `when_set`
+    that have a value. Most rows have none of the latter: they take the plain pick."""
+    pick = itemgetter(*keep)
+    if not when_set:
+        return list(map(pick, rows))
+    picked: list[tuple[Any, ...]] = []
+    if len(when_set) == 1:
+        (at,) = when_set
+        for row in rows:
+            value = row[at]
+            picked.append(pick(row) if value is None else (*pick(row), value))
+        return picked
+    extra, unset = itemgetter(*when_set), (None,) * len(when_set)
+    for row in rows:
+        values = extra(row)
+        if values == unset:
+            picked.append(pick(row))
+        else:
+            picked.append((*pick(row), *(v for v in values if v is not None)))
+    return picked
 
 
 def _lines(rows: Iterable[tuple[Any, ...]]) -> list[bytes]:

@@ -9,7 +9,7 @@ reversed. Must not: import the database or anything of the project outside this 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 #: A projection row: column name -> value.
 Row = dict[str, Any]
@@ -22,9 +22,9 @@ PREFIX = "ledger.domain:"
 RECORDED = PREFIX + "RecordedTransaction.Recorded"
 
 
-@dataclass(frozen=True, slots=True)
-class StoredRow:
-    """One event as read from the journal: position, aggregate key (hex), topic, state."""
+class StoredRow(NamedTuple):
+    """One event as read from the journal: position, aggregate key (hex), topic, state.
+    A named tuple: made once per event read, it is cheaper to build than a dataclass."""
 
     position: int
     key: str
@@ -62,9 +62,14 @@ class WorkingSet:
         return self.keep is None or table in self.keep
 
     def insert(self, table: str, row: Row) -> Row:
-        row.setdefault("known_to", None)
+        if "known_to" not in row:
+            row["known_to"] = None
         if self.keep is None or table in self.keep:
-            self.new.setdefault(table, []).append(row)
+            rows = self.new.get(table)  # (not setdefault: no empty list made per row)
+            if rows is None:
+                self.new[table] = [row]
+            else:
+                rows.append(row)
         return row
 
     def void_term(self, key: str, day: str, at: int) -> None:
@@ -97,5 +102,6 @@ class Context:
 def touch(ctx: Context, key: str, kind: str) -> None:
     """Record that the transaction touched a unit or a business (`hl_touches`)."""
     ctx.ws.insert(
-        "hl_touches", {"item_key": key, "kind": kind, "position": ctx.position, "txn": ctx.txn}
+        "hl_touches",
+        {"item_key": key, "kind": kind, "position": ctx.position, "txn": ctx.txn, "known_to": None},
     )

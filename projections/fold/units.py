@@ -68,9 +68,12 @@ def _terms(rows: Sequence[Row]) -> set[tuple[str, str, str]]:
     that ends at its term."""
     usufructs: dict[str, str] = {}
     bare: dict[str, str] = {}
-    for r in rows:
-        if ends_at_term(r):
-            (usufructs if r["held_as"] == "usufruct" else bare)[r["to_date"]] = r["holder"]
+    for r in rows:  # ends_at_term, inlined: this runs for every event of a unit
+        held = r["held_as"]
+        if held in DISMEMBERED and r["to_date"] is not None and r["closed_by"] is None:
+            (usufructs if held == "usufruct" else bare)[r["to_date"]] = r["holder"]
+    if not usufructs:
+        return set()
     return {(u, bare[day], day) for day, u in usufructs.items() if day in bare}
 
 
@@ -80,6 +83,8 @@ def _reconcile(ctx: Context, key: str, before: set[tuple[str, str, str]]) -> Non
     full ownership from the day after the term, and the term's movements."""
     current = ctx.ws.periods.setdefault(key, [])
     after = _terms(current)
+    if not before and not after:  # the common case: no dismemberment, before or after
+        return
     for _, bare_owner, day in sorted(before - after):
         for row in list(current):
             if row["held_as"] == "full_ownership" and row["from_date"] == day:
@@ -110,12 +115,18 @@ def _holders(rows: Sequence[Row]) -> set[tuple[str, str]]:
 
 
 def _set_holding(
-    ctx: Context, key: str, after: set[tuple[str, str]], usufruct_end: str | None
+    ctx: Context,
+    key: str,
+    after: set[tuple[str, str]],
+    usufruct_end: str | None,
+    open_rows: list[Row] | None = None,
 ) -> set[tuple[str, str]]:
     """Close the periods open on the date that are not in `after`, open those not yet
     open (a usufruct or bare ownership until the day after `usufruct_end`), then what
-    the terms schedule. Returns `before`."""
-    open_rows = _open_rows(ctx, key)
+    the terms schedule. Returns `before`. `open_rows`: the unit's periods open on the
+    date, if the caller has them already (`_open_rows`)."""
+    if open_rows is None:
+        open_rows = _open_rows(ctx, key)
     before = _holders(open_rows)
     current = ctx.ws.periods.setdefault(key, [])
     terms = _terms(current)
@@ -178,9 +189,15 @@ def _move(
         "voided_at": None,
         "price_eur": price,
         "net_proceeds_eur": net_proceeds,
+        "known_to": None,
     }
-    ctx.ws.insert("hl_movements", row)
-    ctx.ws.batch_movements.setdefault(ctx.txn, []).append(row)
+    ws = ctx.ws
+    ws.insert("hl_movements", row)
+    moved = ws.batch_movements.get(ctx.txn)
+    if moved is None:
+        ws.batch_movements[ctx.txn] = [row]
+    else:
+        moved.append(row)
     if day is not None:
         ctx.ws.term_movements.setdefault(key, []).append(row)
 
@@ -292,8 +309,9 @@ def unit_merged(ctx: Context, key: str, s: dict[str, Any]) -> None:
     if s["usufructuary"]:
         after.add((s["usufructuary"], "usufruct"))
         after.add((s["bare_owner"], "bare_ownership"))
-    ends = [r["usufruct_end"] for r in _open_rows(ctx, key) if r["usufruct_end"]]
-    before = _set_holding(ctx, key, after, ends[0] if ends else None)
+    open_rows = _open_rows(ctx, key)
+    ends = [r["usufruct_end"] for r in open_rows if r["usufruct_end"]]
+    before = _set_holding(ctx, key, after, ends[0] if ends else None, open_rows)
     _stock_movements(ctx, key, before, after, "transferred", "received")
     touch(ctx, key, "unit")
 
