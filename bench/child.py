@@ -11,11 +11,12 @@ The last line of stdout is JSON: events, seconds, and the peak RSS in KiB from
 
 from __future__ import annotations
 
-import io
 import json
 import resource
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -41,23 +42,25 @@ def main(argv: list[str]) -> int:
         url, path = argv[1], argv[2]
         session = cli.Session(url)
         session.current()
-        data = Path(path).read_bytes()
         store = session.store
-        append = store.append
+        writing = store.writing
         held = [0.0]
 
-        def timed_append(*args: object, **kwargs: object) -> object:
-            """The journal's write lock is held for the whole append (lock to commit)."""
+        @contextmanager
+        def timed_writing() -> Iterator[object]:
+            """The journal's write lock is held for the whole block (lock to commit)."""
             began = time.perf_counter()
             try:
-                return append(*args, **kwargs)  # type: ignore[arg-type]
+                with writing() as writer:
+                    yield writer
             finally:
                 held[0] += time.perf_counter() - began
 
-        store.append = timed_append  # type: ignore[method-assign,assignment]
+        store.writing = timed_writing  # type: ignore[method-assign,assignment]
         report["monotonic_start"] = time.monotonic()
         started = time.perf_counter()
-        result = session.recorder.record([(Path(path).name, io.BytesIO(data))])
+        with open(path, "rb") as stream:  # read line by line, as `import FILE` does
+            result = session.recorder.record([(Path(path).name, stream)])
         report["seconds"] = time.perf_counter() - started
         report["monotonic_end"] = time.monotonic()
         report["append_seconds"] = held[0]

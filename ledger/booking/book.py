@@ -134,6 +134,7 @@ class Book:
         #: point (`release_written`).
         self.involved: dict[str, set[UUID]] = {}
         self.unwritten: list[UUID] = []  # aggregates with new events in stored form
+        self.read_ahead: dict[UUID, Aggregate] = {}  # released entries, read in bulk
 
     # -- loading -------------------------------------------------------------------
     def prefetch(self, transactions: Iterable[Transaction]) -> None:
@@ -155,11 +156,19 @@ class Book:
         self._index_rpls(rpls)
 
     def _load(self, keys: Iterable[UUID]) -> None:
-        # A released entry is not looked up: `_get` reads it back when a line needs it.
-        missing = [k for k in keys if k not in self.aggregates and k not in self.entries]
-        if not missing:
+        # A released entry stays one until a line needs it (`_get`): read with the rest.
+        missing, ahead = [], []
+        for k in keys:
+            if k not in self.aggregates:
+                if k not in self.entries:
+                    missing.append(k)
+                elif k not in self.read_ahead:
+                    ahead.append(k)
+        if not missing and not ahead:
             return
-        found = self.loader(missing)
+        found = self.loader(missing + ahead)
+        for key in ahead:
+            self.read_ahead[key] = found[key]
         for key in missing:
             agg = found.get(key)
             self.aggregates[key] = agg
@@ -200,7 +209,8 @@ class Book:
 
     def _read_back(self, key: UUID, entry: EnteredUnit) -> Any:
         """A released unit of `entries` as an aggregate, from the events written of it."""
-        unit = entry.pending(cast(Unit, self.loader([key])[key]), key)
+        stored = self.read_ahead.pop(key, None) or self.loader([key])[key]
+        unit = entry.pending(cast(Unit, stored), key)
         del self.entries[key]
         del self.entered_by[entry.holder][key]
         self.aggregates[key] = self.touched[key] = unit
@@ -281,6 +291,7 @@ class Book:
         self.versions_read.clear()
         self.labels.clear()
         self.rpls_indexed.clear()
+        self.read_ahead.clear()
 
     def _reread(self, tx_id: str) -> Transaction:
         """A transaction of this import, parsed again from its journal entry."""

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -55,10 +54,10 @@ class ImportResult:
 
 
 Progress = Callable[[int], None]
-T = TypeVar("T")
-#: Transactions parsed, booked and written at a time by `Recorder.record`: bounds what
-#: an import holds besides what `Book.release_written` keeps.
+#: Transactions (CHUNK) and units named (CHUNK_UNITS) parsed, booked and written at a time
+#: by `Recorder.record`: bound what an import holds besides what `Book.release_written` keeps.
 CHUNK = 2000
+CHUNK_UNITS = 10_000
 
 
 def read_source(name: str, stream: IO[bytes]) -> Iterator[tuple[int, Any | LineError]]:
@@ -248,11 +247,20 @@ class Recorder:
         return result
 
 
-def _chunks(entries: Iterable[T], size: int) -> Iterator[list[T]]:
-    """`entries` in lists of `size` (the last shorter), read as they are asked for."""
-    it = iter(entries)
-    while True:
-        lines = list(islice(it, size))
-        if not lines:
-            return
+def _chunks(
+    entries: Iterable[tuple[str, int, Any]], size: int
+) -> Iterator[list[tuple[str, int, Any]]]:
+    """`entries` in lists of at most `size` lines and about CHUNK_UNITS units named (a
+    registration of thousands of units is a chunk of its own), read as asked for."""
+    lines: list[tuple[str, int, Any]] = []
+    units = 0
+    for entry in entries:
+        lines.append(entry)
+        value = entry[2]
+        if isinstance(value, dict) and isinstance(value.get("units"), list):
+            units += len(value["units"])
+        if len(lines) >= size or units >= CHUNK_UNITS:
+            yield lines
+            lines, units = [], 0
+    if lines:
         yield lines
