@@ -35,7 +35,7 @@ def entities(ctx: click.Context, as_of: str | None, known_at: int | None, fmt: s
     (`parent`)."""
     s = session(ctx)
     with failures():
-        conn = s.current()
+        conn = s.reading()
         position = queries.position_at(conn, known_at)
         rows = entity_rows(conn, position, as_of)
     emit(Document({"as_of": as_of, "position": position}, rows, COLUMNS), fmt)

@@ -52,7 +52,7 @@ def holdings(
         raise click.UsageError("--group and --entity cannot be used together")
     s = session(ctx)
     with failures():
-        conn = s.current()
+        conn = s.reading()
         rows = queries.holdings(conn, as_of, entity, by, known_at)
         position = queries.position_at(conn, known_at)
         if consolidated:
@@ -103,7 +103,7 @@ def units(
     """
     s = session(ctx)
     with failures():
-        conn = s.current()
+        conn = s.reading()
         position = queries.position_at(conn, known_at)  # pinned before the first page
         rows = register.units(
             conn, position, as_of, register.Filters(entity, right, zone, segment, commune)
@@ -123,7 +123,7 @@ def history(ctx: click.Context, unit_id: str, known_at: int | None, fmt: str) ->
     """Every transaction that touched a unit, in journal order, reversals included."""
     s = session(ctx)
     with failures():
-        conn = s.current()
+        conn = s.reading()
         rows = queries.history(conn, unit_id, known_at)
         position = queries.position_at(conn, known_at)
     if rows is None:
@@ -184,7 +184,7 @@ def journal(
 
     s = session(ctx)
     with failures():
-        conn = s.current()
+        conn = s.reading()
         rows = read_journal(conn, after, limit, known_at)
         if fmt == "jsonl":
             for r in rows:

@@ -109,7 +109,7 @@ def vintages(ctx: click.Context, known_at: int | None, fmt: str) -> None:
 
     s = session(ctx)
     with failures():
-        conn = s.current()
+        conn = s.reading()
         found = zones.vintages(conn, known_at)
         position = queries.position_at(conn, known_at)
     rows = [{"position": v.position, **v.record()} for v in found]

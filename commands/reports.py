@@ -55,7 +55,7 @@ def _statement(ctx: click.Context, fmt: str, build: Callable[[Connection], Docum
     s = session(ctx)
     with failures():
         try:
-            doc = build(s.current())
+            doc = build(s.reading())
         except InconsistentStatement as e:
             raise IntegrityProblem(str(e)) from None
     emit(doc, fmt)
@@ -235,7 +235,7 @@ def report_rpls(ctx: click.Context, entity: str, year: int, known_at: int | None
 
     s = session(ctx)
     with failures():
-        conn = s.current()
+        conn = s.reading()
         position = periods.pin(conn, known_at)
         if not rpls.entity_known(conn, entity, position):
             raise InputRejected(f"unknown entity {entity}")

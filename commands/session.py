@@ -130,6 +130,15 @@ class Session:
             self._note_lag()
         return conn
 
+    def reading(self) -> Connection:
+        """The connection, caught up as `current` gives it, then reading one snapshot of
+        the database until the command ends: a command that reads several times (the
+        rows, then the position they stand at) gets answers that agree with each other
+        while other processes write and catch up. For commands that only read."""
+        conn = self.current()
+        conn.snapshot()
+        return conn
+
     def writable(self) -> bool:
         """Whether this connection may write: known once a write was refused, else asked
         of the database (an update of nothing, rolled back). A query on projections

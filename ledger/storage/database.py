@@ -185,6 +185,18 @@ class Connection:
         else:
             self.commit()
 
+    def snapshot(self) -> None:
+        """Read everything that follows from one snapshot of the database, until the
+        transaction ends (a rollback, or `close`): an answer's rows and its position then
+        come from the same state, whatever other writers commit meanwhile. SQLite: a read
+        transaction (its snapshot is taken at its first read). PostgreSQL: a REPEATABLE
+        READ, READ ONLY transaction. Ends any transaction left open first."""
+        self.rollback()
+        if self.is_pg:
+            self.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        else:
+            self.raw.execute("BEGIN")
+
     def in_list(self, values: Sequence[Any]) -> str:
         return "(" + ",".join("?" * len(values)) + ")"
 
