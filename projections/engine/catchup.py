@@ -14,8 +14,7 @@ position), or write rows outside the transaction that moves the position.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -58,22 +57,21 @@ class Projector:
         progress: Callable[[int], None] | None = None,
     ) -> CatchUpResult:
         """Bring the projections up to the end of the journal (or to `upto`)."""
-        with projection_commits(self.conn):
-            if upto is None and self.position() == 0 and self.store.head() >= REBUILD_BEHIND:
-                rebuilt = rebuilding.rebuild(self, progress, only_if_empty=True)
-                if rebuilt is not None:
-                    return rebuilt
-            result = CatchUpResult()
-            started = time.perf_counter()
-            while True:
-                with paused_gc():
-                    done = self._batch(upto, page, result)
-                if progress is not None:
-                    progress(result.position)
-                if not done:
-                    break
-            result.seconds = time.perf_counter() - started
-            return result
+        if upto is None and self.position() == 0 and self.store.head() >= REBUILD_BEHIND:
+            rebuilt = rebuilding.rebuild(self, progress, only_if_empty=True)
+            if rebuilt is not None:
+                return rebuilt
+        result = CatchUpResult()
+        started = time.perf_counter()
+        while True:
+            with paused_gc():
+                done = self._batch(upto, page, result)
+            if progress is not None:
+                progress(result.position)
+            if not done:
+                break
+        result.seconds = time.perf_counter() - started
+        return result
 
     def _batch(self, upto: int | None, page: int, result: CatchUpResult) -> bool:
         """Fold and write one batch, in its own database transaction."""
@@ -186,31 +184,9 @@ class Projector:
     def rebuild(self, progress: Callable[[int], None] | None = None) -> CatchUpResult:
         """Empty every projection table and write it again from the journal alone, in ONE
         database transaction (projections/engine/rebuild.py)."""
-        with projection_commits(self.conn):
-            rebuilt = rebuilding.rebuild(self, progress)
+        rebuilt = rebuilding.rebuild(self, progress)
         assert rebuilt is not None
         return rebuilt
-
-
-@contextmanager
-def projection_commits(conn: Connection) -> Iterator[None]:
-    """SQLite in WAL mode: the commits of the block (the projections' batches, which hold
-    no journal event) are not synced to disk one by one (`synchronous=NORMAL`), then the
-    connection's `FULL` is restored. A power cut may lose the last batches, never tear
-    one (WAL commits are atomic, and the rows and the position are in one transaction),
-    and the journal, whose commits keep `FULL` and sync every earlier page of the WAL
-    with them, folds them again at the next catch-up. PostgreSQL: unchanged."""
-    raw = conn.raw
-    if conn.is_pg or raw.in_transaction or str(conn.scalar("PRAGMA journal_mode")) != "wal":
-        yield
-        return
-    level = int(conn.scalar("PRAGMA synchronous"))
-    conn.execute("PRAGMA synchronous = NORMAL")
-    try:
-        yield
-    finally:
-        if not raw.in_transaction:  # (a level cannot change inside one: left as it is)
-            conn.execute(f"PRAGMA synchronous = {level}")
 
 
 def write(conn: Connection, ws: WorkingSet) -> None:

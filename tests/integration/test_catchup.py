@@ -98,32 +98,3 @@ def test_a_ledger_of_schema_version_1_gets_its_holdings_tally_when_opened(any_le
         assert tally.difference(reopened.conn) is None
     finally:
         reopened.close()
-
-
-def test_a_catch_up_commits_its_batches_without_a_sync_each_then_restores_full(ledger) -> None:
-    """SQLite: the projections' batches commit with `synchronous=NORMAL` (they hold no
-    journal event; the journal folds them again), the connection is `FULL` again after,
-    and the batches give the rows a replay gives."""
-    import io
-
-    from projections.engine import replay
-    from tests.support import jsonl
-
-    ledger.session.current()
-    recorded = ledger.session.recorder.record([("base.jsonl", io.BytesIO(jsonl(base_ledger())))])
-    assert not recorded.errors
-    levels: list[int] = []
-
-    def seen(position: int) -> None:
-        levels.append(int(ledger.conn.scalar("PRAGMA synchronous")))
-
-    caught = ledger.session.projector.catch_up(page=5, progress=seen)
-    assert caught.events == ledger.session.store.head()
-    assert len(levels) > 2 and set(levels) == {1}  # NORMAL between the batches
-    assert int(ledger.conn.scalar("PRAGMA synchronous")) == 2  # FULL again
-    assert (
-        replay.compare(
-            ledger.conn, caught.position, replay.rebuild_in_memory(ledger.session.store).state
-        )
-        is None
-    )
