@@ -81,24 +81,35 @@ def register(conn: Connection, as_of: str | None, judged_on: str, position: int)
                 found.setdefault(key, []).append((holder, end))
             else:
                 bare_owners.setdefault(key, []).append(holder)
+    # Counted by (usufructuary, bare owner, year of the end, overdue) first: a few hundred
+    # keys for tens of thousands of units, then summed each way.
+    counted: Counter[tuple[str, str, str, bool]] = Counter()
+    for key, usufructs in found.items():
+        owners = bare_owners.get(key)
+        if not owners:
+            continue
+        for usufructuary, end in usufructs:
+            year, late = (end[:4], end < judged_on) if end else ("", False)
+            for bare_owner in owners:
+                counted[(usufructuary, bare_owner, year, late)] += 1
     units: Counter[tuple[str, str]] = Counter()
     overdue: Counter[tuple[str, str]] = Counter()
     maturities: dict[tuple[str, str], Counter[str]] = {}
     ending: Counter[str] = Counter()
     late_by_year: Counter[str] = Counter()
-    for key, usufructs in found.items():
-        for usufructuary, end in usufructs:
-            for bare_owner in bare_owners.get(key, ()):
-                pair, year = (usufructuary, bare_owner), end[:4] if end else ""
-                late = int(end is not None and end < judged_on)
-                units[pair] += 1
-                overdue[pair] += late
-                maturities.setdefault(pair, Counter())[year] += 1
-                ending[year] += 1
-                late_by_year[year] += late
+    for (usufructuary, bare_owner, year, late), n in counted.items():
+        pair = (usufructuary, bare_owner)
+        units[pair] += n
+        overdue[pair] += n * late
+        if pair not in maturities:
+            maturities[pair] = Counter()
+        maturities[pair][year] += n
+        ending[year] += n
+        late_by_year[year] += n * late
     for pair, end in _ended_unrecorded(conn, day, judged_on, position):
         units.setdefault(pair, 0)
-        maturities.setdefault(pair, Counter())
+        if pair not in maturities:
+            maturities[pair] = Counter()
         overdue[pair] += 1
         ending[end[:4]] += 1
         late_by_year[end[:4]] += 1
@@ -131,25 +142,30 @@ def _ended_unrecorded(
     if not ended:
         return []
     keys = sorted(ended)
-    f_sql, f_params = periods.held_on("p", day)
-    e_sql, e_params = periods.effective_transaction("t", position)
     still: set[tuple[str, str, str]] = set()
-    recorded: dict[str, list[str]] = {}
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
-        for key, holder, since in conn.query(
-            "SELECT p.unit_key, p.holder, p.from_date FROM hl_periods p "
-            f"WHERE p.held_as = 'full_ownership' AND {k_sql} AND {f_sql} "
+        # Read by unit only and the dates sorted out here (as the RPLS extract does): with
+        # a condition on the dates, SQLite walks the as-of index over every current
+        # period (1.3 s a chunk at a million units, against 8 ms by the unit's index).
+        for key, holder, since, until in conn.query(
+            "SELECT p.unit_key, p.holder, p.from_date, p.to_date FROM hl_periods p "
+            f"WHERE p.held_as = 'full_ownership' AND {k_sql} "
             f"AND p.unit_key IN {conn.in_list(chunk)}",
-            [*k_params, *f_params, *chunk],
+            [*k_params, *chunk],
         ):
-            still.add((key, holder, since))
-        for key, when in conn.query(
-            "SELECT h.item_key, t.date FROM hl_touches h JOIN hl_transactions t "
-            f"ON t.position = h.position WHERE t.type = 'usufruct_extinguished' AND {e_sql} "
-            f"AND t.date <= ? AND h.item_key IN {conn.in_list(chunk)}",
-            [*e_params, day, *chunk],
-        ):
+            if since <= day and (until is None or until > day):
+                still.add((key, holder, since))
+    # The extinctions recorded are few (one transaction a lot of units): all of them at
+    # once, by the transactions' type, rather than the units' touches chunk by chunk.
+    e_sql, e_params = periods.effective_transaction("t", position)
+    recorded: dict[str, list[str]] = {}
+    for key, when in conn.query(
+        "SELECT h.item_key, t.date FROM hl_transactions t JOIN hl_touches h ON h.txn = t.id "
+        f"WHERE t.type = 'usufruct_extinguished' AND {e_sql} AND t.date <= ?",
+        [*e_params, day],
+    ):
+        if key in ended:
             recorded.setdefault(key, []).append(when)
     result = []
     for key, rights in ended.items():
