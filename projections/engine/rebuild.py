@@ -5,9 +5,8 @@ The journal is folded in the replay's passes (projections/engine/passes.py: the 
 businesses and transactions, then one pass per range of unit keys, memory bounded by
 `replay.PASS_EVENTS`). Each pass sees the whole journal for its tables, so every row it
 gives is final: its `known_to` and its reversal and voiding marks are already set. So each
-row is inserted once, into tables without indexes (created at the end: a sort; on SQLite
-but the two a catch-up inserts into at random keys, `KEPT_INDEXES`), and no row is read
-back or updated, as a catch-up must. The holdings tally is then derived from
+row is inserted once, into tables without indexes (created at the end: a sort), and no
+row is read back or updated, as a catch-up must. The holdings tally is then derived from
 the periods in one statement, and the position set to the last transaction folded.
 
 Must not: commit before every row and the position are written, or import the catch-up
@@ -33,12 +32,6 @@ from projections.fold.rows import Row
 
 #: Rows sent to the database at a time.
 CHUNK = 50_000
-#: SQLite: the indexes a catch-up adds entries to at random keys (a unit's, an item's),
-#: kept through a rebuild and filled by its inserts, not created at the end. CREATE
-#: INDEX packs their leaves full, so the first catch-ups after it split a leaf for
-#: almost every entry: 4.2 pages written an event instead of 2.3, for no slower a
-#: rebuild (docs/decisions/0013-fold-speed.md).
-KEPT_INDEXES = frozenset({"hl_periods_unit", "hl_touches_item"})
 
 
 class Projections(Protocol):
@@ -67,8 +60,7 @@ def rebuild(
         if only_if_empty and not _still_empty(conn):
             conn.rollback()
             return None
-        keep = frozenset() if conn.is_pg else KEPT_INDEXES
-        dropped = tables.drop_indexes(conn, keep) if tables.empty(conn) else []
+        dropped = tables.drop_indexes(conn) if tables.empty(conn) else []
         _write_passes(conn, store, folded, progress)
         tables.create_indexes(conn, dropped)
         tally.derive(conn)

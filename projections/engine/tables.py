@@ -54,14 +54,13 @@ def empty(conn: Connection) -> bool:
     return True
 
 
-def drop_indexes(conn: Connection, keep: frozenset[str] = frozenset()) -> list[Index]:
-    """Drop the projection tables' indexes (those of ledger/storage/schema.py) but those
-    named in `keep`; returns those dropped."""
+def drop_indexes(conn: Connection) -> list[Index]:
+    """Drop the projection tables' indexes (those of ledger/storage/schema.py); returns
+    them."""
     dropped = [
         index
         for table in schema.PROJECTION_TABLES
         for index in sorted(table.indexes, key=lambda i: str(i.name))
-        if index.name not in keep
     ]
     for index in dropped:
         conn.execute(f"DROP INDEX IF EXISTS {index.name}")

@@ -98,37 +98,3 @@ def test_a_ledger_of_schema_version_1_gets_its_holdings_tally_when_opened(any_le
         assert tally.difference(reopened.conn) is None
     finally:
         reopened.close()
-
-
-def test_a_rebuild_leaves_every_index_and_the_rows_a_replay_gives(any_ledger) -> None:
-    """The rebuild drops the projection tables' indexes and creates them at the end, but
-    (SQLite) those a catch-up inserts into at random keys, kept throughout: every index
-    of the schema is there after it, and a catch-up after it still gives the rows a
-    replay gives."""
-    from ledger.storage import schema
-
-    any_ledger.ok(*base_ledger())
-    any_ledger.session.projector.rebuild()
-    if any_ledger.conn.is_pg:
-        present = {r[0] for r in any_ledger.conn.query("SELECT indexname FROM pg_indexes")}
-    else:
-        present = {r[0] for r in any_ledger.conn.query("SELECT name FROM sqlite_master")}
-    wanted = {str(i.name) for t in schema.PROJECTION_TABLES for i in t.indexes}
-    assert {"hl_periods_unit", "hl_touches_item"} <= wanted
-    assert wanted <= present
-    any_ledger.ok(
-        {
-            "id": "SALE-after-rebuild",
-            "type": "sale",
-            "date": "2021-06-01",
-            "entity": "ESH-A",
-            "units": ["U1"],
-            "buyer": {"category": "other"},
-            "price_eur": "90000.00",
-        }
-    )
-    assert any_ledger.conn.query(
-        "SELECT holder FROM hl_periods WHERE closed_by = 'SALE-after-rebuild'"
-    ) == [("ESH-A",)]
-    result = CliRunner().invoke(main, ["--db", any_ledger.url, "replay", "--check"])
-    assert result.exit_code == 0, result.output + result.stderr
