@@ -74,6 +74,7 @@ class InMemoryEventStore:
     def __init__(self) -> None:
         self.events: list[StoredEvent] = []
         self.appends = 0
+        self.committed = 0  # `writing` blocks that kept what they wrote
 
     def head(self) -> int:
         return len(self.events)
@@ -133,6 +134,8 @@ class InMemoryEventStore:
             raise
         if writer.abandoned:
             del self.events[writer.start :]
+        elif len(self.events) > writer.start:
+            self.committed += 1
 
     def rows(self, after: int = 0) -> list[StoredRow]:
         """The journal after position `after` as the projections read it: position, key

@@ -10,8 +10,9 @@ following lines are validated against the ledger plus the earlier *valid* lines.
 A new unit and each journal entry are made directly in stored form (`ledger.booking.created`),
 rebuilt as an aggregate (by the library's mapper) only if a later line asks for it.
 
-Nothing here writes: the application stores the collected events in one database
-transaction once the whole file is valid.
+Nothing here writes: the application stores the collected events (a chunk of lines at a
+time, in one database transaction), then tells the book what the journal now holds
+(`release_written`), so that what it keeps does not grow with the events of the file.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """The command service: `Recorder` records transaction files in the journal.
 
-`Recorder.record` runs the import pipeline: parse every line (`lines`, `transactions`)
--> book every transaction against the ledger (`book`, `handlers`) -> record, if and only
-if nothing was rejected, every new event in one database transaction.
+`Recorder.record` runs the import pipeline on a stream of lines, chunk by chunk: parse
+(`lines`, `transactions`) -> book against the ledger (`book`, `handlers`) -> write the
+chunk's events, all inside one database transaction holding the journal's write lock,
+committed if and only if nothing was rejected (docs/decisions/0012-streamed-import.md).
 `Recorder.record_stream` does the same for a long stream of registrations (an RPLS
-file), writing each transaction as it is booked, inside that one database transaction,
-so that its memory does not grow with the file. It reaches the
+file), writing each transaction as it is booked. It reaches the
 outside world only through the ports (`ports.EventStore`, the journal; `ports.LedgerIndex`,
 the lookups served by the projections) and the library application's mapper, which the
 composition root (cli.py) hands it.

@@ -21,14 +21,14 @@ def ledger() -> InMemoryLedger:
     return InMemoryLedger()
 
 
-def test_the_example_file_records_17_transactions_as_43_events_in_one_append(
+def test_the_example_file_records_17_transactions_as_43_events_in_one_transaction(
     ledger: InMemoryLedger,
 ) -> None:
     result = ledger.record_file(EXAMPLE)
     assert result.errors == []
     assert (result.recorded, result.already_recorded) == (17, 0)
     assert (result.events, result.position) == (43, 43)
-    assert (ledger.store.head(), ledger.store.appends) == (43, 1)
+    assert (ledger.store.head(), ledger.store.committed) == (43, 1)  # one transaction
 
 
 def test_every_transaction_of_the_example_file_ends_with_its_journal_entry(
@@ -51,7 +51,7 @@ def test_recording_the_example_file_again_is_idempotent(ledger: InMemoryLedger) 
     assert again.errors == []
     assert (again.recorded, again.already_recorded, again.events) == (0, 17, 0)
     assert again.position == 43
-    assert ledger.store.events == journal and ledger.store.appends == 1
+    assert ledger.store.events == journal and ledger.store.committed == 1
 
 
 def test_the_recorded_example_is_rebuilt_by_the_librarys_mapper(ledger: InMemoryLedger) -> None:
@@ -113,7 +113,7 @@ def test_a_bad_file_records_nothing_and_reports_file_line_errors_in_line_order(
     assert str(result.errors[2]).startswith("bad.jsonl:5: sale S-NOPE: unit NOPE")
     assert (result.recorded, result.already_recorded, result.events) == (0, 0, 0)
     assert result.position == 43
-    assert ledger.store.events == journal and ledger.store.appends == 1
+    assert ledger.store.events == journal and ledger.store.committed == 1
 
 
 def test_a_line_is_booked_against_the_earlier_valid_lines_of_the_same_file(
