@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import click
 
-from commands import audit, entities, queries, recording, reference, reports
+from commands import audit, entities, queries, recording, reference, reports, serve
 from commands.session import Session
 from ledger import __version__
 
@@ -60,6 +60,8 @@ main.add_command(reference.reference)
 main.add_command(audit.audit)
 main.add_command(audit.replay)
 main.add_command(audit.db)
+# Browsing it (the web view; Flask is imported only when `serve` runs).
+main.add_command(serve.serve)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -14,6 +14,9 @@ The packages and what each may import (besides the standard library):
                        -> projections.engine, ledger.storage, ...
     projections.render -> nothing of the project
     cli                -> everything (the composition root)
+    web                -> commands.session, commands.entities, projections, ledger.storage,
+                          ledger.domain, ledger.errors, flask (the web view; only
+                          commands.serve imports it, when `serve` runs)
 
 docs/architecture.md draws the same arrows.
 """
@@ -26,6 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("ledger", "projections")
+#: The outermost layers the walk also checks (their own arrows below).
+OUTER = ("web",)
 #: The composition root: the click shell and its commands may import any layer.
 ROOT_MODULES = ("cli", "commands", "ledger", "projections")
 
@@ -70,6 +75,14 @@ ALLOWED_PROJECT = {
         "ledger.storage",
         "ledger.domain",
     },
+    "web": {
+        "commands.session",
+        "commands.entities",
+        "projections",
+        "ledger.storage",
+        "ledger.domain",
+        "ledger.errors",
+    },
 }
 #: Third-party packages each layer may import.
 ALLOWED_THIRD_PARTY = {
@@ -94,6 +107,7 @@ ALLOWED_THIRD_PARTY = {
     "projections.register": set(),
     "projections.perimeter": set(),
     "projections.reports": {"orjson"},
+    "web": {"flask"},
 }
 
 
@@ -106,7 +120,9 @@ def module_name(path: Path) -> str:
 
 def modules() -> dict[str, Path]:
     found = {
-        module_name(p): p for pkg in (*PACKAGES, "commands") for p in (ROOT / pkg).rglob("*.py")
+        module_name(p): p
+        for pkg in (*PACKAGES, *OUTER, "commands")
+        for p in (ROOT / pkg).rglob("*.py")
     }
     found["cli"] = ROOT / "cli.py"
     return found
@@ -165,7 +181,7 @@ def test_third_party_imports_stay_in_their_layer() -> None:
             continue
         top = {m.split(".")[0] for m in imports(path)}
         third = {m for m in top if m not in sys.stdlib_module_names and m not in PACKAGES}
-        third -= {"__future__", "cli", "commands"}
+        third -= {"__future__", "cli", "commands", *OUTER}
         assert third <= ALLOWED_THIRD_PARTY[layer(name)], (name, third)
 
 
@@ -213,3 +229,12 @@ def test_nothing_in_the_repository_reads_outside_it() -> None:
     for path in files:
         text = path.read_text(encoding="utf-8")
         assert not any(s in text for s in suspects), path
+
+
+def test_only_serve_imports_the_web_view_and_its_framework() -> None:
+    """Flask is an optional extra: the CLI's other commands never import it, nor `web/`."""
+    for name, path in modules().items():
+        if not is_root(name) or name == "commands.serve":
+            continue
+        top = {m.split(".")[0] for m in imports(path)}
+        assert not top & {"web", "flask", "werkzeug"}, name
