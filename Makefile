@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 PY      = $(BIN)/python
 UNITS  ?= 3000
-SOURCES = ledger projections commands cli.py tests bench docs/gen_cli.py
+SOURCES = ledger projections commands web cli.py tests bench docs/gen_cli.py
 
 .PHONY: demo test test-all lint typecheck bench bench-postgres bench-rpls clean docs
 
@@ -34,7 +34,7 @@ lint: $(BIN)/housing-ledger
 
 ## typecheck: mypy --strict on the product
 typecheck: $(BIN)/housing-ledger
-	$(BIN)/mypy --strict ledger projections commands cli.py
+	$(BIN)/mypy --strict ledger projections commands web cli.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis housing-ledger.db*
