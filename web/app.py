@@ -118,6 +118,14 @@ def known_at() -> int | None:
     return int(text)
 
 
+def capped(limit: int, most: int) -> int:
+    """A page's number of rows, refused past `most` (a page is not an export: the CLI's
+    commands stream every row)."""
+    if limit > most:
+        raise Problem(400, f"limit: at most {most:,} rows a page (the CLI streams them all)")
+    return limit
+
+
 def answer(doc: Document, html: Callable[[], str]) -> Response | str:
     """The page, or its document as JSON or CSV (`?format=`)."""
     fmt = request.args.get("format", "html")
@@ -228,7 +236,7 @@ def units() -> Response | str:
         arg("segment"),
         arg("commune"),
     )
-    limit = arg("limit", "int") or pages.UNITS_SHOWN
+    limit = capped(arg("limit", "int") or pages.UNITS_SHOWN, pages.MOST_ROWS)
     with reading() as conn:
         doc, more = pages.units(conn, as_of, filters, k, limit)
 
@@ -304,7 +312,7 @@ def unit(unit_id: str) -> Response | str:
 def journal() -> Response | str:
     k = known_at()
     after = arg("after", "int") or 0
-    limit = arg("limit", "int") or 100
+    limit = capped(arg("limit", "int") or 100, pages.MOST_ROWS)
     with reading() as conn:
         doc = pages.journal(conn, after, limit, k)
 

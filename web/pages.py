@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 #: The register can hold a million rows: a page shows this many unless asked for more.
 UNITS_SHOWN = 500
+#: The most rows a page of the register or the journal may ask for.
+MOST_ROWS = 50_000
 UNIT_ATTRIBUTES = (
     "unit_id",
     "commune",

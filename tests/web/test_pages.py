@@ -204,6 +204,7 @@ def test_bad_parameters_are_refused_by_name(client: Any) -> None:
     assert "year" in get(client, "/statements/movements?year=nineteen", status=400)
     assert "unknown entity" in get(client, "/entity/NOBODY", status=404)
     assert "no statement" in get(client, "/statements/tax", status=404)
+    assert "limit" in get(client, "/units?limit=1000000", status=400)
     get(client, "/nowhere", status=404)
 
 
