@@ -11,6 +11,7 @@ What must not happen here: SQL beyond the trivial lookups of `pages.py`, unescap
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -359,6 +360,7 @@ def journal_entry(position: int) -> Response | str:
     with reading() as conn:
         doc, content = pages.journal_entry(conn, position, k)
     row = doc.rows[0]
+    indented = json.dumps(row["transaction"], ensure_ascii=False, indent=2)
 
     def html() -> str:
         facts = {key: value for key, value in row.items() if key != "transaction"}
@@ -380,7 +382,9 @@ def journal_entry(position: int) -> Response | str:
         body = (
             f'<dl class="header">{listed}</dl>{reversed_note}'
             "<h2>The transaction as filed</h2>"
-            f"<pre>{layout.esc(content)}</pre>" + layout.downloads(request.path, shown())
+            f"<pre>{layout.esc(content)}</pre>"
+            "<h2>The same, indented to read</h2>"
+            f"<pre>{layout.esc(indented)}</pre>" + layout.downloads(request.path, shown())
         )
         return layout.page(f"Journal entry {position}: {row['type']}", body, k)
 
