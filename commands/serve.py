@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from commands.session import InputRejected, session
+from commands.session import InputRejected, failures, session
 
 
 @click.command()
@@ -25,8 +25,10 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     """Serve a read-only web view of the ledger for auditors: holdings, units, a unit's
     history, the journal, the statements with their charts, entities and the audit.
 
-    Every page answers GET only and writes nothing; works on a read-only connection
-    (`sqlite:///PATH?mode=ro`, or PostgreSQL's auditor role). Needs the `web` extra:
+    Every page answers GET only and writes nothing: the database is opened read-only
+    (SQLite `mode=ro`, PostgreSQL read-only transactions), so projections behind the
+    journal are shown as they stand (run any other command first to catch them up). Works
+    under PostgreSQL's auditor role. Needs the `web` extra:
     pip install 'housing-ledger[web]'."""
     try:
         from werkzeug.serving import run_simple
@@ -36,6 +38,14 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
         raise InputRejected(
             f"serve needs the web extra ({e.name} is missing): pip install 'housing-ledger[web]'"
         ) from None
-    app = create_app(session(ctx).url)
+    from ledger.storage.database import Database
+    from ledger.storage.urls import read_only
+
+    # Opened read-only whatever the URL says: a page never writes, not even the derived
+    # projections (a ledger received as evidence keeps its bytes); projections behind the
+    # journal answer as they stand, with a note on stderr (as `?mode=ro` does).
+    with failures():
+        url = read_only(Database(session(ctx).url).url)  # the URL given, else the default
+    app = create_app(url)
     click.echo(f"housing-ledger web view on http://{host}:{port}/ (read-only; Ctrl-C stops)")
     run_simple(host, port, app, threaded=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 _URL = re.compile(
     r"""
@@ -74,6 +74,21 @@ def parse(url: str) -> DatabaseUrl:
         database=parts["database"],
         query=query,
     )
+
+
+def read_only(url: str) -> str:
+    """The same database, opened so that nothing can be written through it: SQLite
+    `mode=ro`, PostgreSQL read-only transactions (`default_transaction_read_only`)."""
+    parsed = parse(url)
+    separator = "&" if "?" in url else "?"
+    if parsed.backend == "sqlite":
+        return url if parsed.query.get("mode") == "ro" else f"{url}{separator}mode=ro"
+    setting = "-c default_transaction_read_only=on"
+    options = parsed.query.get("options")
+    if options is None:
+        return f"{url}{separator}options={quote(setting)}"
+    query = urlencode({**parsed.query, "options": f"{options} {setting}"}, quote_via=quote)
+    return f"{url.split('?', 1)[0]}?{query}"
 
 
 def redact(url: str) -> str:

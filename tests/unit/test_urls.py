@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.engine import make_url
 
-from ledger.storage.urls import NotAUrl, parse, redact
+from ledger.storage.urls import NotAUrl, parse, read_only, redact
 
 URLS = [
     "sqlite:///housing-ledger.db",
@@ -50,3 +50,31 @@ def test_redact_hides_every_password() -> None:
     )
     assert redact("sqlite:///ledger.db") == "sqlite:///ledger.db"
     assert "s3cr3t" not in redact("not a url: user:s3cr3t@host")
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite:///ledger.db", {"mode": "ro"}),
+        ("sqlite:///ledger.db?mode=ro", {"mode": "ro"}),
+        ("postgresql://u@h/db", {"options": "-c default_transaction_read_only=on"}),
+        (
+            "postgresql://u@h/db?sslmode=require&options=-c%20statement_timeout%3D5000",
+            {
+                "sslmode": "require",
+                "options": "-c statement_timeout=5000 -c default_transaction_read_only=on",
+            },
+        ),
+    ],
+)
+def test_read_only_opens_the_same_database_for_reading_only(
+    url: str, expected: dict[str, str]
+) -> None:
+    ours = parse(read_only(url))
+
+    assert ours.query == expected
+    assert (ours.backend, ours.host, ours.database) == (
+        parse(url).backend,
+        parse(url).host,
+        parse(url).database,
+    )

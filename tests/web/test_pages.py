@@ -5,6 +5,7 @@ accepted and no request changes the journal, and a read-only connection (SQLite
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import subprocess
@@ -19,6 +20,7 @@ from click.testing import CliRunner
 pytest.importorskip("flask")  # the `web` extra; part of `dev`, so CI always has it
 
 from cli import main  # noqa: E402
+from commands.session import Session  # noqa: E402
 from tests.support import jsonl  # noqa: E402
 from web.app import ROUTES, create_app  # noqa: E402
 
@@ -281,3 +283,38 @@ def test_the_auditor_role_serves_every_page(pg_auditor: tuple[str, str]) -> None
     assert web_json(c, "/audit?run=verify")["rows"][0]["verified"] is True
     assert web_json(c, "/audit?run=replay")["rows"][0]["replay_check"] == "ok"
     assert journal_state(owner) == before
+
+
+def served_app(url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The application `housing-ledger serve` would run on `url` (its server not started)."""
+    import werkzeug.serving
+
+    started: dict[str, Any] = {}
+    monkeypatch.setattr(
+        werkzeug.serving, "run_simple", lambda h, p, app, **kw: started.update(app=app)
+    )
+    CliRunner().invoke(main, ["--db", url, "serve"], catch_exceptions=False)
+    return started["app"]
+
+
+def test_serve_writes_nothing_even_where_the_projections_lag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path}/lagging.db"
+    make_demo(url)
+    answered = cli_json(url, "holdings")
+    s = Session(url)  # a transaction recorded by a writer that did not fold it
+    s.current()
+    late = dict(EVIL_ENTITY, id="ENT-LATE", entity="LATE", name="Late")
+    assert not s.recorder.record([("late.jsonl", io.BytesIO(jsonl([late])))]).errors
+    s.close()
+    path = Path(url.removeprefix("sqlite:///"))
+    before = path.read_bytes()
+
+    c = served_app(url, monkeypatch).test_client()
+    for page in PAGES:
+        assert c.get(page).status_code == 200, page
+    shown = web_json(c, "/holdings")
+
+    assert path.read_bytes() == before  # not even the projections were caught up
+    assert shown == answered  # the projections as they stand
