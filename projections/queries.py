@@ -238,6 +238,75 @@ def history(conn: Connection, unit_id: str, known_at: int | None = None) -> list
     ]
 
 
+#: A unit's attributes as recorded (`unit`), in this order.
+UNIT_ATTRIBUTES = (
+    "unit_id",
+    "commune",
+    "zone",
+    "segment",
+    "financing",
+    "rooms",
+    "surface_m2",
+    "year_built",
+    "rpls_id",
+    "mode",
+    "entered_by",
+    "entered_on",
+    "rpls",
+)
+
+
+def unit(conn: Connection, unit_id: str, known_at: int | None = None) -> dict[str, Any]:
+    """The unit's attributes as recorded (the version known at `known_at`); {} if the
+    ledger does not know it."""
+    k_sql, k_params = known("u", known_at)
+    found = conn.query(
+        f"SELECT {', '.join('u.' + c for c in UNIT_ATTRIBUTES)} FROM hl_units u "
+        f"WHERE u.unit_key = ? AND {k_sql}",
+        [unit_key(unit_id).hex, *k_params],
+    )
+    return dict(zip(UNIT_ATTRIBUTES, found[0], strict=True)) if found else {}
+
+
+def naming(conn: Connection, entity_id: str, known_at: int | None = None) -> list[HistoryRow]:
+    """Every transaction that named the entity, in journal order (its history)."""
+    limit = "" if known_at is None else " AND t.position <= ?"
+    rows = conn.query(
+        "SELECT DISTINCT t.position, t.id, t.type, t.date, t.recorded_at, t.reversed_at "
+        "FROM hl_names n JOIN hl_transactions t ON t.position = n.position "
+        f"WHERE n.entity = ?{limit} ORDER BY t.position",
+        [entity_id, *([] if known_at is None else [known_at])],
+    )
+    return [
+        HistoryRow(int(p), i, ty, d, r, rev is not None and (known_at is None or rev <= known_at))
+        for p, i, ty, d, r, rev in rows
+    ]
+
+
+def reversal(
+    conn: Connection, position: int, known_at: int | None = None
+) -> tuple[int, str] | None:
+    """(position, id) of the reversal of the transaction at `position`, if it was reversed
+    by `known_at` (None otherwise, or if no transaction starts there)."""
+    found = conn.query(
+        "SELECT reversed_at, reversed_by FROM hl_transactions WHERE position = ?", [position]
+    )
+    if not found or found[0][0] is None or (known_at is not None and found[0][0] > known_at):
+        return None
+    return int(found[0][0]), found[0][1]
+
+
+def earliest_date(conn: Connection, known_at: int | None = None) -> str | None:
+    """The date of the earliest transaction known at `known_at` (zoning vintages, which
+    are reference data, left out), as `latest_date` gives the latest."""
+    value = conn.scalar(
+        "SELECT MIN(date) FROM hl_transactions WHERE type <> 'zoning_vintage'"
+        + ("" if known_at is None else " AND position <= ?"),
+        [] if known_at is None else [known_at],
+    )
+    return str(value) if value is not None else None
+
+
 class ProjectionIndex:
     """The write side's set lookups, answered from the current projections."""
 

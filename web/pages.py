@@ -27,21 +27,7 @@ if TYPE_CHECKING:
 UNITS_SHOWN = 500
 #: The most rows a page of the register or the journal may ask for.
 MOST_ROWS = 50_000
-UNIT_ATTRIBUTES = (
-    "unit_id",
-    "commune",
-    "zone",
-    "segment",
-    "financing",
-    "rooms",
-    "surface_m2",
-    "year_built",
-    "rpls_id",
-    "mode",
-    "entered_by",
-    "entered_on",
-    "rpls",
-)
+UNIT_ATTRIBUTES = queries.UNIT_ATTRIBUTES
 HISTORY_COLUMNS = ["position", "id", "type", "date", "recorded_at", "reversed"]
 ENTITY_COLUMNS = ["entity", "name", "kind", "region", "status", "group", "parent"]
 
@@ -122,19 +108,8 @@ def history(conn: Connection, unit_id: str, known_at: int | None) -> Document:
 
 
 def unit_attributes(conn: Connection, unit_id: str, known_at: int | None) -> dict[str, Any]:
-    """The unit's attributes as recorded (the version known at `known_at`): a lookup of
-    one row of `hl_units`."""
-    from ledger.domain.keys import unit_key
-
-    k_sql, k_params = queries.known("u", known_at)
-    found = conn.query(
-        f"SELECT {', '.join('u.' + c for c in UNIT_ATTRIBUTES)} FROM hl_units u "
-        f"WHERE u.unit_key = ? AND {k_sql}",
-        [unit_key(unit_id).hex, *k_params],
-    )
-    if not found:
-        return {}
-    return dict(zip(UNIT_ATTRIBUTES, found[0], strict=True))
+    """The unit's attributes as recorded (the version known at `known_at`)."""
+    return queries.unit(conn, unit_id, known_at)
 
 
 def journal(conn: Connection, after: int, limit: int, known_at: int | None) -> Document:
@@ -167,14 +142,7 @@ def journal_entry(conn: Connection, position: int, known_at: int | None) -> tupl
     found = next(read_journal(conn, position - 1, 1, known_at), None)
     if found is None or found.position != position:
         raise NotFound(f"no transaction starts at journal position {position}")
-    reversed_by = conn.query(
-        "SELECT reversed_at, reversed_by FROM hl_transactions WHERE position = ?", [position]
-    )[0]
-    reversed_at = (
-        reversed_by[0]
-        if known_at is None or (reversed_by[0] is not None and reversed_by[0] <= known_at)
-        else None
-    )
+    reversal = queries.reversal(conn, position, known_at)
     row = {
         "position": found.position,
         "id": found.id,
@@ -182,8 +150,8 @@ def journal_entry(conn: Connection, position: int, known_at: int | None) -> tupl
         "date": found.date,
         "recorded_at": found.recorded_at,
         "chain": found.chain,
-        "reversed_at": reversed_at,
-        "reversed_by": reversed_by[1] if reversed_at is not None else None,
+        "reversed_at": reversal[0] if reversal else None,
+        "reversed_by": reversal[1] if reversal else None,
         "transaction": json.loads(found.content),
     }
     return Document({"position": queries.position_at(conn, known_at)}, [row]), found.content
@@ -231,31 +199,15 @@ def entity(conn: Connection, entity_id: str, known_at: int | None) -> EntityPage
 
 
 def _touching(conn: Connection, entity_id: str, known_at: int | None) -> list[queries.HistoryRow]:
-    """The transactions that named the entity (a lookup of `hl_names`)."""
-    limit = "" if known_at is None else " AND t.position <= ?"
-    rows = conn.query(
-        "SELECT DISTINCT t.position, t.id, t.type, t.date, t.recorded_at, t.reversed_at "
-        "FROM hl_names n JOIN hl_transactions t ON t.position = n.position "
-        f"WHERE n.entity = ?{limit} ORDER BY t.position",
-        [entity_id, *([] if known_at is None else [known_at])],
-    )
-    return [
-        queries.HistoryRow(
-            int(p), i, ty, d, r, rev is not None and (known_at is None or rev <= known_at)
-        )
-        for p, i, ty, d, r, rev in rows
-    ]
+    """The transactions that named the entity."""
+    return queries.naming(conn, entity_id, known_at)
 
 
 def _stock_by_year(
     conn: Connection, entity_id: str, known_at: int | None, position: int
 ) -> Document:
     latest = queries.latest_date(conn, known_at)
-    first = conn.scalar(
-        "SELECT MIN(date) FROM hl_transactions WHERE type <> 'zoning_vintage'"
-        + ("" if known_at is None else " AND position <= ?"),
-        [] if known_at is None else [known_at],
-    )
+    first = queries.earliest_date(conn, known_at)
     rows: list[dict[str, Any]] = []
     if latest is not None and first is not None:
         for year in range(int(str(first)[:4]), int(latest[:4]) + 1):
