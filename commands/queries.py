@@ -128,21 +128,8 @@ def history(ctx: click.Context, unit_id: str, known_at: int | None, fmt: str) ->
         position = queries.position_at(conn, known_at)
     if rows is None:
         raise InputRejected(f"unknown unit {unit_id}: it never appears in the journal")
-    doc = Document(
-        {"unit_id": unit_id, "position": position},
-        [
-            {
-                "position": r.position,
-                "id": r.id,
-                "type": r.type,
-                "date": r.date,
-                "recorded_at": r.recorded_at,
-                "reversed": r.reversed,
-            }
-            for r in rows
-        ],
-        ["position", "id", "type", "date", "recorded_at", "reversed"],
-    )
+    header = {"unit_id": unit_id, "position": position}
+    doc = Document(header, [r.record() for r in rows], queries.HISTORY_COLUMNS)
     emit(doc, fmt)
 
 

@@ -203,6 +203,10 @@ def _holding_rows(rows: Iterable[tuple[Any, ...]], by: str | None) -> list[Holdi
     return sorted(result, key=lambda r: (r.entity, r.key is not None, r.key))
 
 
+#: The columns of a unit's history (`HistoryRow.record`), as `history UNIT_ID` gives them.
+HISTORY_COLUMNS = ("position", "id", "type", "date", "recorded_at", "reversed")
+
+
 @dataclass(frozen=True, slots=True)
 class HistoryRow:
     position: int
@@ -211,6 +215,9 @@ class HistoryRow:
     date: str
     recorded_at: str
     reversed: bool
+
+    def record(self) -> dict[str, Any]:
+        return {c: getattr(self, c) for c in HISTORY_COLUMNS}
 
 
 def history(conn: Connection, unit_id: str, known_at: int | None = None) -> list[HistoryRow] | None:

@@ -281,14 +281,10 @@ def unit(unit_id: str) -> Response | str:
     k = known_at()
     with reading() as conn:
         doc = pages.history(conn, unit_id, k)
-        attributes = pages.unit_attributes(conn, unit_id, k)
+        attributes = queries.unit(conn, unit_id, k)
 
     def html() -> str:
-        facts = "".join(
-            f"<div><dt>{layout.esc(name)}</dt><dd>{layout.esc(value)}</dd></div>"
-            for name, value in attributes.items()
-            if value is not None
-        )
+        facts = layout.facts(attributes)
         links = {
             "position": lambda r: layout.url(
                 layout.item("/journal", r["position"]), {"known_at": k}
@@ -363,12 +359,7 @@ def journal_entry(position: int) -> Response | str:
     indented = json.dumps(row["transaction"], ensure_ascii=False, indent=2)
 
     def html() -> str:
-        facts = {key: value for key, value in row.items() if key != "transaction"}
-        listed = "".join(
-            f"<div><dt>{layout.esc(key)}</dt><dd>{layout.esc(value)}</dd></div>"
-            for key, value in facts.items()
-            if value is not None
-        )
+        listed = layout.facts({key: v for key, v in row.items() if key != "transaction"})
         reversed_note = (
             '<p class="reversed">Reversed by '
             + layout.a(
@@ -465,10 +456,7 @@ def entity(entity_id: str) -> Response | str:
         found = pages.entity(conn, entity_id, k)
 
     def html() -> str:
-        facts = "".join(
-            f"<div><dt>{layout.esc(key)}</dt><dd>{layout.esc(value)}</dd></div>"
-            for key, value in found.facts.items()
-        )
+        facts = layout.facts(found.facts, keep_empty=True)
         holdings_link = layout.a(
             layout.url("/units", {"entity": entity_id, "known_at": k}), "its units today"
         )

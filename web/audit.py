@@ -99,11 +99,7 @@ def _replay_check(s: Session) -> dict[str, Any]:
 
 
 def _body(summary: dict[str, Any], position: int | None, digest: str | None) -> str:
-    facts = "".join(
-        f"<div><dt>{layout.esc(k)}</dt><dd>{layout.esc(v)}</dd></div>"
-        for k, v in summary.items()
-        if v is not None
-    )
+    facts = layout.facts(summary)
     verdict = ""
     if "verified" in summary:
         ok = summary["verified"]

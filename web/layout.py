@@ -106,13 +106,19 @@ def downloads(path: str, params: Mapping[str, Any]) -> str:
     return f'<p class="downloads">Download what this page shows: {links}</p>'
 
 
-def header(doc: Document) -> str:
-    items = "".join(
+def facts(pairs: Mapping[str, Any], keep_empty: bool = False) -> str:
+    """Name and value pairs as the items of a definition list (`<dl>`), escaped; a value
+    of None left out unless `keep_empty`."""
+    return "".join(
         f"<div><dt>{esc(k)}</dt><dd>{esc(v)}</dd></div>"
-        for k, v in doc.header.items()
-        if v is not None and not isinstance(v, dict | list)
+        for k, v in pairs.items()
+        if keep_empty or v is not None
     )
-    return f'<dl class="header">{items}</dl>'
+
+
+def header(doc: Document) -> str:
+    shown = {k: v for k, v in doc.header.items() if not isinstance(v, dict | list)}
+    return f'<dl class="header">{facts(shown)}</dl>'
 
 
 def _is_number(value: Any) -> bool:

@@ -28,7 +28,6 @@ UNITS_SHOWN = 500
 #: The most rows a page of the register or the journal may ask for.
 MOST_ROWS = 50_000
 UNIT_ATTRIBUTES = queries.UNIT_ATTRIBUTES
-HISTORY_COLUMNS = ["position", "id", "type", "date", "recorded_at", "reversed"]
 ENTITY_COLUMNS = ["entity", "name", "kind", "region", "status", "group", "parent"]
 
 
@@ -89,27 +88,8 @@ def history(conn: Connection, unit_id: str, known_at: int | None) -> Document:
     rows = queries.history(conn, unit_id, known_at)
     if rows is None:
         raise NotFound(f"unknown unit {unit_id}: it never appears in the journal")
-    position = queries.position_at(conn, known_at)
-    return Document(
-        {"unit_id": unit_id, "position": position},
-        [
-            {
-                "position": r.position,
-                "id": r.id,
-                "type": r.type,
-                "date": r.date,
-                "recorded_at": r.recorded_at,
-                "reversed": r.reversed,
-            }
-            for r in rows
-        ],
-        HISTORY_COLUMNS,
-    )
-
-
-def unit_attributes(conn: Connection, unit_id: str, known_at: int | None) -> dict[str, Any]:
-    """The unit's attributes as recorded (the version known at `known_at`)."""
-    return queries.unit(conn, unit_id, known_at)
+    header = {"unit_id": unit_id, "position": queries.position_at(conn, known_at)}
+    return Document(header, [r.record() for r in rows], queries.HISTORY_COLUMNS)
 
 
 def journal(conn: Connection, after: int, limit: int, known_at: int | None) -> Document:
