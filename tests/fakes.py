@@ -37,7 +37,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
-from ledger.booking.ports import Expectations
+from ledger.booking.ports import Expectations, Pending, stored_form
 from ledger.booking.service import ImportResult, Recorder
 from ledger.errors import ConcurrencyConflict
 from ledger.storage.application import HousingLedger
@@ -59,8 +59,8 @@ class InMemoryWriter:
         self.start = self.head = store.head()
         self.abandoned = False
 
-    def write(self, events: Sequence[StoredEvent]) -> list[int]:
-        self.store.events.extend(events)
+    def write(self, events: Sequence[Pending]) -> list[int]:
+        self.store.events.extend(map(stored_form, events))
         first, self.head = self.head, self.store.head()
         return list(range(first + 1, self.head + 1))
 

@@ -26,9 +26,9 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Mapper, StoredEvent
 
-from ledger.booking.created import created
+from ledger.booking.created import Unstored, created
 from ledger.booking.entries import EnteredUnit
-from ledger.booking.ports import Expectations, LedgerIndex
+from ledger.booking.ports import Expectations, LedgerIndex, Pending
 from ledger.booking.transactions import Transaction, parse_transaction
 from ledger.booking.unitlines import UnitSpec
 from ledger.domain import (
@@ -45,7 +45,8 @@ from ledger.domain import (
 from ledger.errors import RuleViolation
 
 Loader = Callable[[Iterable[UUID]], dict[UUID, Aggregate]]
-Touched = list[Aggregate | StoredEvent]  # what a handler changed: aggregates, new stored events
+#: What a handler changed: aggregates, new events in stored form (or made so when written).
+Touched = list[Aggregate | StoredEvent | Unstored]
 ALREADY_RECORDED = "already_recorded"
 #: The types that read the register of zoning vintages (a reversal may take one out).
 ZONED_TYPES = frozenset({"register_units", "acquisition", "zoning_vintage", "reversal"})
@@ -218,15 +219,25 @@ class Book:
         self.versions_read[key] = unit.version
         return unit
 
-    def entered_units(self, holders: Iterable[str]) -> list[tuple[UUID, EnteredUnit]]:
+    def entered_units(self, holders: Iterable[str]) -> Iterator[tuple[UUID, EnteredUnit]]:
         """The units of `entries` held by `holders` (in full ownership)."""
-        keys = [k for holder in set(holders) for k in self.entered_by.get(holder, ())]
-        return [(k, self.entries[k]) for k in keys]
+        entries = self.entries
+        for holder in set(holders):
+            for key in self.entered_by.get(holder, ()):
+                yield key, entries[key]
 
-    def move_entered(self, key: UUID, into: str) -> None:
-        """Note that the unit `key` of `entries` is now held by `into`."""
-        del self.entered_by[self.entries[key].holder][key]
-        self.entered_by.setdefault(into, {})[key] = None
+    def move_entered(self, holders: Iterable[str], into: str) -> None:
+        """Note that the units of `entries` held by `holders` are now held by `into` (the
+        largest list of keys is kept and the others added to it: a merger of half a
+        million units does not copy them one by one)."""
+        lists = [self.entered_by.pop(h) for h in {*holders, into} if h in self.entered_by]
+        if not lists:
+            return
+        lists.sort(key=len)
+        kept = lists.pop()
+        for other in lists:
+            kept.update(other)
+        self.entered_by[into] = kept
 
     def expectations(self, head: int) -> Expectations:
         merger = head if self.has_merger else None
@@ -312,9 +323,9 @@ class Book:
                 self.touched[key] = agg
 
     # -- booking -------------------------------------------------------------------
-    def apply(self, tx: Transaction) -> list[StoredEvent] | str:
-        """Book one transaction: its new events in stored form, in order, or
-        ALREADY_RECORDED."""
+    def apply(self, tx: Transaction) -> list[Pending] | str:
+        """Book one transaction: its new events in stored form (or made so when written:
+        `ports.stored_form`), in order, or ALREADY_RECORDED."""
         recorded: RecordedTransaction | None = self._get(transaction_key(tx.id))
         if recorded is not None:
             if recorded.content_hash == tx.content_hash or _same_vintage(recorded, tx):
@@ -340,9 +351,12 @@ class Book:
         self.booked[tx.id] = booked
         for entity in named_entities(tx):
             self.named.setdefault(entity, []).append(tx.id)
-        events: list[StoredEvent] = []
+        events: list[Pending] = []
         for agg in touched:
-            if isinstance(agg, StoredEvent):
+            if isinstance(agg, Unstored):
+                events.append(agg)
+                self.unwritten.append(agg.key)
+            elif isinstance(agg, StoredEvent):
                 events.append(agg)
                 self.unwritten.append(agg.originator_id)  # type: ignore[arg-type]
             else:
@@ -458,4 +472,4 @@ def reparse(recorded: RecordedTransaction) -> Transaction:
 
 #: A transaction type's handler: checks every rule, then changes aggregates; returns what
 #: it touched (aggregates with new events, or new events already in stored form).
-Handler = Callable[["Book", Transaction, Booked], Sequence[Aggregate | StoredEvent]]
+Handler = Callable[["Book", Transaction, Booked], Sequence[Aggregate | StoredEvent | Unstored]]

@@ -147,6 +147,20 @@ class Stamped:
         )
 
 
+class Unstored:
+    """An event of `Stamped` not yet in stored form: the writer makes it (`__call__`) when
+    it writes it, so that a merger moving half a million units holds a small object per
+    move, not its stored state (ledger/storage/eventstore.py, `Pending`)."""
+
+    __slots__ = ("stamped", "key", "version", "timestamp")
+
+    def __init__(self, stamped: Stamped, key: UUID, version: int, timestamp: datetime) -> None:
+        self.stamped, self.key, self.version, self.timestamp = stamped, key, version, timestamp
+
+    def __call__(self) -> StoredEvent:
+        return self.stamped.stored(self.key, self.version, self.timestamp)
+
+
 def rebuilt(
     aggregate_class: type, event_class: type, key: UUID, timestamp: datetime, **fields: Any
 ) -> Any:

@@ -20,9 +20,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
-
-from ledger.booking.created import Stamped, rebuilt
+from ledger.booking.created import Stamped, Unstored, rebuilt
 from ledger.booking.transactions import Transaction
 from ledger.booking.unitlines import UnitSpec
 from ledger.domain import Unit
@@ -51,6 +49,8 @@ def unit_entry(spec: UnitSpec, tx: Transaction, mode: str) -> dict[str, Any]:
     )
 
 
+#: A merger's move of a unit: its recording time and its `RightsMerged` fields.
+Move = tuple[datetime, dict[str, Any]]
 #: First of the `merges` of a released entry that a merger moved: the moves written.
 WRITTEN_MOVES: tuple[datetime, dict[str, Any]] = (datetime.min, {})
 MOVED = (WRITTEN_MOVES,)
@@ -75,7 +75,7 @@ class EnteredUnit:
     holder: str
     last_date: date
     version: int = 1
-    merges: list[tuple[datetime, dict[str, Any]]] | tuple[Any, ...] = ()
+    merges: tuple[Move, ...] = ()
     unit_id: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -117,15 +117,36 @@ class EnteredUnit:
             event.mutate(unit)
         return unit
 
-    def merged(self, moves: Stamped, key: UUID) -> StoredEvent:
-        """`Unit.merge` of this unit, its full owner absorbed into `into`, in stored form:
-        the event the aggregate would trigger, at the same version (`moves`: the merger's
-        `RightsMerged` fields, from `merge_fields`)."""
-        timestamp = Unit.RightsMerged.create_timestamp()
+    def merged(self, moves: Moves, key: UUID) -> Unstored:
+        """`Unit.merge` of this unit, its full owner absorbed into `into`, made in stored
+        form when written: the event the aggregate would trigger, at the same version."""
         self.version += 1
-        self.merges = [*self.merges, (timestamp, moves.fields)]
-        self.holder, self.last_date = moves.fields["into"], moves.fields["on"]
-        return moves.stored(key, self.version, timestamp)
+        self.merges = moves.after(self.merges)
+        fields = moves.stamped.fields
+        self.holder, self.last_date = fields["into"], fields["on"]
+        return Unstored(moves.stamped, key, self.version, moves.timestamp)
+
+
+class Moves:
+    """A merger's moves of units of `entries`: their `RightsMerged` in stored form
+    (`stamped`, fields from `merge_fields`), made at one recording time (`timestamp`, of
+    one transaction), and the `merges` that most of its units share (a merger of half a
+    million units makes no tuple per unit)."""
+
+    def __init__(self, stamped: Stamped, timestamp: datetime) -> None:
+        self.stamped, self.timestamp = stamped, timestamp
+        move = (timestamp, stamped.fields)
+        self.move = move
+        self._first: tuple[Move, ...] = (move,)
+        self._after_written: tuple[Move, ...] = (WRITTEN_MOVES, move)
+
+    def after(self, merges: tuple[Move, ...]) -> tuple[Move, ...]:
+        """A unit's `merges` once this move is added."""
+        if not merges:
+            return self._first
+        if merges is MOVED:
+            return self._after_written
+        return (*merges, self.move)
 
 
 #: Which absorbed entity held a unit in full ownership does not change its `RightsMerged`

@@ -10,21 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date
+from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from ledger.booking.book import Book, Booked
-from ledger.booking.created import Stamped
-from ledger.booking.entries import merge_fields
+from ledger.booking.created import Stamped, Unstored
+from ledger.booking.entries import Moves, merge_fields
 from ledger.booking.transactions import Transaction
 from ledger.domain import Business, Entity, Unit, business_key, unit_key
 from ledger.domain.values import merger_family
 from ledger.errors import RuleViolation
 
 
-def book_merger(book: Book, tx: Transaction, booked: Booked) -> list[Aggregate]:
+def book_merger(book: Book, tx: Transaction, booked: Booked) -> list[Aggregate | Unstored]:
     absorbed, into = tx["absorbed"], tx["into"]
     if into in absorbed:
         raise RuleViolation("merger_into_absorbed", f"into {into} is also in absorbed")
@@ -38,10 +39,10 @@ def book_merger(book: Book, tx: Transaction, booked: Booked) -> list[Aggregate]:
     businesses = _current(
         book, book.index.businesses_held_by(absorbed), business_key, Business, absorbed, tx.date
     )
-    entered = book.entered_units(absorbed)  # moved in stored form, unless a rule fails
-    if any(e.last_date > tx.date for _, e in entered):  # check_date fails: say where
-        units = sorted([*units, *(book._get(k) for k, _ in entered)], key=lambda u: u.unit_id)
-        entered = []
+    # The units of `book.entries` are moved in stored form, unless a rule fails.
+    if any(e.last_date > tx.date for _, e in book.entered_units(absorbed)):  # say where
+        later = [k for k, _ in book.entered_units(absorbed)]
+        units = sorted([*units, *(book._get(k) for k in later)], key=lambda u: u.unit_id)
     for unit in units:
         unit.check_date(tx.date)
     for business in businesses:
@@ -52,18 +53,22 @@ def book_merger(book: Book, tx: Transaction, booked: Booked) -> list[Aggregate]:
     moving = frozenset(absorbed)
     for unit in units:
         unit.merge(moving, into, tx.id, tx.date)
-    moves = Stamped(book.mapper, Unit.RightsMerged, **merge_fields(into, tx.id, tx.date))
-    merged = []
-    for key, entry in entered:
-        book.move_entered(key, into)
-        merged.append((entry.unit_id, entry.merged(moves, key)))
+    moves = Moves(
+        Stamped(book.mapper, Unit.RightsMerged, **merge_fields(into, tx.id, tx.date)),
+        Unit.RightsMerged.create_timestamp(),
+    )
+    moved: list[tuple[str, Unit | Unstored]] = [
+        (entry.unit_id, entry.merged(moves, key)) for key, entry in book.entered_units(absorbed)
+    ]
+    book.move_entered(absorbed, into)
     for business in businesses:
         business.move(into, tx.id, tx.date)
     for entity in entities:
         entity.absorb_into(into, tx.id, tx.date)
     target.absorbing(tx.id, tx.date)
     # In unit id order, as if every unit were an aggregate.
-    moved = sorted([*((u.unit_id, u) for u in units), *merged], key=lambda m: m[0])
+    moved.extend((u.unit_id, u) for u in units)
+    moved.sort(key=itemgetter(0))
     booked.units.extend(unit_id for unit_id, _ in moved)
     booked.businesses.extend(b.business_id for b in businesses)
     return [*(m for _, m in moved), *businesses, *entities, target]

@@ -7,13 +7,23 @@ can answer, served by the projections). Tests hand it in-memory fakes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
+
+#: An event to write: in stored form, or what makes it in stored form when it is written
+#: (`ledger.booking.created.Unstored`: a merger of half a million units does not hold
+#: half a million stored states at once).
+Pending = StoredEvent | Callable[[], StoredEvent]
+
+
+def stored_form(event: Pending) -> StoredEvent:
+    """The event in stored form (made now if it was pending)."""
+    return event if type(event) is StoredEvent else event()  # type: ignore[operator]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +48,7 @@ class JournalWriter(Protocol):
 
     head: int
 
-    def write(self, events: Sequence[StoredEvent]) -> list[int]:
+    def write(self, events: Sequence[Pending]) -> list[int]:
         """Store `events` in this order (visible to the store's reads from now on); their
         positions."""
         ...

@@ -23,12 +23,11 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import StoredEvent
 
 from ledger.booking.book import ALREADY_RECORDED, Book
 from ledger.booking.handlers import HANDLERS
 from ledger.booking.lines import decode_line
-from ledger.booking.ports import EventStore, LedgerIndex
+from ledger.booking.ports import EventStore, LedgerIndex, Pending
 from ledger.booking.transactions import Transaction, parse_transaction
 from ledger.errors import ConcurrencyConflict, RuleViolation
 from ledger.gcpause import paused_gc
@@ -58,6 +57,9 @@ Progress = Callable[[int], None]
 #: by `Recorder.record`: bound what an import holds besides what `Book.release_written` keeps.
 CHUNK = 2000
 CHUNK_UNITS = 10_000
+#: Events booked but not written after which a chunk is written at once, before its end (a
+#: chunk of mergers of hundreds of thousands of units is then not held whole).
+FLUSH_EVENTS = 20_000
 
 
 def read_source(name: str, stream: IO[bytes]) -> Iterator[tuple[int, Any | LineError]]:
@@ -189,6 +191,28 @@ class Recorder:
             head = writer.head
             self.empty = head == 0
             book = Book(self.index, self.load, self.app.mapper, HANDLERS)
+            events: list[Pending] = []
+            written: list[str] = []
+
+            def flush() -> None:
+                """Write what is booked and not written yet; forget it."""
+                if book.has_merger and head != read_at:
+                    # A merger's units come from the projections, caught up to `read_at`.
+                    raise ConcurrencyConflict(
+                        f"the journal moved from position {read_at} to {head} while "
+                        "this file was validated, and it contains a merger (whose units "
+                        "are read from the projections); nothing was written: run the "
+                        "import again (or use --retries)"
+                    )
+                # Written even after an error (the transaction is then rolled back), so
+                # that later lines are checked against what earlier lines recorded.
+                if events:
+                    result.events += len(writer.write(events))
+                    self.empty = False
+                book.release_written(written)
+                events.clear()
+                written.clear()
+
             for lines in _chunks(entries, chunk):
                 parsed: list[tuple[str, int, Transaction]] = []
                 for name, number, value in lines:
@@ -202,8 +226,6 @@ class Recorder:
                         result.errors.append(LineError(name, number, e.message))
                 del lines
                 book.prefetch(tx for _, _, tx in parsed)
-                events: list[StoredEvent] = []
-                written: list[str] = []
                 for name, number, tx in parsed:
                     done += 1
                     try:
@@ -223,22 +245,11 @@ class Recorder:
                     result.recorded += 1
                     events.extend(booked)
                     written.append(tx.id)
+                    del booked
+                    if len(events) >= FLUSH_EVENTS:
+                        flush()
                 del parsed
-                if book.has_merger and head != read_at:
-                    # A merger's units come from the projections, caught up to `read_at`.
-                    raise ConcurrencyConflict(
-                        f"the journal moved from position {read_at} to {head} while this "
-                        "file was validated, and it contains a merger (whose units are read "
-                        "from the projections); nothing was written: run the import again "
-                        "(or use --retries)"
-                    )
-                # Written even after an error (the transaction is then rolled back), so
-                # that later lines are checked against what earlier lines recorded.
-                if events:
-                    result.events += len(writer.write(events))
-                    self.empty = False
-                del events
-                book.release_written(written)
+                flush()
             result.errors.sort(key=lambda e: (order.get(e.source, -1), e.line))
             if result.errors:
                 writer.abandon()

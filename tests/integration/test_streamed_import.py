@@ -81,3 +81,52 @@ def test_standard_input_is_streamed_and_spooled_for_retries(story: Path, tmp_pat
     ok(first, "import", "-", stdin=data, chunk=9)
     ok(second, "import", "--retries", "2", "-", stdin=data, chunk=9)
     assert digest(first) == digest(second)
+
+
+def test_a_chunk_written_before_its_end_records_the_same_journal(
+    story: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk whose booked events pass `FLUSH_EVENTS` (a merger of many units) is written
+    and released at once, before its end: same events in the same order, same ledger."""
+    import sqlite3
+
+    from ledger.booking import service
+    from ledger.storage.eventstore import JournalWriter
+
+    def journal(path: Path) -> list[tuple[bytes, int, str]]:
+        with sqlite3.connect(path) as conn:
+            return conn.execute(
+                "SELECT originator_id, originator_version, topic FROM housingledger_events "
+                "ORDER BY id"
+            ).fetchall()
+
+    whole, flushed = tmp_path / "whole.db", tmp_path / "flushed.db"
+    ok(f"sqlite:///{whole}", "import", str(story), chunk=100_000)
+    writes: list[int] = []
+    write = JournalWriter.write
+
+    def counted(self: JournalWriter, events: Any) -> list[int]:
+        writes.append(len(events))
+        return write(self, events)
+
+    monkeypatch.setattr(service, "FLUSH_EVENTS", 50)
+    monkeypatch.setattr(JournalWriter, "write", counted)
+    ok(f"sqlite:///{flushed}", "import", str(story), chunk=100_000)
+    assert len(writes) > 10 and max(writes) < sum(writes) / 2, writes
+    assert journal(flushed) == journal(whole)
+    assert digest(f"sqlite:///{flushed}") == digest(f"sqlite:///{whole}")
+
+
+def test_the_chain_is_linked_across_the_slices_of_a_write(
+    story: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`JournalWriter.write` sends and links `APPEND_CHUNK` events at a time: the chain's
+    links continue from one slice to the next, as `audit verify` recomputes them."""
+    from ledger.storage import eventstore
+
+    monkeypatch.setattr(eventstore, "APPEND_CHUNK", 7)
+    url = f"sqlite:///{tmp_path}/sliced.db"
+    ok(url, "import", str(story), chunk=100_000)
+    verified = ok(url, "audit", "verify")
+    assert "chain verified" in verified.stdout, verified.stdout
+    assert "journal is empty" not in verified.stdout

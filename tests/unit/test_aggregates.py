@@ -18,6 +18,7 @@ from eventsourcing.domain import Aggregate
 
 from ledger.booking.book import ALREADY_RECORDED, Book
 from ledger.booking.handlers import HANDLERS
+from ledger.booking.ports import stored_form
 from ledger.booking.transactions import parse_transaction
 from ledger.domain import (
     Entity,
@@ -293,7 +294,7 @@ def booked(ledger: InMemoryLedger, tx: dict[str, Any]) -> list[tuple[str, dict[s
     book = Book(ledger.index, ledger.load, ledger.app.mapper, HANDLERS)
     stored = book.apply(parse_transaction(tx))
     assert stored != ALREADY_RECORDED
-    events = [ledger.app.mapper.to_domain_event(s) for s in stored]
+    events = [ledger.app.mapper.to_domain_event(stored_form(s)) for s in stored]
     return [(type(e).__qualname__, vars(e)) for e in events]
 
 

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.booking.created import Stamped, created, rebuilt, triggered
-from ledger.booking.entries import EnteredUnit, merge_fields, unit_entry
+from ledger.booking.entries import EnteredUnit, Moves, merge_fields, unit_entry
 from ledger.booking.transactions import UnitSpec, parse_transaction
 from ledger.domain import RecordedTransaction, Unit, transaction_key, unit_key
 from ledger.domain.keys import NAMESPACE
@@ -184,7 +184,8 @@ def test_a_unit_entered_and_merged_in_stored_form_is_the_unit_the_library_rebuil
         ("ESH-C", "M-2", date(2021, 1, 1)),
     ):
         moves = Stamped(app.mapper, Unit.RightsMerged, **merge_fields(into, merger, on))
-        stored.append(entry.merged(moves, key))
+        move = Moves(moves, Unit.RightsMerged.create_timestamp())
+        stored.append(entry.merged(move, key)())  # made in stored form when written
     library: Any = None
     for event in map(app.mapper.to_domain_event, stored):
         library = event.mutate(library)
