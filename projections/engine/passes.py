@@ -140,22 +140,23 @@ def journal(
     where: str = "",
     params: tuple[Any, ...] = (),
 ) -> Iterator[tuple[Any, ...]]:
-    """The journal's events (position, key hex, topic, state) after each other, in keyset
-    pages of `page` events, filtered by `where`.
+    """The journal's events (position, key hex, topic, state) after each other, up to
+    `upto` (default: the head), in pages of `page` positions, filtered by `where`.
 
-    The same query as `SqlEventStore.read_page`, plus the filter: the passes other than a
-    single one read only their topics, filtered by the database, so each pass does not
-    fetch and decode the whole journal. `read_page` takes no filter, so this is the one
-    reader of the replay (unfiltered, it reads what `read_page` does)."""
-    after = 0
-    stop = "" if upto is None else " AND id <= ?"
+    The passes other than a single one read only their topics, filtered by the database,
+    so each pass does not fetch and decode the whole journal. A page is a range of
+    positions (`id > ? AND id <= ?`), not `LIMIT page` rows after a position: with a
+    filter, PostgreSQL without statistics on the journal (a bulk import not analysed
+    yet) planned the LIMIT query as a scan of every position after `id`, sorted, for
+    each page (a rebuild of 3.3M events took 1,225 s instead of 222 s); a range is
+    planned as an index range on every database, whatever the statistics say."""
+    end = store.head() if upto is None else upto
     sql = (
         f"SELECT id, {store.key_hex}, topic, {store.state_column} FROM {store.table} "
-        f"WHERE id > ?{stop}{where} ORDER BY id LIMIT ?"
+        f"WHERE id > ? AND id <= ?{where} ORDER BY id"
     )
-    while True:
-        rows = store.conn.query(sql, [after, *([] if upto is None else [upto]), *params, page])
-        yield from rows
-        if len(rows) < page:
-            return
-        after = rows[-1][0]
+    after = 0
+    while after < end:
+        last = min(after + page, end)
+        yield from store.conn.query(sql, [after, last, *params])
+        after = last

@@ -191,3 +191,25 @@ def test_a_first_catch_up_far_behind_is_a_rebuild_and_gives_the_same_rows(
     # projections no longer empty (another catch-up got there first): nothing done
     assert real(session.projector, only_if_empty=True) is None and dump(Conn) == rebuilt  # type: ignore[arg-type]
     session.conn.close()
+
+
+@pytest.mark.parametrize("page", [1, 7, 1000, 100_000])
+def test_the_journal_is_read_in_ranges_of_positions_whatever_the_page_or_filter(
+    demo: Session, page: int
+) -> None:
+    """`passes.journal` pages by ranges of positions (a plan the database cannot turn
+    into a scan of the rest of the journal per page): every event once, in order, with
+    or without a filter, up to any position."""
+    from projections.engine import passes
+
+    store = demo.store
+    head = store.head()
+    every = [tuple(r) for r in store.read_page(0, head + 1)]
+    assert [tuple(r) for r in passes.journal(store, None, page)] == every
+    units = f" AND {passes._prefix(passes.UNIT_TOPICS)} <> ?"
+    others = [r for r in every if not r[2].startswith(passes.UNIT_TOPICS)]
+    assert 0 < len(others) < len(every)
+    read = [tuple(r) for r in passes.journal(store, head, page, units, (passes.UNIT_TOPICS,))]
+    assert read == others
+    half = head // 2
+    assert [tuple(r) for r in passes.journal(store, half, page)] == every[:half]
