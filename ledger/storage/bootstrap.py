@@ -132,7 +132,8 @@ def upgrade(db: Database, conn: Connection, version: int) -> None:
     position set back to 0: the next catch-up folds the journal again (a rebuild when the
     journal is long), as the new fold does, and the views are created again; version 8
     the tables of the zoning vintages, `hl_zonings` and `hl_zone_classes` (empty: no
-    vintage could be recorded before them)."""
+    vintage could be recorded before them); version 9 the partial index of the usufruct
+    terms' movements by unit (`hl_movements_term`)."""
     from sqlalchemy import create_engine, inspect
     from sqlalchemy.schema import CreateIndex
 
@@ -155,6 +156,10 @@ def upgrade(db: Database, conn: Connection, version: int) -> None:
         if version < 2:
             for statement in schema.DERIVE_HOLDING_DAYS:
                 conn.execute(statement)
+        for index in schema.term_indexes if version < 9 else ():
+            conn.execute(
+                str(CreateIndex(index, if_not_exists=True).compile(dialect=engine.dialect))
+            )
         if version < 3:
             for index in schema.dismembered_indexes:
                 conn.execute(

@@ -20,7 +20,7 @@ EVENTS_TABLE = APPLICATION_NAME.lower() + "_events"
 #: at term written in the periods and movements (docs/decisions/0008: an older database's
 #: projections are folded again), and the current views as of the latest date; 8: the
 #: zoning vintages, hl_zonings and hl_zone_classes (empty in an older ledger: no vintage).
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 #: The key of `hl_meta` holding the schema version.
 SCHEMA_KEY = "schema_version"
 

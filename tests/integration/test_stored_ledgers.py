@@ -260,6 +260,24 @@ def test_ledger_02_is_upgraded_to_schema_6_with_no_shares_on_its_sales(ledger_02
     assert [c[0] for c in view][-2:] == ["price_eur", "net_proceeds_eur"]
 
 
+def test_ledger_02_gains_the_partial_index_of_the_usufruct_terms(ledger_02: str) -> None:
+    """Schema 9: the catch-up voids a replaced term by unit, through its partial index."""
+    import sqlite3
+
+    output(ledger_02, "holdings")
+    with sqlite3.connect(ledger_02.removeprefix("sqlite:///")) as db:
+        index = db.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'hl_movements_term'"
+        ).fetchone()
+        plan = db.execute(
+            "EXPLAIN QUERY PLAN UPDATE hl_movements SET voided_at = 1 WHERE unit_key = 'k' "
+            "AND type = 'usufruct_term' AND date = '2030-01-01' AND position < 1 "
+            "AND voided_at IS NULL"
+        ).fetchall()
+    assert index is not None and "usufruct_term" in index[0], index
+    assert "hl_movements_term" in plan[-1][-1], plan
+
+
 #: The answers of that version, as `ledger-0.2.expected.json` holds them: key -> command.
 ANSWERS_02 = {
     "holdings": ["holdings", "--format", "json"],
