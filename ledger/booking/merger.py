@@ -39,10 +39,11 @@ def book_merger(book: Book, tx: Transaction, booked: Booked) -> list[Aggregate |
     businesses = _current(
         book, book.index.businesses_held_by(absorbed), business_key, Business, absorbed, tx.date
     )
-    # The units of `book.entries` are moved in stored form, unless a rule fails.
-    if any(e.last_date > tx.date for _, e in book.entered_units(absorbed)):  # say where
-        later = [k for k, _ in book.entered_units(absorbed)]
-        units = sorted([*units, *(book._get(k) for k in later)], key=lambda u: u.unit_id)
+    # The units of `book.entries` are moved in stored form, unless a rule fails: then
+    # every one of them becomes an aggregate, so that `check_date` below says which.
+    if any(e.last_date > tx.date for _, e in book.entered_units(absorbed)):
+        keys = [k for k, _ in book.entered_units(absorbed)]
+        units = sorted([*units, *(book._get(k) for k in keys)], key=lambda u: u.unit_id)
     for unit in units:
         unit.check_date(tx.date)
     for business in businesses:
