@@ -183,18 +183,7 @@ def journal(
                 click.echo(f'{r.content.rstrip()[:-1]},"journal":{tail}}}', color=True)
             return
         position = queries.position_at(conn, known_at)
-        listed = [
-            {
-                "position": r.position,
-                "id": r.id,
-                "type": r.type,
-                "date": r.date,
-                "recorded_at": r.recorded_at,
-                "chain": r.chain,
-                "transaction": json.loads(r.content) if fmt == "json" else r.content,
-            }
-            for r in rows
-        ]
+        listed = [r.record(parsed=fmt == "json") for r in rows]
     if fmt == "table":
         for row in listed:
             del row["transaction"]

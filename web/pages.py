@@ -11,7 +11,6 @@ pinned to one snapshot (`Session.reading`) and runs queries; none writes.
 from __future__ import annotations
 
 import datetime
-import json
 from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any
@@ -96,18 +95,7 @@ def journal(conn: Connection, after: int, limit: int, known_at: int | None) -> D
     """`journal --after --limit` as the CLI's JSON gives it (the content as filed)."""
     from ledger.storage.chain import journal as read_journal
 
-    rows = [
-        {
-            "position": r.position,
-            "id": r.id,
-            "type": r.type,
-            "date": r.date,
-            "recorded_at": r.recorded_at,
-            "chain": r.chain,
-            "transaction": json.loads(r.content),
-        }
-        for r in read_journal(conn, after, limit, known_at)
-    ]
+    rows = [r.record() for r in read_journal(conn, after, limit, known_at)]
     return Document({"position": queries.position_at(conn, known_at)}, rows)
 
 
@@ -123,17 +111,10 @@ def journal_entry(conn: Connection, position: int, known_at: int | None) -> tupl
     if found is None or found.position != position:
         raise NotFound(f"no transaction starts at journal position {position}")
     reversal = queries.reversal(conn, position, known_at)
-    row = {
-        "position": found.position,
-        "id": found.id,
-        "type": found.type,
-        "date": found.date,
-        "recorded_at": found.recorded_at,
-        "chain": found.chain,
-        "reversed_at": reversal[0] if reversal else None,
-        "reversed_by": reversal[1] if reversal else None,
-        "transaction": json.loads(found.content),
-    }
+    row = found.record()
+    transaction = row.pop("transaction")  # last, after the reversal's keys
+    row["reversed_at"], row["reversed_by"] = reversal if reversal else (None, None)
+    row["transaction"] = transaction
     return Document({"position": queries.position_at(conn, known_at)}, [row]), found.content
 
 

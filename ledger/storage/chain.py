@@ -21,6 +21,7 @@ bytes (PostgreSQL `bytea`, SQLite `BLOB`), never from decoded or re-encoded stat
 from __future__ import annotations
 
 import hashlib
+import json
 import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -311,6 +312,19 @@ class JournalRow:
     recorded_at: str
     chain: str | None
     content: str  # the transaction exactly as recorded (JSON text, key order as filed)
+
+    def record(self, parsed: bool = True) -> dict[str, Any]:
+        """The row as `journal --format json` lists it (the transaction parsed, or as the
+        text filed for csv); the web view's journal gives the same."""
+        return {
+            "position": self.position,
+            "id": self.id,
+            "type": self.type,
+            "date": self.date,
+            "recorded_at": self.recorded_at,
+            "chain": self.chain,
+            "transaction": json.loads(self.content) if parsed else self.content,
+        }
 
 
 def journal(
